@@ -1,0 +1,96 @@
+// Per-target building blocks shared by the kernels: quantizing and
+// dequantizing one vector, and running a kernel's tail. Included once per
+// target by each kernel .cc (after foreach_target.h), hence the toggle guard.
+#if defined(SIMDQUANT_LIB_QUANTIZE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SIMDQUANT_LIB_QUANTIZE_INL_H_
+#undef SIMDQUANT_LIB_QUANTIZE_INL_H_
+#else
+#define SIMDQUANT_LIB_QUANTIZE_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hwy/highway.h"
+#include "lib/internal.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// QuantizeConstants broadcast to vectors once per call.
+template <class DF>
+struct QuantizeVectors {
+  using VF = hn::Vec<DF>;
+  using VI = hn::Vec<hn::RebindToSigned<DF>>;
+
+  QuantizeVectors(DF df, const internal::QuantizeConstants& c)
+      : factor(hn::Set(df, c.factor)),
+        lo(hn::Set(df, c.lo)),
+        hi(hn::Set(df, c.hi)),
+        magic(hn::Set(df, kMagic)),
+        magic_bits_minus_zero_point(hn::Set(
+            hn::RebindToSigned<DF>(), kMagicBits - c.zero_point)) {}
+
+  // 1.5 * 2^23. For |t| <= 2^22, t + kMagic lies in [2^23, 2^24), where the
+  // float32 spacing is 1: the addition itself rounds t to an integer, ties to
+  // even (kMagic is even), exactly as nearbyint does. Its bit pattern is then
+  // kMagicBits + round(t). This replaces NearestInt, whose HWY_SCALAR version
+  // in Highway 1.0.3 rounds 0.49999997f to 1.
+  static constexpr float kMagic = 12582912.0f;
+  static constexpr int32_t kMagicBits = 0x4B400000;
+
+  VF factor, lo, hi, magic;
+  VI magic_bits_minus_zero_point;
+};
+
+// Codes (as int32 lanes) of one vector of floats: NaN -> zero_point, else
+// clamp(round_half_even(x / scale or x * inv_scale) + zero_point, qmin, qmax).
+// Clamping before rounding is the same as after because the bounds
+// qmin - zero_point and qmax - zero_point are integers.
+template <bool kDivide, class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(
+    DF df, const QuantizeVectors<DF>& c, hn::Vec<DF> x) {
+  const hn::RebindToSigned<DF> di;
+  auto t = kDivide ? hn::Div(x, c.factor) : hn::Mul(x, c.factor);
+  t = hn::IfThenZeroElse(hn::IsNaN(t), t);  // before Min/Max: NaN handling
+  t = hn::Min(hn::Max(t, c.lo), c.hi);      // of those differs per target.
+  const auto biased = hn::Add(t, c.magic);
+  (void)df;
+  return hn::Sub(hn::BitCast(di, biased), c.magic_bits_minus_zero_point);
+}
+
+// float(q - zero_point) * scale: exact int32 subtraction and conversion
+// (|q - zero_point| < 2^17), then one rounding in the multiply.
+template <class DF>
+HWY_INLINE hn::Vec<DF> DequantizeVec(DF df,
+                                     hn::Vec<hn::RebindToSigned<DF>> q,
+                                     hn::Vec<hn::RebindToSigned<DF>> zero_point,
+                                     hn::Vec<DF> scale) {
+  return hn::Mul(hn::ConvertTo(df, hn::Sub(q, zero_point)), scale);
+}
+
+// Runs `vector_body(in, out)` on the last `count` (< one vector) elements by
+// way of zero-filled stack buffers, so that tails take the same vector code
+// as the rest and nothing outside [in, in + count) or [out, out + count) is
+// touched. Zero input is harmless for every kernel: it quantizes to the zero
+// point, which dequantizes to 0 with zero error.
+template <class D, typename TIn, typename TOut, class Body>
+HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
+                        TOut* HWY_RESTRICT out, const Body& vector_body) {
+  constexpr size_t kMax = hn::MaxLanes(D());
+  HWY_ALIGN TIn in_buf[kMax] = {};
+  HWY_ALIGN TOut out_buf[kMax] = {};
+  (void)d;
+  memcpy(in_buf, in, count * sizeof(TIn));
+  vector_body(in_buf, out_buf);
+  memcpy(out, out_buf, count * sizeof(TOut));
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle guard

@@ -1,0 +1,101 @@
+// Quantize kernels: float32 -> codes in u8/i8/u16/i16, both rounding modes.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "lib/quantize.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "hwy/highway.h"
+#include "lib/quantize-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+template <bool kDivide, typename T>
+void QuantizeT(const float* HWY_RESTRICT x, size_t n,
+               const internal::QuantizeConstants& constants,
+               T* HWY_RESTRICT q) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::Rebind<T, DF> dt;
+  const QuantizeVectors<DF> c(df, constants);
+  const size_t N = hn::Lanes(df);
+  // Codes are already within [qmin, qmax], which T holds: the saturating
+  // DemoteTo is exact.
+  const auto vector_body = [&](const float* HWY_RESTRICT in,
+                               T* HWY_RESTRICT out) {
+    const auto codes = QuantizeVec<kDivide>(df, c, hn::LoadU(df, in));
+    hn::StoreU(hn::DemoteTo(dt, codes), dt, out);
+  };
+  size_t i = 0;
+  for (; i + N <= n; i += N) vector_body(x + i, q + i);
+  if (i != n) ForTail(df, x + i, n - i, q + i, vector_body);
+}
+
+template <typename T>
+void QuantizeTo(const float* x, size_t n,
+                  const internal::QuantizeConstants& c, T* q) {
+  if (c.divide) {
+    QuantizeT<true>(x, n, c, q);
+  } else {
+    QuantizeT<false>(x, n, c, q);
+  }
+}
+
+void QuantizeAny(const float* x, size_t n, const internal::QuantizeConstants& c,
+                 void* q, internal::Container container) {
+  switch (container) {
+    case internal::Container::kU8:
+      return QuantizeTo(x, n, c, static_cast<uint8_t*>(q));
+    case internal::Container::kI8:
+      return QuantizeTo(x, n, c, static_cast<int8_t*>(q));
+    case internal::Container::kU16:
+      return QuantizeTo(x, n, c, static_cast<uint16_t*>(q));
+    case internal::Container::kI16:
+      return QuantizeTo(x, n, c, static_cast<int16_t*>(q));
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace simdquant {
+HWY_EXPORT(QuantizeAny);
+
+namespace {
+template <typename T>
+void QuantizeChecked(const float* x, size_t n, const QuantParams& p, T* q,
+                     QuantizeMode mode) {
+  internal::InitDispatch();
+  internal::CheckParamsFor<T>(p, "Quantize");
+  internal::CheckPointer(x, n, "Quantize", "x");
+  internal::CheckPointer(q, n, "Quantize", "q");
+  internal::CheckMode(mode, "Quantize");
+  if (n == 0) return;
+  HWY_DYNAMIC_DISPATCH(QuantizeAny)
+  (x, n, internal::MakeQuantizeConstants(p, mode), q,
+   internal::ContainerOf<T>());
+}
+}  // namespace
+
+void Quantize(const float* x, size_t n, const QuantParams& p, uint8_t* q,
+              QuantizeMode mode) {
+  QuantizeChecked(x, n, p, q, mode);
+}
+void Quantize(const float* x, size_t n, const QuantParams& p, int8_t* q,
+              QuantizeMode mode) {
+  QuantizeChecked(x, n, p, q, mode);
+}
+void Quantize(const float* x, size_t n, const QuantParams& p, uint16_t* q,
+              QuantizeMode mode) {
+  QuantizeChecked(x, n, p, q, mode);
+}
+void Quantize(const float* x, size_t n, const QuantParams& p, int16_t* q,
+              QuantizeMode mode) {
+  QuantizeChecked(x, n, p, q, mode);
+}
+
+}  // namespace simdquant
+#endif  // HWY_ONCE
