@@ -1,0 +1,345 @@
+// Quantize on every target against the reference, for every container, bit
+// width, signedness, range, mode and length; golden values; bad input.
+#include <float.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "simdquant/reference.h"
+#include "simdquant/simdquant.h"
+#include "tests/test_util.h"
+
+namespace simdquant {
+namespace test {
+namespace {
+
+constexpr QuantizeMode kModes[] = {QuantizeMode::kDivide,
+                                   QuantizeMode::kReciprocal};
+
+const char* ModeName(QuantizeMode mode) {
+  return mode == QuantizeMode::kDivide ? "divide" : "reciprocal";
+}
+
+// Quantizes `values` at `offset` into a guarded T buffer and compares every
+// code with the reference; checks guards and that the input is unchanged.
+template <typename T>
+void CheckQuantize(const std::vector<float>& values, const QuantParams& p,
+                   QuantizeMode mode, size_t offset) {
+  const size_t n = values.size();
+  Guarded<float> x(n, offset);
+  for (size_t i = 0; i < n; ++i) x[i] = values[i];
+  Guarded<T> q(n, offset);
+  q.Poison();
+  Quantize(x.data(), n, p, q.data(), mode);
+  ASSERT_TRUE(q.GuardsIntact()) << "write outside output, n=" << n;
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t want = reference::QuantizeOne(values[i], p, mode);
+    ASSERT_EQ(int32_t{q[i]}, want)
+        << "i=" << i << " of n=" << n << " x=" << values[i] << " ("
+        << std::hexfloat << values[i] << std::defaultfloat << ") scale="
+        << p.scale << " zp=" << p.zero_point << " bits=" << p.bits
+        << " signed=" << (p.signedness == Signedness::kSigned)
+        << " narrow=" << p.narrow_range << " mode=" << ModeName(mode);
+    ASSERT_TRUE(SameFloat(x[i], values[i])) << "input modified at " << i;
+  }
+}
+
+// Inputs that probe p: special values, values a hair either side of every
+// rounding tie and clamp bound near both ends of the code range, ties in the
+// middle, and random values spanning past the range.
+std::vector<float> ProbeInputs(const QuantParams& p) {
+  std::vector<float> x = SpecialValues();
+  const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
+  const auto add = [&](double k) {
+    const float v = static_cast<float>(k * p.scale);
+    x.push_back(v);
+    x.push_back(std::nextafter(v, std::numeric_limits<float>::infinity()));
+    x.push_back(std::nextafter(v, -std::numeric_limits<float>::infinity()));
+  };
+  const double lo = r.min - p.zero_point, hi = r.max - p.zero_point;
+  for (double k = -2.0; k <= 2.0; k += 0.5) {
+    add(lo + k);
+    add(hi + k);
+    add(k);
+  }
+  std::mt19937 rng(static_cast<uint32_t>(p.bits * 131 + p.zero_point));
+  std::uniform_int_distribution<int32_t> code(r.min, r.max);
+  for (int i = 0; i < 24; ++i) add(code(rng) - p.zero_point + 0.5);
+  std::uniform_real_distribution<double> wide(lo - 3.0, hi + 3.0);
+  for (int i = 0; i < 24; ++i) add(wide(rng));
+  return x;
+}
+
+// Every format whose code range the container T holds.
+template <typename T>
+std::vector<QuantParams> FormatsFor() {
+  std::vector<QuantParams> formats;
+  for (int bits = 1; bits <= 16; ++bits) {
+    for (const auto& [signedness, narrow] :
+         {std::pair{Signedness::kUnsigned, false},
+          std::pair{Signedness::kSigned, false},
+          std::pair{Signedness::kSigned, true}}) {
+      if (signedness == Signedness::kSigned && bits < 2) continue;
+      const CodeRange r = CodeRangeOf(bits, signedness, narrow);
+      if (r.min < std::numeric_limits<T>::min() ||
+          r.max > std::numeric_limits<T>::max()) {
+        continue;
+      }
+      QuantParams p;
+      p.bits = bits;
+      p.signedness = signedness;
+      p.narrow_range = narrow;
+      formats.push_back(p);
+    }
+  }
+  return formats;
+}
+
+template <typename T>
+void CheckAllFormats() {
+  // Powers of two make exact ties; the others are ordinary, tiny and huge
+  // scales, FLT_EPSILON (the choosers' floor) and one whose reciprocal
+  // overflows to +inf (the reciprocal mode must still match the reference).
+  const float scales[] = {1.0f, 0.25f, 0.0123f, 3.7e-7f, FLT_EPSILON,
+                          6.1e29f, 2e-39f};
+  for (QuantParams p : FormatsFor<T>()) {
+    const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
+    for (float scale : scales) {
+      for (int32_t zero_point : {r.min, r.max, (r.min + r.max) / 2}) {
+        p.scale = scale;
+        p.zero_point = zero_point;
+        const std::vector<float> x = ProbeInputs(p);
+        for (QuantizeMode mode : kModes) {
+          CheckQuantize<T>(x, p, mode, 1);
+          if (::testing::Test::HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+class QuantizeTest : public PerTarget {};
+SIMDQUANT_INSTANTIATE_PER_TARGET(QuantizeTest);
+
+TEST_P(QuantizeTest, AllFormatsScalesZeroPointsU8) { CheckAllFormats<uint8_t>(); }
+TEST_P(QuantizeTest, AllFormatsScalesZeroPointsI8) { CheckAllFormats<int8_t>(); }
+TEST_P(QuantizeTest, AllFormatsScalesZeroPointsU16) {
+  CheckAllFormats<uint16_t>();
+}
+TEST_P(QuantizeTest, AllFormatsScalesZeroPointsI16) {
+  CheckAllFormats<int16_t>();
+}
+
+template <typename T>
+void CheckAllLengths(Signedness signedness, int bits) {
+  const std::vector<float> data = NormalWithOutliers(70000, 11, 3.0f);
+  const MinMaxResult range = reference::MinMax(data.data(), data.size());
+  const QuantParams p =
+      signedness == Signedness::kSigned
+          ? ChooseSymmetricParams(range.min, range.max, bits)
+          : ChooseAsymmetricParams(range.min, range.max, bits);
+  for (size_t n : Lengths()) {
+    for (size_t offset : Offsets()) {
+      const std::vector<float> x(data.begin(), data.begin() + n);
+      for (QuantizeMode mode : kModes) {
+        CheckQuantize<T>(x, p, mode, offset);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+TEST_P(QuantizeTest, AllLengthsAndOffsets) {
+  CheckAllLengths<uint8_t>(Signedness::kUnsigned, 8);
+  CheckAllLengths<int8_t>(Signedness::kSigned, 4);
+  CheckAllLengths<uint16_t>(Signedness::kUnsigned, 12);
+  CheckAllLengths<int16_t>(Signedness::kSigned, 16);
+}
+
+// Special values map as the contract says, on their own: NaN -> zero point,
+// +-Inf -> qmax / qmin, huge finite values saturate, +-0 -> zero point.
+TEST_P(QuantizeTest, SpecialValuesMapAsDocumented) {
+  using L = std::numeric_limits<float>;
+  QuantParams p;
+  p.scale = 0.5f;
+  p.zero_point = 100;
+  const std::vector<float> x = {L::quiet_NaN(), -L::quiet_NaN(), L::infinity(),
+                                -L::infinity(), L::max(),        L::lowest(),
+                                0.0f,           -0.0f,           1e-40f};
+  const std::vector<int> want = {100, 100, 255, 0, 255, 0, 100, 100, 100};
+  for (QuantizeMode mode : kModes) {
+    std::vector<uint8_t> q(x.size());
+    Quantize(x.data(), x.size(), p, q.data(), mode);
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(q[i], want[i]) << "x=" << x[i] << " " << ModeName(mode);
+    }
+  }
+}
+
+// Ties round half to even after scaling, before the zero point is added.
+TEST_P(QuantizeTest, TiesRoundToEven) {
+  QuantParams p;
+  p.scale = 0.5f;
+  p.zero_point = 3;
+  const std::vector<float> x = {0.25f, 0.75f, 1.25f, -0.25f, -0.75f, -1.25f};
+  // x / 0.5 = 0.5, 1.5, 2.5, -0.5, -1.5, -2.5 -> 0, 2, 2, -0, -2, -2.
+  const std::vector<int> want = {3, 5, 5, 3, 1, 1};
+  for (QuantizeMode mode : kModes) {
+    std::vector<uint8_t> q(x.size());
+    Quantize(x.data(), x.size(), p, q.data(), mode);
+    for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(q[i], want[i]) << i;
+  }
+}
+
+// ONNX DynamicQuantizeLinear's backend test cases (outputs as its numpy
+// reference computes them): ChooseAsymmetricParams + divide.
+TEST_P(QuantizeTest, OnnxDynamicQuantizeLinear) {
+  struct Case {
+    std::vector<float> x;
+    float scale;
+    int zero_point;
+    std::vector<int> codes;
+  };
+  const Case cases[] = {
+      {{0, 2, -3, -2.5f, 1.34f, 0.5f}, 0.019607844f, 153,
+       {153, 255, 0, 26, 221, 179}},
+      {{-1.0f, -2.1f, -1.3f, -2.5f, -3.34f, -4.0f}, 0.015686275f, 255,
+       {191, 121, 172, 96, 42, 0}},
+      {{1, 2.1f, 1.3f, 2.5f, 3.34f, 4, 1.5f, 2.6f, 3.9f, 4, 3, 2.345f},
+       0.015686275f, 0,
+       {64, 134, 83, 159, 213, 255, 96, 166, 249, 255, 191, 149}},
+  };
+  for (const Case& c : cases) {
+    const MinMaxResult r = MinMax(c.x.data(), c.x.size());
+    const QuantParams p = ChooseAsymmetricParams(r.min, r.max, 8);
+    EXPECT_EQ(p.scale, c.scale);
+    EXPECT_EQ(p.zero_point, c.zero_point);
+    std::vector<uint8_t> q(c.x.size());
+    Quantize(c.x.data(), c.x.size(), p, q.data());
+    for (size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q[i], c.codes[i]) << i;
+  }
+  // The case that tells the modes apart: -2.5 / (5/255) = -127.49999 rounds
+  // to -127 (code 26), -2.5 * (255/5) = -127.5 rounds to even -128 (code 25).
+  const QuantParams p = ChooseAsymmetricParams(-3.0f, 2.0f, 8);
+  const float x = -2.5f;
+  uint8_t q;
+  Quantize(&x, 1, p, &q, QuantizeMode::kDivide);
+  EXPECT_EQ(q, 26);
+  Quantize(&x, 1, p, &q, QuantizeMode::kReciprocal);
+  EXPECT_EQ(q, 25);
+}
+
+// torch.quantize_per_tensor(torch.tensor([-1.0, 0.0, 1.0, 2.0]), 0.1, 10,
+// torch.quint8).int_repr() is [0, 10, 20, 30] (torch's documented example).
+TEST_P(QuantizeTest, TorchQuantizePerTensorExample) {
+  QuantParams p;
+  p.scale = 0.1f;
+  p.zero_point = 10;
+  const float x[4] = {-1.0f, 0.0f, 1.0f, 2.0f};
+  uint8_t q[4];
+  Quantize(x, 4, p, q, QuantizeMode::kReciprocal);
+  EXPECT_EQ(std::vector<int>(q, q + 4), (std::vector<int>{0, 10, 20, 30}));
+}
+
+// The first seed notebook's array at 8 bits. Its asymmetric codes differ from
+// the notebook's at two places (45 vs 44, 153 vs 152) because the notebook
+// adds a float zero point of 23.85 before rounding; the contract rounds
+// x / scale first and adds the integer zero point 24.
+TEST_P(QuantizeTest, SeedNotebookExample) {
+  const std::vector<float> x = {194.7485f, -20.0944f, 0.0f,     17.3086f,
+                                11.5532f,  114.3453f, 72.5922f, 11.1024f,
+                                108.8563f, 30.072f,   108.287f, -19.0944f,
+                                53.1751f,  91.8896f,  36.3399f};
+  const MinMaxResult r = MinMax(x.data(), x.size());
+  const QuantParams asym = ChooseAsymmetricParams(r.min, r.max, 8);
+  EXPECT_EQ(asym.scale, 0.8425212f);
+  EXPECT_EQ(asym.zero_point, 24);
+  std::vector<uint8_t> qa(x.size());
+  Quantize(x.data(), x.size(), asym, qa.data());
+  EXPECT_EQ(std::vector<int>(qa.begin(), qa.end()),
+            (std::vector<int>{255, 0, 24, 45, 38, 160, 110, 37, 153, 60, 153,
+                              1, 87, 133, 67}));
+  const QuantParams sym = ChooseSymmetricParams(r.min, r.max, 8);
+  EXPECT_EQ(sym.scale, 1.5334527f);
+  std::vector<int8_t> qs(x.size());
+  Quantize(x.data(), x.size(), sym, qs.data());
+  EXPECT_EQ(std::vector<int>(qs.begin(), qs.end()),
+            (std::vector<int>{127, -13, 0, 11, 8, 75, 47, 7, 71, 20, 71, -12,
+                              35, 60, 24}));
+}
+
+TEST(QuantizeBadInput, EveryBadArgumentThrows) {
+  const float x[2] = {1.0f, 2.0f};
+  uint8_t q8[2];
+  int8_t qi8[2];
+  QuantParams good;
+  EXPECT_NO_THROW(Quantize(x, 2, good, q8));
+  EXPECT_NO_THROW(Quantize(nullptr, 0, good, static_cast<uint8_t*>(nullptr)));
+
+  QuantParams p = good;
+  for (int bits : {0, -1, 17, 32}) {
+    p.bits = bits;
+    EXPECT_THROW(Quantize(x, 2, p, q8), std::invalid_argument) << bits;
+  }
+  p = good;
+  p.signedness = Signedness::kSigned;
+  p.bits = 1;
+  EXPECT_THROW(Quantize(x, 2, p, qi8), std::invalid_argument);
+  p = good;
+  p.narrow_range = true;  // unsigned
+  EXPECT_THROW(Quantize(x, 2, p, q8), std::invalid_argument);
+  for (float scale : {0.0f, -0.0f, -1.0f, std::numeric_limits<float>::quiet_NaN(),
+                      std::numeric_limits<float>::infinity()}) {
+    p = good;
+    p.scale = scale;
+    EXPECT_THROW(Quantize(x, 2, p, q8), std::invalid_argument) << scale;
+  }
+  for (int32_t zp : {-1, 256}) {
+    p = good;
+    p.zero_point = zp;
+    EXPECT_THROW(Quantize(x, 2, p, q8), std::invalid_argument) << zp;
+  }
+  // Container too narrow: 8-bit unsigned codes in int8_t, 9 bits in uint8_t,
+  // signed codes in uint8_t.
+  EXPECT_THROW(Quantize(x, 2, good, qi8), std::invalid_argument);
+  p = good;
+  p.bits = 9;
+  EXPECT_THROW(Quantize(x, 2, p, q8), std::invalid_argument);
+  p = good;
+  p.signedness = Signedness::kSigned;
+  p.zero_point = 0;
+  EXPECT_THROW(Quantize(x, 2, p, q8), std::invalid_argument);
+  // Null pointers with n > 0.
+  EXPECT_THROW(Quantize(nullptr, 2, good, q8), std::invalid_argument);
+  EXPECT_THROW(Quantize(x, 2, good, static_cast<uint8_t*>(nullptr)),
+               std::invalid_argument);
+  EXPECT_THROW(Quantize(x, 2, good, q8, static_cast<QuantizeMode>(7)),
+               std::invalid_argument);
+  EXPECT_THROW(reference::Quantize(x, 2, good, qi8), std::invalid_argument);
+
+  // Messages name the parameter and the value.
+  p = good;
+  p.scale = -2.0f;
+  try {
+    Quantize(x, 2, p, q8);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "simdquant::Quantize: scale = -2 is not finite and > 0");
+  }
+  try {
+    Quantize(x, 2, good, qi8);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "simdquant::Quantize: container int8_t cannot hold the code "
+                 "range [0, 255] of 8-bit unsigned codes");
+  }
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace simdquant
