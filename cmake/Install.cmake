@@ -22,6 +22,10 @@ install(FILES
   ${PROJECT_BINARY_DIR}/simdquantConfigVersion.cmake
   DESTINATION ${SIMDQUANT_CMAKE_DIR})
 
+# Relocatable: the prefix is found from the .pc file's own location, so the
+# package works wherever `cmake --install --prefix` puts it.
+file(RELATIVE_PATH SIMDQUANT_PC_TO_PREFIX
+  "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/simdquant.pc.in
   ${PROJECT_BINARY_DIR}/simdquant.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/simdquant.pc
