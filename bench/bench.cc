@@ -1,0 +1,328 @@
+// simdquant benchmarks: every kernel on every target compiled in and supported
+// by this CPU, next to the scalar reference, a plain -O3 -march=native loop,
+// Eigen (MinMax), and memcpy of the same number of bytes, in one run.
+//
+// Names: <Kernel>/<container>/bits:<b>/<mode>/<implementation>/n:<count>,
+// e.g. Quantize/u8/bits:4/divide/AVX2/n:65536. Filter with
+// --benchmark_filter=<regex>; --full runs every size and bit width.
+// Bytes counted: read + written by the kernel. memcpy rows copy half that
+// many bytes, so that they too read + write the same total.
+#include <stdio.h>
+#include <string.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/plain_loops.h"
+#include "bench/table_reporter.h"
+#include "benchmark/benchmark.h"
+#include "simdquant/reference.h"
+#include "simdquant/simdquant.h"
+#include "simdquant/targets.h"
+
+namespace simdquant {
+namespace bench {
+namespace {
+
+// Weights-like input: normal, with one large outlier of either sign in every
+// thousand; fixed seed, so every run measures the same data.
+const std::vector<float>& Input(size_t n) {
+  static std::map<size_t, std::unique_ptr<std::vector<float>>> cache;
+  auto& slot = cache[n];
+  if (!slot) {
+    slot = std::make_unique<std::vector<float>>(n);
+    std::mt19937 rng(1234);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::uniform_int_distribution<int> outlier(0, 999);
+    for (float& v : *slot) {
+      v = normal(rng);
+      if (outlier(rng) == 0) v *= 30.0f;
+    }
+  }
+  return *slot;
+}
+
+// A zero-filled (so already paged-in) output buffer of `bytes`, reused.
+void* Output(size_t bytes, int slot_id) {
+  static std::map<std::pair<size_t, int>, std::vector<unsigned char>> cache;
+  auto& buf = cache[{bytes, slot_id}];
+  if (buf.size() != bytes) buf.assign(bytes, 0);
+  return buf.data();
+}
+
+enum class Kernel { kMinMax, kAbsMax, kQuantize, kDequantize, kError };
+
+struct Shape {
+  Kernel kernel;
+  const char* container;  // "u8", "i8", "u16", "i16"; "f32" for reductions
+  int bits;
+  QuantizeMode mode;
+};
+
+QuantParams ParamsFor(const Shape& s, size_t n) {
+  if (s.bits == 0) return QuantParams();  // Range kernels take no params.
+  const MinMaxResult r = reference::MinMax(Input(n).data(), n);
+  const bool is_signed = s.container[0] == 'i';
+  return is_signed ? ChooseSymmetricParams(r.min, r.max, s.bits)
+                   : ChooseAsymmetricParams(r.min, r.max, s.bits);
+}
+
+size_t CodeBytes(const Shape& s) { return strlen(s.container) == 2 ? 1 : 2; }
+
+// Bytes the kernel reads plus writes.
+size_t TrafficBytes(const Shape& s, size_t n) {
+  switch (s.kernel) {
+    case Kernel::kQuantize:
+    case Kernel::kDequantize:
+      return n * (sizeof(float) + CodeBytes(s));
+    default:
+      return n * sizeof(float);
+  }
+}
+
+// Calls f(T*) with the code container type of the shape.
+template <class F>
+void WithContainer(const std::string& c, void* p, const F& f) {
+  if (c == "u8") f(static_cast<uint8_t*>(p));
+  if (c == "i8") f(static_cast<int8_t*>(p));
+  if (c == "u16") f(static_cast<uint16_t*>(p));
+  if (c == "i16") f(static_cast<int16_t*>(p));
+}
+
+// One call of `impl` ("reference", "plain", "eigen", or a target name, which
+// the caller has pinned, going through the public dispatched entry point).
+void RunOnce(const Shape& s, const std::string& impl, const float* x,
+             size_t n, const QuantParams& p, void* codes, float* y) {
+  const bool ref = impl == "reference", plain = impl == "plain";
+  switch (s.kernel) {
+    case Kernel::kMinMax: {
+      MinMaxResult r = ref ? reference::MinMax(x, n)
+                       : plain ? plain::MinMax(x, n)
+                       : impl == "eigen" ? plain::EigenMinMax(x, n)
+                                         : MinMax(x, n);
+      benchmark::DoNotOptimize(r);
+      break;
+    }
+    case Kernel::kAbsMax: {
+      float r = ref ? reference::AbsMax(x, n)
+                : plain ? plain::AbsMax(x, n) : AbsMax(x, n);
+      benchmark::DoNotOptimize(r);
+      break;
+    }
+    case Kernel::kQuantize:
+      WithContainer(s.container, codes, [&](auto* q) {
+        if (ref) {
+          reference::Quantize(x, n, p, q, s.mode);
+        } else if (plain) {
+          plain::Quantize(x, n, p, q, s.mode);
+        } else {
+          Quantize(x, n, p, q, s.mode);
+        }
+      });
+      benchmark::ClobberMemory();
+      break;
+    case Kernel::kDequantize:
+      WithContainer(s.container, codes, [&](auto* q) {
+        if (ref) {
+          reference::Dequantize(q, n, p, y);
+        } else if (plain) {
+          plain::Dequantize(q, n, p, y);
+        } else {
+          Dequantize(q, n, p, y);
+        }
+      });
+      benchmark::ClobberMemory();
+      break;
+    case Kernel::kError: {
+      ErrorStats e = ref ? reference::MeasureError(x, n, p, s.mode)
+                     : plain ? plain::MeasureError(x, n, p, s.mode)
+                             : MeasureError(x, n, p, s.mode);
+      benchmark::DoNotOptimize(e);
+      break;
+    }
+  }
+}
+
+void Measure(benchmark::State& state, const Shape& s, const std::string& impl,
+             size_t n, bool is_target) {
+  const size_t traffic = TrafficBytes(s, n);
+  const float* x = Input(n).data();
+  if (impl == "memcpy") {
+    const size_t bytes = traffic / 2;
+    const void* src = x;
+    std::vector<unsigned char> from;
+    if (bytes > n * sizeof(float)) {  // never: traffic <= 2 * 4n
+      from.resize(bytes);
+      src = from.data();
+    }
+    void* dst = Output(bytes, 9);
+    for (auto _ : state) {
+      memcpy(dst, src, bytes);
+      benchmark::ClobberMemory();
+    }
+  } else {
+    const QuantParams p = ParamsFor(s, n);
+    void* codes = Output(n * CodeBytes(s), 1);
+    float* y = static_cast<float*>(Output(n * sizeof(float), 2));
+    if (s.kernel == Kernel::kDequantize) {
+      WithContainer(s.container, codes,
+                    [&](auto* q) { Quantize(x, n, p, q, s.mode); });
+    }
+    if (is_target) RestrictToTarget(impl);
+    for (auto _ : state) RunOnce(s, impl, x, n, p, codes, y);
+    if (is_target) RestrictToTarget("");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * traffic));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
+std::string GroupName(const Shape& s) {
+  switch (s.kernel) {
+    case Kernel::kMinMax:
+      return "MinMax/f32";
+    case Kernel::kAbsMax:
+      return "AbsMax/f32";
+    case Kernel::kError:
+      return std::string("MeasureError/f32/bits:") + std::to_string(s.bits) +
+             (s.mode == QuantizeMode::kDivide ? "/divide" : "/reciprocal");
+    case Kernel::kQuantize:
+      return std::string("Quantize/") + s.container +
+             "/bits:" + std::to_string(s.bits) +
+             (s.mode == QuantizeMode::kDivide ? "/divide" : "/reciprocal");
+    case Kernel::kDequantize:
+      return std::string("Dequantize/") + s.container +
+             "/bits:" + std::to_string(s.bits);
+  }
+  return "?";
+}
+
+std::vector<Shape> Shapes(bool full) {
+  std::vector<Shape> shapes = {{Kernel::kMinMax, "f32", 0, QuantizeMode::kDivide},
+                               {Kernel::kAbsMax, "f32", 0, QuantizeMode::kDivide}};
+  struct ContainerBits {
+    const char* container;
+    std::vector<int> bits;
+  };
+  const std::vector<ContainerBits> formats =
+      full ? std::vector<ContainerBits>{{"u8", {2, 4, 8}},
+                                        {"i8", {2, 4, 8}},
+                                        {"u16", {12, 16}},
+                                        {"i16", {12, 16}}}
+           : std::vector<ContainerBits>{{"u8", {2, 4, 8}},
+                                        {"i8", {8}},
+                                        {"u16", {12, 16}},
+                                        {"i16", {16}}};
+  for (QuantizeMode mode : {QuantizeMode::kDivide, QuantizeMode::kReciprocal}) {
+    for (const auto& f : formats) {
+      for (int bits : f.bits) {
+        shapes.push_back({Kernel::kQuantize, f.container, bits, mode});
+      }
+    }
+  }
+  for (const auto& f : formats) {
+    for (int bits : f.bits) {
+      shapes.push_back({Kernel::kDequantize, f.container, bits,
+                        QuantizeMode::kDivide});
+    }
+  }
+  for (QuantizeMode mode : {QuantizeMode::kDivide, QuantizeMode::kReciprocal}) {
+    shapes.push_back({Kernel::kError, "f32", 8, mode});
+  }
+  return shapes;
+}
+
+// The comparison is only honest if every implementation computes the same
+// thing: check each against the reference once, before measuring.
+bool BaselinesAgree() {
+  const size_t n = 4099;
+  const float* x = Input(n).data();
+  bool ok = true;
+  const MinMaxResult r = reference::MinMax(x, n);
+  for (const MinMaxResult& m : {plain::MinMax(x, n), plain::EigenMinMax(x, n)}) {
+    ok &= m.min == r.min && m.max == r.max;
+  }
+  ok &= plain::AbsMax(x, n) == reference::AbsMax(x, n);
+  for (const Shape& s : Shapes(true)) {
+    if (s.kernel != Kernel::kQuantize) continue;
+    const QuantParams p = ParamsFor(s, n);
+    WithContainer(s.container, Output(n * CodeBytes(s), 3), [&](auto* q) {
+      using T = std::remove_pointer_t<decltype(q)>;
+      std::vector<T> want(n);
+      reference::Quantize(x, n, p, want.data(), s.mode);
+      plain::Quantize(x, n, p, q, s.mode);
+      ok &= memcmp(q, want.data(), n * sizeof(T)) == 0;
+      std::vector<float> y(n), y_want(n);
+      reference::Dequantize(want.data(), n, p, y_want.data());
+      plain::Dequantize(want.data(), n, p, y.data());
+      ok &= memcmp(y.data(), y_want.data(), n * sizeof(float)) == 0;
+    });
+    const ErrorStats e = plain::MeasureError(x, n, p, s.mode);
+    const ErrorStats e_ref = reference::MeasureError(x, n, p, s.mode);
+    ok &= e.max_abs_error == e_ref.max_abs_error;
+  }
+  return ok;
+}
+
+}  // namespace
+}  // namespace bench
+}  // namespace simdquant
+
+int main(int argc, char** argv) {
+  using namespace simdquant;
+  using namespace simdquant::bench;
+  bool full = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (strcmp(argv[i], "--full") == 0) {
+      full = true;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  int args_count = static_cast<int>(args.size());
+  benchmark::Initialize(&args_count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
+
+  if (!BaselinesAgree()) {
+    fprintf(stderr, "A baseline disagrees with the reference; not measuring.\n");
+    return 1;
+  }
+
+  const std::vector<Target> targets = AvailableTargets();
+  std::vector<std::string> columns;
+  for (const Target& t : targets) columns.push_back(t.name);
+  for (const char* c : {"reference", "plain", "eigen", "memcpy"}) {
+    columns.push_back(c);
+  }
+
+  const std::vector<size_t> sizes = {size_t{1} << 12, size_t{1} << 16,
+                                     size_t{1} << 20, size_t{1} << 24};
+  for (const Shape& s : Shapes(full)) {
+    for (size_t n : sizes) {
+      std::vector<std::pair<std::string, bool>> impls;
+      for (const Target& t : targets) impls.push_back({t.name, true});
+      impls.push_back({"reference", false});
+      impls.push_back({"plain", false});
+      if (s.kernel == Kernel::kMinMax) impls.push_back({"eigen", false});
+      impls.push_back({"memcpy", false});
+      for (const auto& [impl, is_target] : impls) {
+        const std::string name =
+            GroupName(s) + "/" + impl + "/n:" + std::to_string(n);
+        benchmark::RegisterBenchmark(
+            name.c_str(),
+            [s, impl = impl, n, is_target = is_target](benchmark::State& st) {
+              Measure(st, s, impl, n, is_target);
+            })
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+
+  TableReporter table(columns, targets.front().name);
+  benchmark::RunSpecifiedBenchmarks(&table);
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,109 @@
+#include "bench/table_reporter.h"
+
+#include <stdio.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace simdquant {
+namespace bench {
+
+bool SplitName(const std::string& name, std::string* row, std::string* impl) {
+  const size_t n_pos = name.rfind("/n:");
+  if (n_pos == std::string::npos) return false;
+  const size_t impl_pos = name.rfind('/', n_pos - 1);
+  if (impl_pos == std::string::npos) return false;
+  *impl = name.substr(impl_pos + 1, n_pos - impl_pos - 1);
+  *row = name.substr(0, impl_pos) + name.substr(n_pos);
+  return true;
+}
+
+TableReporter::TableReporter(std::vector<std::string> columns,
+                             std::string best)
+    : columns_(std::move(columns)), best_(std::move(best)) {}
+
+bool TableReporter::ReportContext(const Context& context) {
+  fprintf(stderr, "%d CPUs at %.0f MHz; running benchmarks, table follows.\n",
+          context.cpu_info.num_cpus, context.cpu_info.cycles_per_second / 1e6);
+  return true;
+}
+
+void TableReporter::ReportRuns(const std::vector<Run>& runs) {
+  // With repetitions, keep only the median; without, the single run.
+  bool has_median = false;
+  for (const Run& run : runs) has_median |= run.aggregate_name == "median";
+  for (const Run& run : runs) {
+    if (run.error_occurred) {
+      fprintf(stderr, "%s: %s\n", run.benchmark_name().c_str(),
+              run.error_message.c_str());
+      continue;
+    }
+    if (has_median ? run.aggregate_name != "median"
+                   : run.run_type != Run::RT_Iteration) {
+      continue;
+    }
+    std::string row, impl;
+    if (!SplitName(run.run_name.function_name, &row, &impl)) continue;
+    const auto it = run.counters.find("bytes_per_second");
+    if (it == run.counters.end()) continue;
+    if (rows_.find(row) == rows_.end()) row_order_.push_back(row);
+    rows_[row][impl] = it->second.value / 1e9;
+    if (++runs_seen_ % 50 == 0) fprintf(stderr, ".");
+  }
+}
+
+void TableReporter::Finalize() {
+  fprintf(stderr, "\n");
+  // Only columns that have at least one value.
+  std::vector<std::string> columns;
+  for (const std::string& c : columns_) {
+    for (const auto& [row, values] : rows_) {
+      if (values.count(c)) {
+        columns.push_back(c);
+        break;
+      }
+    }
+  }
+  size_t row_width = 4;
+  for (const std::string& row : row_order_) {
+    row_width = std::max(row_width, row.size());
+  }
+  const auto ratio = [](const std::map<std::string, double>& values,
+                        const std::string& num, const std::string& den,
+                        double scale) {
+    const auto n = values.find(num), d = values.find(den);
+    if (n == values.end() || d == values.end() || d->second <= 0.0) {
+      return std::string("-");
+    }
+    char buf[32];
+    snprintf(buf, sizeof(buf), scale == 100.0 ? "%.0f%%" : "%.1fx",
+             n->second / d->second * scale);
+    return std::string(buf);
+  };
+
+  printf("\nThroughput in GB/s (bytes read + written per second, median); "
+         "ratios for %s.\n\n",
+         best_.c_str());
+  printf("%-*s", static_cast<int>(row_width), "case");
+  for (const std::string& c : columns) printf(" %9s", c.c_str());
+  printf(" %9s %9s %9s\n", "vs ref", "vs plain", "of memcpy");
+  for (const std::string& row : row_order_) {
+    const auto& values = rows_[row];
+    printf("%-*s", static_cast<int>(row_width), row.c_str());
+    for (const std::string& c : columns) {
+      const auto it = values.find(c);
+      if (it == values.end()) {
+        printf(" %9s", "-");
+      } else {
+        printf(" %9.2f", it->second);
+      }
+    }
+    printf(" %9s %9s %9s\n", ratio(values, best_, "reference", 1.0).c_str(),
+           ratio(values, best_, "plain", 1.0).c_str(),
+           ratio(values, best_, "memcpy", 100.0).c_str());
+  }
+  fflush(stdout);
+}
+
+}  // namespace bench
+}  // namespace simdquant
