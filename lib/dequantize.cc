@@ -25,8 +25,8 @@ void DequantizeT(const T* HWY_RESTRICT q, size_t n, int32_t zero_point,
     const auto codes = hn::PromoteTo(di, hn::LoadU(dt, in));
     hn::StoreU(DequantizeVec(df, codes, vzero_point, vscale), df, out);
   };
-  size_t i = 0;
-  for (; i + N <= n; i += N) vector_body(q + i, x + i);
+  const size_t i = ForWholeVectors(
+      n, N, [&](size_t j) { vector_body(q + j, x + j); });
   if (i != n) ForTail(df, q + i, n - i, x + i, vector_body);
 }
 

@@ -33,7 +33,6 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
   auto sum_e2_0 = hn::Zero(dd), sum_e2_1 = hn::Zero(dd);
   auto sum_x2_0 = hn::Zero(dd), sum_x2_1 = hn::Zero(dd);
   auto max_e_0 = hn::Zero(dd), max_e_1 = hn::Zero(dd);
-  auto nan = hn::Lt(max_e_0, max_e_0);  // all false
 
   using VD = hn::Vec<DD>;
   const auto accumulate = [&](const float* HWY_RESTRICT p, VD& sum_e2,
@@ -47,7 +46,6 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
     sum_e2 = hn::Add(sum_e2, hn::Mul(e, e));
     sum_x2 = hn::Add(sum_x2, hn::Mul(xd, xd));
     max_e = hn::Max(max_e, hn::Abs(e));
-    nan = hn::Or(nan, hn::IsNaN(e));
   };
 
   size_t i = 0;
@@ -71,7 +69,10 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
       hn::GetLane(hn::SumOfLanes(dd, hn::Add(sum_x2_0, sum_x2_1)));
   sums.max_abs_error =
       hn::GetLane(hn::MaxOfLanes(dd, hn::Max(max_e_0, max_e_1)));
-  sums.any_nan = !hn::AllFalse(dd, nan);
+  // e is NaN exactly where x is (NaN quantizes to the zero point; +-Inf gives
+  // an infinite, not NaN, error), and a sum of squares is NaN exactly when
+  // some x is NaN: no need to track NaN per lane.
+  sums.any_nan = sums.sum_sq_signal != sums.sum_sq_signal;
   return sums;
 }
 

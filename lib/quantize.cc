@@ -27,8 +27,8 @@ void QuantizeT(const float* HWY_RESTRICT x, size_t n,
     const auto codes = QuantizeVec<kDivide>(df, c, hn::LoadU(df, in));
     hn::StoreU(hn::DemoteTo(dt, codes), dt, out);
   };
-  size_t i = 0;
-  for (; i + N <= n; i += N) vector_body(x + i, q + i);
+  const size_t i = ForWholeVectors(
+      n, N, [&](size_t j) { vector_body(x + j, q + j); });
   if (i != n) ForTail(df, x + i, n - i, q + i, vector_body);
 }
 
