@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds (Release) and runs the benchmarks: every
+# kernel on every target this CPU supports, beside the scalar reference, a
+# plain -O3 -march=native loop, Eigen and memcpy. Prints the ISA table, writes
+# Google Benchmark JSON to build/bench/results.json and plots to
+# build/bench/plots/. Extra arguments go to the benchmark binary, e.g.
+#   bash bench/run.sh --full                          # every size and bit width
+#   bash bench/run.sh --benchmark_filter='Quantize/u8'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash cmake/install-deps.sh cmake make g++ libhwy-dev libbenchmark-dev \
+  libeigen3-dev python3-matplotlib
+build=build/bench
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIMDQUANT_BUILD_TESTS=OFF \
+  -DSIMDQUANT_BUILD_BENCH=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+grep -m1 'model name' /proc/cpuinfo || true
+# Medians of 3 repetitions: the machines are shared and noisy.
+"$build/bench/simdquant_bench" --benchmark_repetitions=3 \
+  --benchmark_min_time=0.05 \
+  --benchmark_out="$build/results.json" --benchmark_out_format=json "$@"
+/usr/bin/python3 bench/plot.py "$build/results.json" "$build/plots"
