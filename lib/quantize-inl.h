@@ -62,6 +62,29 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(
   return hn::Sub(hn::BitCast(di, biased), c.magic_bits_minus_zero_point);
 }
 
+// Stores codes (int32 lanes already within the range of T) as T. The
+// conversion is a plain truncation because every code fits T. Highway 1.0.3's
+// DemoteTo/TruncateTo for a 512-bit vector take four to five shuffles; AVX-512
+// has a single instruction for it (vpmovdb / vpmovdw).
+template <typename T, class DI>
+HWY_INLINE void StoreCodes(DI di, hn::Vec<DI> codes, T* HWY_RESTRICT out) {
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  if constexpr (hn::MaxLanes(DI()) == 16) {
+    if constexpr (sizeof(T) == 1) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                       _mm512_cvtepi32_epi8(codes.raw));
+    } else {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                          _mm512_cvtepi32_epi16(codes.raw));
+    }
+    return;
+  }
+#endif
+  const hn::Rebind<T, DI> dt;
+  (void)di;
+  hn::StoreU(hn::DemoteTo(dt, codes), dt, out);
+}
+
 // float(q - zero_point) * scale: exact int32 subtraction and conversion
 // (|q - zero_point| < 2^17), then one rounding in the multiply.
 template <class DF>

@@ -17,15 +17,12 @@ void QuantizeT(const float* HWY_RESTRICT x, size_t n,
                T* HWY_RESTRICT q) {
   using DF = hn::ScalableTag<float>;
   const DF df;
-  const hn::Rebind<T, DF> dt;
+  const hn::RebindToSigned<DF> di;
   const QuantizeVectors<DF> c(df, constants);
   const size_t N = hn::Lanes(df);
-  // Codes are already within [qmin, qmax], which T holds: the saturating
-  // DemoteTo is exact.
   const auto vector_body = [&](const float* HWY_RESTRICT in,
                                T* HWY_RESTRICT out) {
-    const auto codes = QuantizeVec<kDivide>(df, c, hn::LoadU(df, in));
-    hn::StoreU(hn::DemoteTo(dt, codes), dt, out);
+    StoreCodes(di, QuantizeVec<kDivide>(df, c, hn::LoadU(df, in)), out);
   };
   const size_t i = ForWholeVectors(
       n, N, [&](size_t j) { vector_body(x + j, q + j); });
