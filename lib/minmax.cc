@@ -118,8 +118,18 @@ MinMaxResult Range(const float* HWY_RESTRICT x, size_t n) {
   }
   const auto vmin = hn::Min(hn::Min(min0, min1), hn::Min(min2, min3));
   const auto vmax = hn::Max(hn::Max(max0, max1), hn::Max(max2, max3));
-  return {hn::GetLane(hn::MinOfLanes(df, vmin)),
-          hn::GetLane(hn::MaxOfLanes(df, vmax))};
+  // Horizontal min/max in scalar code: Highway 1.0.3's EMU128 MinOfLanes
+  // starts from FLT_MAX rather than +inf, so it misreports all-inf inputs.
+  HWY_ALIGN float lanes_min[hn::MaxLanes(df)];
+  HWY_ALIGN float lanes_max[hn::MaxLanes(df)];
+  hn::Store(vmin, df, lanes_min);
+  hn::Store(vmax, df, lanes_max);
+  MinMaxResult r = {lanes_min[0], lanes_max[0]};
+  for (size_t j = 1; j < N; ++j) {
+    r.min = lanes_min[j] < r.min ? lanes_min[j] : r.min;
+    r.max = lanes_max[j] > r.max ? lanes_max[j] : r.max;
+  }
+  return r;
 }
 
 MinMaxResult MinMaxImpl(const float* x, size_t n) { return Range<false>(x, n); }
