@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "lib/internal.h"
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <limits>
@@ -99,10 +101,7 @@ ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
   template void Quantize<T>(const float*, size_t, const QuantParams&, T*, \
                             QuantizeMode);                                \
   template void Dequantize<T>(const T*, size_t, const QuantParams&, float*);
-SIMDQUANT_PLAIN_INSTANTIATE(uint8_t)
-SIMDQUANT_PLAIN_INSTANTIATE(int8_t)
-SIMDQUANT_PLAIN_INSTANTIATE(uint16_t)
-SIMDQUANT_PLAIN_INSTANTIATE(int16_t)
+SIMDQUANT_FOR_EACH_CONTAINER(SIMDQUANT_PLAIN_INSTANTIATE)
 
 }  // namespace plain
 }  // namespace simdquant

@@ -69,18 +69,12 @@ void DequantizeChecked(const T* q, size_t n, const QuantParams& p, float* x) {
 }
 }  // namespace
 
-void Dequantize(const uint8_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeChecked(q, n, p, x);
-}
-void Dequantize(const int8_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeChecked(q, n, p, x);
-}
-void Dequantize(const uint16_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeChecked(q, n, p, x);
-}
-void Dequantize(const int16_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeChecked(q, n, p, x);
-}
+#define SIMDQUANT_DEQUANTIZE(T)                                          \
+  void Dequantize(const T* q, size_t n, const QuantParams& p, float* x) { \
+    DequantizeChecked(q, n, p, x);                                       \
+  }
+SIMDQUANT_FOR_EACH_CONTAINER(SIMDQUANT_DEQUANTIZE)
+#undef SIMDQUANT_DEQUANTIZE
 
 }  // namespace simdquant
 #endif  // HWY_ONCE

@@ -45,6 +45,14 @@ constexpr Container ContainerOf<uint16_t>() { return Container::kU16; }
 template <>
 constexpr Container ContainerOf<int16_t>() { return Container::kI16; }
 
+// Expands X(T) once per code container: the public per-container overloads
+// are each one line forwarding to a template.
+#define SIMDQUANT_FOR_EACH_CONTAINER(X) \
+  X(uint8_t)                            \
+  X(int8_t)                             \
+  X(uint16_t)                           \
+  X(int16_t)
+
 // CheckParams, then throws unless T holds every code of p's code range.
 template <typename T>
 void CheckParamsFor(const QuantParams& p, const char* function);

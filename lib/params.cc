@@ -117,10 +117,10 @@ void CheckParamsFor(const QuantParams& p, const char* function) {
                        " codes");
   }
 }
-template void CheckParamsFor<uint8_t>(const QuantParams&, const char*);
-template void CheckParamsFor<int8_t>(const QuantParams&, const char*);
-template void CheckParamsFor<uint16_t>(const QuantParams&, const char*);
-template void CheckParamsFor<int16_t>(const QuantParams&, const char*);
+#define SIMDQUANT_INSTANTIATE(T) \
+  template void CheckParamsFor<T>(const QuantParams&, const char*);
+SIMDQUANT_FOR_EACH_CONTAINER(SIMDQUANT_INSTANTIATE)
+#undef SIMDQUANT_INSTANTIATE
 
 QuantizeConstants MakeQuantizeConstants(const QuantParams& p,
                                         QuantizeMode mode) {

@@ -77,22 +77,13 @@ void QuantizeChecked(const float* x, size_t n, const QuantParams& p, T* q,
 }
 }  // namespace
 
-void Quantize(const float* x, size_t n, const QuantParams& p, uint8_t* q,
-              QuantizeMode mode) {
-  QuantizeChecked(x, n, p, q, mode);
-}
-void Quantize(const float* x, size_t n, const QuantParams& p, int8_t* q,
-              QuantizeMode mode) {
-  QuantizeChecked(x, n, p, q, mode);
-}
-void Quantize(const float* x, size_t n, const QuantParams& p, uint16_t* q,
-              QuantizeMode mode) {
-  QuantizeChecked(x, n, p, q, mode);
-}
-void Quantize(const float* x, size_t n, const QuantParams& p, int16_t* q,
-              QuantizeMode mode) {
-  QuantizeChecked(x, n, p, q, mode);
-}
+#define SIMDQUANT_QUANTIZE(T)                                             \
+  void Quantize(const float* x, size_t n, const QuantParams& p, T* q,     \
+                QuantizeMode mode) {                                      \
+    QuantizeChecked(x, n, p, q, mode);                                    \
+  }
+SIMDQUANT_FOR_EACH_CONTAINER(SIMDQUANT_QUANTIZE)
+#undef SIMDQUANT_QUANTIZE
 
 }  // namespace simdquant
 #endif  // HWY_ONCE

@@ -94,35 +94,16 @@ float AbsMax(const float* x, size_t n) {
   return r;
 }
 
-void Quantize(const float* x, size_t n, const QuantParams& p, uint8_t* q,
-              QuantizeMode mode) {
-  QuantizeT(x, n, p, q, mode);
-}
-void Quantize(const float* x, size_t n, const QuantParams& p, int8_t* q,
-              QuantizeMode mode) {
-  QuantizeT(x, n, p, q, mode);
-}
-void Quantize(const float* x, size_t n, const QuantParams& p, uint16_t* q,
-              QuantizeMode mode) {
-  QuantizeT(x, n, p, q, mode);
-}
-void Quantize(const float* x, size_t n, const QuantParams& p, int16_t* q,
-              QuantizeMode mode) {
-  QuantizeT(x, n, p, q, mode);
-}
-
-void Dequantize(const uint8_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeT(q, n, p, x);
-}
-void Dequantize(const int8_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeT(q, n, p, x);
-}
-void Dequantize(const uint16_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeT(q, n, p, x);
-}
-void Dequantize(const int16_t* q, size_t n, const QuantParams& p, float* x) {
-  DequantizeT(q, n, p, x);
-}
+#define SIMDQUANT_REFERENCE_CODECS(T)                                      \
+  void Quantize(const float* x, size_t n, const QuantParams& p, T* q,     \
+                QuantizeMode mode) {                                      \
+    QuantizeT(x, n, p, q, mode);                                          \
+  }                                                                       \
+  void Dequantize(const T* q, size_t n, const QuantParams& p, float* x) { \
+    DequantizeT(q, n, p, x);                                              \
+  }
+SIMDQUANT_FOR_EACH_CONTAINER(SIMDQUANT_REFERENCE_CODECS)
+#undef SIMDQUANT_REFERENCE_CODECS
 
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode) {
