@@ -21,54 +21,63 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
   // holds doubles: each float vector converts to exactly one double vector.
   using DD = hn::ScalableTag<double>;
   using DF = hn::Rebind<float, DD>;
+  using VD = hn::Vec<DD>;
   const DD dd;
   const DF df;
   const hn::RebindToSigned<DF> di;
   const QuantizeVectors<DF> c(df, constants);
   const auto vzero_point = hn::Set(di, constants.zero_point);
   const auto vscale = hn::Set(df, scale);
-  const size_t N = hn::Lanes(df);
 
-  // Two sets of accumulators hide the latency of the double adds.
-  auto sum_e2_0 = hn::Zero(dd), sum_e2_1 = hn::Zero(dd);
-  auto sum_x2_0 = hn::Zero(dd), sum_x2_1 = hn::Zero(dd);
-  auto max_e_0 = hn::Zero(dd), max_e_1 = hn::Zero(dd);
+  // The sums' order is the same on every target: element i goes to partial
+  // sum i % kSumLanes, held by lane i % L of accumulator (i / L) % kVectors,
+  // and ReduceSumLanes adds the partial sums in a fixed order.
+  constexpr size_t L = hn::MaxLanes(DD());
+  constexpr size_t kVectors = internal::kSumLanes / L;
+  static_assert(kVectors * L == internal::kSumLanes, "L divides 16");
+  VD sum_e2[kVectors], sum_x2[kVectors];
+  for (size_t k = 0; k < kVectors; ++k) {
+    sum_e2[k] = hn::Zero(dd);
+    sum_x2[k] = hn::Zero(dd);
+  }
+  auto max_e = hn::Zero(dd);
 
-  using VD = hn::Vec<DD>;
-  const auto accumulate = [&](const float* HWY_RESTRICT p, VD& sum_e2,
-                              VD& sum_x2, VD& max_e) {
-    const auto xf = hn::LoadU(df, p);
-    const auto codes = QuantizeVec<kDivide>(df, c, xf);
-    const auto deq = DequantizeVec(df, codes, vzero_point, vscale);
-    const auto xd = hn::PromoteTo(dd, xf);
-    const auto e = hn::Sub(xd, hn::PromoteTo(dd, deq));
-    // Mul then Add, never MulAdd: FMA exists on some targets only.
-    sum_e2 = hn::Add(sum_e2, hn::Mul(e, e));
-    sum_x2 = hn::Add(sum_x2, hn::Mul(xd, xd));
-    max_e = hn::Max(max_e, hn::Abs(e));
+  // One block of kSumLanes elements.
+  const auto accumulate_block = [&](const float* HWY_RESTRICT p) {
+    for (size_t k = 0; k < kVectors; ++k) {
+      const auto xf = hn::LoadU(df, p + k * L);
+      const auto codes = QuantizeVec<kDivide>(df, c, xf);
+      const auto deq = DequantizeVec(df, codes, vzero_point, vscale);
+      const auto xd = hn::PromoteTo(dd, xf);
+      const auto e = hn::Sub(xd, hn::PromoteTo(dd, deq));
+      // Mul then Add, never MulAdd: FMA exists on some targets only.
+      sum_e2[k] = hn::Add(sum_e2[k], hn::Mul(e, e));
+      sum_x2[k] = hn::Add(sum_x2[k], hn::Mul(xd, xd));
+      max_e = hn::Max(max_e, hn::Abs(e));
+    }
   };
 
   size_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
-    accumulate(x + i, sum_e2_0, sum_x2_0, max_e_0);
-    accumulate(x + i + N, sum_e2_1, sum_x2_1, max_e_1);
+  for (; i + internal::kSumLanes <= n; i += internal::kSumLanes) {
+    accumulate_block(x + i);
   }
-  for (; i + N <= n; i += N) accumulate(x + i, sum_e2_0, sum_x2_0, max_e_0);
   if (i != n) {
-    // Zero padding adds nothing: 0 quantizes to the zero point, which
-    // dequantizes to exactly 0.
-    HWY_ALIGN float padded[hn::MaxLanes(df)] = {};
+    // Zero padding adds exactly nothing: 0 quantizes to the zero point, which
+    // dequantizes to 0, and s + 0 == s.
+    float padded[internal::kSumLanes] = {};
     memcpy(padded, x + i, (n - i) * sizeof(float));
-    accumulate(padded, sum_e2_0, sum_x2_0, max_e_0);
+    accumulate_block(padded);
   }
 
+  double partial_e2[internal::kSumLanes], partial_x2[internal::kSumLanes];
+  for (size_t k = 0; k < kVectors; ++k) {
+    hn::StoreU(sum_e2[k], dd, partial_e2 + k * L);
+    hn::StoreU(sum_x2[k], dd, partial_x2 + k * L);
+  }
   internal::ErrorSums sums;
-  sums.sum_sq_error =
-      hn::GetLane(hn::SumOfLanes(dd, hn::Add(sum_e2_0, sum_e2_1)));
-  sums.sum_sq_signal =
-      hn::GetLane(hn::SumOfLanes(dd, hn::Add(sum_x2_0, sum_x2_1)));
-  sums.max_abs_error =
-      hn::GetLane(hn::MaxOfLanes(dd, hn::Max(max_e_0, max_e_1)));
+  sums.sum_sq_error = internal::ReduceSumLanes(partial_e2);
+  sums.sum_sq_signal = internal::ReduceSumLanes(partial_x2);
+  sums.max_abs_error = hn::GetLane(hn::MaxOfLanes(dd, max_e));
   // e is NaN exactly where x is (NaN quantizes to the zero point; +-Inf gives
   // an infinite, not NaN, error), and a sum of squares is NaN exactly when
   // some x is NaN: no need to track NaN per lane.

@@ -27,6 +27,9 @@ void CheckMode(QuantizeMode mode, const char* function);
 // ValidateParams with the calling function's name in the message.
 void CheckParams(const QuantParams& p, const char* function);
 
+// Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
+void CheckPercentiles(double lower_pct, double upper_pct, const char* function);
+
 // Applies SIMDQUANT_TARGET from the environment on the first call; every
 // public kernel calls it before dispatching (dispatch.cc).
 void InitDispatch();
@@ -77,6 +80,18 @@ struct ErrorSums {
   bool any_nan;          // some e is NaN
 };
 ErrorStats FinishErrorStats(const ErrorSums& sums, size_t n);
+
+// The error sums are accumulated as kSumLanes interleaved partial sums
+// (element i into partial i % kSumLanes) on every target and in the
+// reference, then added by ReduceSumLanes in a fixed order, so that all
+// agree bit for bit. 16 = the doubles in two AVX-512 vectors.
+constexpr size_t kSumLanes = 16;
+inline double ReduceSumLanes(double (&partial)[kSumLanes]) {
+  for (size_t width = kSumLanes / 2; width != 0; width /= 2) {
+    for (size_t j = 0; j < width; ++j) partial[j] += partial[j + width];
+  }
+  return partial[0];
+}
 
 }  // namespace internal
 }  // namespace simdquant

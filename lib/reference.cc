@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "lib/internal.h"
 
@@ -105,6 +106,28 @@ float AbsMax(const float* x, size_t n) {
 SIMDQUANT_FOR_EACH_CONTAINER(SIMDQUANT_REFERENCE_CODECS)
 #undef SIMDQUANT_REFERENCE_CODECS
 
+MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
+                             double upper_pct) {
+  const char* function = "reference::PercentileRange";
+  internal::CheckNonEmpty(n, function);
+  internal::CheckPointer(x, n, function, "x");
+  internal::CheckPercentiles(lower_pct, upper_pct, function);
+  std::vector<float> sorted(x, x + n);
+  for (float v : sorted) {
+    if (isnan(v)) internal::Fail(function, "x contains NaN");
+  }
+  std::sort(sorted.begin(), sorted.end());
+  const auto percentile = [&](double pct) {
+    const double h = (pct / 100.0) * static_cast<double>(n - 1);
+    const size_t i = std::min(static_cast<size_t>(floor(h)), n - 1);
+    const double a = sorted[i], b = sorted[std::min(i + 1, n - 1)];
+    const double t = h - static_cast<double>(i);
+    return static_cast<float>(t < 0.5 ? a + (b - a) * t
+                                      : b - (b - a) * (1.0 - t));
+  };
+  return {percentile(lower_pct), percentile(upper_pct)};
+}
+
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode) {
   internal::CheckParams(p, "reference::MeasureError");
@@ -113,14 +136,18 @@ ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
   internal::CheckPointer(x, n, "reference::MeasureError", "x");
   const Quantizer quantize(p, mode);
   internal::ErrorSums sums = {0.0, 0.0, 0.0, false};
+  double partial_e2[internal::kSumLanes] = {};
+  double partial_x2[internal::kSumLanes] = {};
   for (size_t i = 0; i < n; ++i) {
     const float dequantized = DequantizeOne(quantize(x[i]), p);
     const double e = static_cast<double>(x[i]) - dequantized;
-    sums.sum_sq_error += e * e;
-    sums.sum_sq_signal += static_cast<double>(x[i]) * x[i];
+    partial_e2[i % internal::kSumLanes] += e * e;
+    partial_x2[i % internal::kSumLanes] += static_cast<double>(x[i]) * x[i];
     if (isnan(e)) sums.any_nan = true;
     sums.max_abs_error = std::max(sums.max_abs_error, fabs(e));
   }
+  sums.sum_sq_error = internal::ReduceSumLanes(partial_e2);
+  sums.sum_sq_signal = internal::ReduceSumLanes(partial_x2);
   return internal::FinishErrorStats(sums, n);
 }
 

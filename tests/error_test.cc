@@ -1,5 +1,7 @@
 // MeasureError on every target against the reference, within the derived
 // tolerance (README, "Error metrics tolerance").
+#include <string.h>
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -14,18 +16,13 @@ namespace simdquant {
 namespace test {
 namespace {
 
-// Each element's e, e^2 and x^2 are computed identically everywhere; only the
-// order of the additions differs. A recursive sum of n non-negative terms is
-// within gamma(n-1) = (n-1)u / (1 - (n-1)u) of the exact sum (u = 2^-53,
-// Higham, Accuracy and Stability, 4.2), so two such sums differ by at most
-// 2 gamma(n-1) of either; dividing by n adds one rounding to each.
-double RelativeTolerance(size_t n) {
-  const double u = std::ldexp(1.0, -53);
-  const double k = static_cast<double>(n - 1);
-  const double gamma = k * u / (1.0 - k * u);
-  return 2.0 * gamma + 2.0 * u;
+bool SameDouble(double a, double b) {
+  return (std::isnan(a) && std::isnan(b)) ||
+         memcmp(&a, &b, sizeof(a)) == 0;
 }
 
+// Every target sums in the same fixed order as the reference, so all three
+// metrics are bit-identical to it.
 void CheckError(const std::vector<float>& values, const QuantParams& p,
                 QuantizeMode mode, size_t offset) {
   const size_t n = values.size();
@@ -33,30 +30,12 @@ void CheckError(const std::vector<float>& values, const QuantParams& p,
   for (size_t i = 0; i < n; ++i) x[i] = values[i];
   const ErrorStats got = MeasureError(x.data(), n, p, mode);
   const ErrorStats want = reference::MeasureError(values.data(), n, p, mode);
-  const double rel = RelativeTolerance(n);
-  if (!std::isfinite(want.mse)) {
-    EXPECT_TRUE(std::isnan(want.mse) ? std::isnan(got.mse)
-                                     : got.mse == want.mse)
-        << n << " " << got.mse << " vs " << want.mse;
-  } else {
-    EXPECT_NEAR(got.mse, want.mse, rel * want.mse) << "n=" << n;
-  }
-  EXPECT_TRUE(std::isnan(want.max_abs_error)
-                  ? std::isnan(got.max_abs_error)
-                  : got.max_abs_error == want.max_abs_error)
-      << "n=" << n << " " << got.max_abs_error << " vs "
-      << want.max_abs_error;
-  if (!std::isfinite(want.sqnr_db)) {
-    EXPECT_TRUE(std::isnan(want.sqnr_db) ? std::isnan(got.sqnr_db)
-                                         : got.sqnr_db == want.sqnr_db)
-        << n << " " << got.sqnr_db << " vs " << want.sqnr_db;
-  } else {
-    // d(10 log10(s / e)) = 10 / ln(10) (ds / s - de / e): both sums carry
-    // relative error `rel`, and log10 and the quotient round a few times.
-    const double db_tol = 10.0 / std::log(10.0) * 2.0 * rel +
-                          8.0 * std::ldexp(1.0, -52) * std::fabs(want.sqnr_db);
-    EXPECT_NEAR(got.sqnr_db, want.sqnr_db, db_tol) << "n=" << n;
-  }
+  EXPECT_TRUE(SameDouble(got.mse, want.mse))
+      << "n=" << n << " " << got.mse << " vs " << want.mse;
+  EXPECT_TRUE(SameDouble(got.max_abs_error, want.max_abs_error))
+      << "n=" << n << " " << got.max_abs_error << " vs " << want.max_abs_error;
+  EXPECT_TRUE(SameDouble(got.sqnr_db, want.sqnr_db))
+      << "n=" << n << " " << got.sqnr_db << " vs " << want.sqnr_db;
   for (size_t i = 0; i < n; ++i) {
     ASSERT_TRUE(SameFloat(x[i], values[i])) << "input modified at " << i;
   }
@@ -119,6 +98,30 @@ TEST_P(ErrorTest, HandWorkedExample) {
   EXPECT_EQ(s.max_abs_error, 45.0);
   EXPECT_DOUBLE_EQ(s.sqnr_db, 10.0 * std::log10((0.0625 + 2.25 + 90000.0) /
                                                 (0.0625 + 0.25 + 2025.0)));
+}
+
+// Against (nearly) exact arithmetic: each partial sum adds about n / 16
+// non-negative terms and the fixed tree adds 4 more levels, so the computed
+// sum is within gamma(n / 16 + 4) = k u / (1 - k u), u = 2^-53, of the exact
+// one (Higham, Accuracy and Stability, 4.2), plus one rounding for / n.
+TEST_P(ErrorTest, AccuracyAgainstLongDouble) {
+  const size_t n = 1 << 20;
+  const std::vector<float> x = NormalWithOutliers(n, 21, 2.0f);
+  const QuantParams p = ChooseSymmetricParams(-4.0f, 4.0f, 4);
+  long double sum = 0.0L;  // 64-bit significand: 2^11 times finer than double
+  for (float v : x) {
+    const float deq = reference::DequantizeOne(
+        reference::QuantizeOne(v, p, QuantizeMode::kDivide), p);
+    const long double e = static_cast<long double>(v) - deq;
+    sum += e * e;
+  }
+  const double exact_mse = static_cast<double>(sum / n);
+  const double u = std::ldexp(1.0, -53);
+  const double k = static_cast<double>(n / 16 + 4);
+  const double bound = (k * u / (1.0 - k * u) + u) * exact_mse;
+  const double mse = MeasureError(x.data(), n, p).mse;
+  EXPECT_NEAR(mse, exact_mse, bound);
+  EXPECT_NE(mse, 0.0);
 }
 
 TEST(ErrorBadInput, EveryBadArgumentThrows) {

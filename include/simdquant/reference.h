@@ -36,7 +36,11 @@ void Dequantize(const int8_t* q, size_t n, const QuantParams& p, float* x);
 void Dequantize(const uint16_t* q, size_t n, const QuantParams& p, float* x);
 void Dequantize(const int16_t* q, size_t n, const QuantParams& p, float* x);
 
-// Sums accumulated in order, element 0 first.
+// Sorts a copy of x and interpolates as PercentileRange documents.
+MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
+                             double upper_pct);
+
+// Sums accumulated in the order simdquant.h's MeasureError documents.
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode = QuantizeMode::kDivide);
 

@@ -132,11 +132,12 @@ struct ErrorStats {
   double sqnr_db;        // 10 log10(sum(x^2) / sum(e^2)); +Inf when exact
 };
 
-// Sums are accumulated in a target-dependent order, so mse and sqnr_db may
-// differ from the reference in the last bits: relative to the reference,
-// |mse - ref| <= 2 (n - 1) 2^-53 ref (+ one rounding of the division), see
-// README "Error metrics tolerance". max_abs_error is bit-identical. NaN input
-// makes mse, max_abs_error and sqnr_db NaN. n must be > 0.
+// The sums are accumulated in the same order on every target: element i into
+// partial sum i % 16, the 16 partial sums then added pairwise in a fixed
+// tree. So mse and sqnr_db, like max_abs_error, are bit-identical to the
+// reference on every target; against exact arithmetic the sums are within a
+// relative (n/16 + 4) 2^-53 (README, "Error metrics accuracy"). NaN input
+// makes all three NaN. n must be > 0.
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode = QuantizeMode::kDivide);
 
