@@ -1,0 +1,174 @@
+// Calibrators: min-max, percentile and MSE-optimal clipping ranges.
+#include <math.h>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "lib/internal.h"
+#include "simdquant/calibrate.h"
+#include "simdquant/reference.h"
+#include "simdquant/simdquant.h"
+
+namespace simdquant {
+namespace {
+
+constexpr size_t kHistogramBins = 2048;
+// Clipping points tried per side, as fractions of the full range: a geometric
+// grid from 1 down to 1/64, finer near 1 where most optima lie.
+constexpr int kFractions = 48;
+// Candidates scored best on the histogram that are then measured exactly.
+constexpr size_t kExactChecks = 4;
+
+MinMaxResult CheckedRange(const float* x, size_t n, const char* function) {
+  internal::CheckNonEmpty(n, function);
+  internal::CheckPointer(x, n, function, "x");
+  const MinMaxResult r = MinMax(x, n);
+  if (isnan(r.min)) internal::Fail(function, "x contains NaN");
+  if (!isfinite(r.min) || !isfinite(r.max)) {
+    internal::Fail(function, "x contains an infinity");
+  }
+  return r;
+}
+
+std::vector<double> Fractions() {
+  std::vector<double> f;
+  for (int i = 0; i < kFractions; ++i) {
+    f.push_back(pow(1.0 / 64.0, static_cast<double>(i) / (kFractions - 1)));
+  }
+  return f;
+}
+
+// Estimated sum of squared errors of p over the histogram: each bin's count
+// at its centre.
+double HistogramSquaredError(const std::vector<uint64_t>& counts,
+                             const std::vector<float>& centres,
+                             const QuantParams& p, QuantizeMode mode) {
+  double sum = 0.0;
+  for (size_t b = 0; b < counts.size(); ++b) {
+    if (counts[b] == 0) continue;
+    const float c = centres[b];
+    const double e = static_cast<double>(c) -
+                     reference::DequantizeOne(
+                         reference::QuantizeOne(c, p, mode), p);
+    sum += static_cast<double>(counts[b]) * e * e;
+  }
+  return sum;
+}
+
+bool SameParams(const QuantParams& a, const QuantParams& b) {
+  return a.scale == b.scale && a.zero_point == b.zero_point;
+}
+
+}  // namespace
+
+QuantParams ParamsForRange(float min, float max, const QuantSpec& spec) {
+  if (spec.scheme == Scheme::kSymmetric) {
+    if (spec.signedness != Signedness::kSigned) {
+      internal::Fail("ParamsForRange",
+                     "symmetric quantization needs signed codes");
+    }
+    return ChooseSymmetricParams(min, max, spec.bits, spec.narrow_range);
+  }
+  if (spec.scheme != Scheme::kAsymmetric) {
+    internal::Fail("ParamsForRange",
+                   "scheme = " + std::to_string(static_cast<int>(spec.scheme)) +
+                       " is neither kAsymmetric nor kSymmetric");
+  }
+  return ChooseAsymmetricParams(min, max, spec.bits, spec.signedness,
+                                spec.narrow_range);
+}
+
+QuantParams CalibrateMinMax(const float* x, size_t n, const QuantSpec& spec) {
+  const MinMaxResult r = CheckedRange(x, n, "CalibrateMinMax");
+  return ParamsForRange(r.min, r.max, spec);
+}
+
+QuantParams CalibratePercentile(const float* x, size_t n, double pct,
+                                const QuantSpec& spec) {
+  if (!(pct >= 50.0 && pct <= 100.0)) {
+    internal::Fail("CalibratePercentile",
+                   "pct = " + std::to_string(pct) + " is outside [50, 100]");
+  }
+  const MinMaxResult r = PercentileRange(x, n, 100.0 - pct, pct);
+  return ParamsForRange(r.min, r.max, spec);
+}
+
+QuantParams CalibrateMse(const float* x, size_t n, const QuantSpec& spec) {
+  const char* function = "CalibrateMse";
+  const MinMaxResult range = CheckedRange(x, n, function);
+  internal::CheckMode(spec.mode, function);
+  const QuantParams min_max = ParamsForRange(range.min, range.max, spec);
+  if (range.min == range.max) return min_max;
+
+  // Histogram of x over [min, max].
+  const double lo = range.min, width = (static_cast<double>(range.max) - lo) /
+                                       kHistogramBins;
+  std::vector<uint64_t> counts(kHistogramBins, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t b = static_cast<size_t>((x[i] - lo) / width);
+    ++counts[std::min(b, kHistogramBins - 1)];
+  }
+  std::vector<float> centres(kHistogramBins);
+  for (size_t b = 0; b < kHistogramBins; ++b) {
+    centres[b] = static_cast<float>(lo + (static_cast<double>(b) + 0.5) * width);
+  }
+
+  // Score candidate clipping ranges on the histogram.
+  struct Scored {
+    double score;
+    QuantParams params;
+  };
+  std::vector<Scored> scored;
+  const std::vector<double> fractions = Fractions();
+  const auto consider = [&](float clip_lo, float clip_hi) {
+    const QuantParams p = ParamsForRange(clip_lo, clip_hi, spec);
+    for (const Scored& s : scored) {
+      if (SameParams(s.params, p)) return;
+    }
+    scored.push_back({HistogramSquaredError(counts, centres, p, spec.mode), p});
+  };
+  if (spec.scheme == Scheme::kSymmetric) {
+    const double abs_max = std::max(fabs(lo), fabs(double{range.max}));
+    for (double f : fractions) {
+      const float a = static_cast<float>(abs_max * f);
+      consider(-a, a);
+    }
+  } else {
+    // Each side clips only its own extreme; a side at or beyond 0 stays 0
+    // (the range always includes 0).
+    for (double f_lo : fractions) {
+      for (double f_hi : fractions) {
+        consider(static_cast<float>(std::min(0.0, lo * f_lo)),
+                 static_cast<float>(std::max(0.0, range.max * f_hi)));
+      }
+    }
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const Scored& a, const Scored& b) {
+                     return a.score < b.score;
+                   });
+
+  // Measure the best few exactly, beside min-max and the usual percentiles;
+  // the first of equal MSEs wins. MeasureError is bit-identical on every
+  // target, so the choice is too.
+  std::vector<QuantParams> finalists = {
+      min_max, CalibratePercentile(x, n, 99.99, spec),
+      CalibratePercentile(x, n, 99.9, spec)};
+  for (size_t k = 0; k < std::min(kExactChecks, scored.size()); ++k) {
+    finalists.push_back(scored[k].params);
+  }
+  QuantParams best = finalists[0];
+  double best_mse = std::numeric_limits<double>::infinity();
+  for (const QuantParams& p : finalists) {
+    const double mse = MeasureError(x, n, p, spec.mode).mse;
+    if (mse < best_mse) {
+      best_mse = mse;
+      best = p;
+    }
+  }
+  return best;
+}
+
+}  // namespace simdquant

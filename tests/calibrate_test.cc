@@ -1,0 +1,240 @@
+// PercentileRange against a sorted copy, and the calibrators: MSE-optimal is
+// never worse than min-max or percentiles, and is the same on every target.
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "simdquant/calibrate.h"
+#include "simdquant/reference.h"
+#include "simdquant/simdquant.h"
+#include "tests/test_util.h"
+
+namespace simdquant {
+namespace test {
+namespace {
+
+// Random data with duplicates, ties, signed zeros, subnormals and a few huge
+// values, the things that break order statistics.
+std::vector<float> AwkwardData(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> kind(0, 19);
+  std::vector<float> x(n);
+  for (float& v : x) {
+    switch (kind(rng)) {
+      case 0: v = 0.0f; break;
+      case 1: v = -0.0f; break;
+      case 2: v = 1e-40f * normal(rng); break;  // subnormal
+      case 3: v = 3e37f * normal(rng); break;   // huge
+      case 4: v = 2.5f; break;                  // many duplicates
+      case 5: v = std::round(normal(rng) * 4.0f); break;  // ties
+      default: v = normal(rng);
+    }
+  }
+  return x;
+}
+
+const double kPercentiles[] = {0.0,  0.1,  1.0,  5.0,  12.5, 25.0,
+                               33.3, 50.0, 66.7, 75.0, 90.0, 99.0,
+                               99.9, 99.99, 100.0};
+
+// Equal to the sorted-copy reference; zeros may differ in sign.
+void ExpectSamePercentile(float got, float want, size_t n, double pct) {
+  if (got == 0.0f && want == 0.0f) return;
+  EXPECT_EQ(BitsOf(got), BitsOf(want))
+      << "n=" << n << " pct=" << pct << " got " << got << " want " << want;
+}
+
+class PercentileTest : public PerTarget {};
+SIMDQUANT_INSTANTIATE_PER_TARGET(PercentileTest);
+
+TEST_P(PercentileTest, MatchesSortedCopy) {
+  std::vector<size_t> lengths;
+  for (size_t n = 1; n <= 5 * kMaxLanes; ++n) lengths.push_back(n);
+  lengths.push_back(1001);  // (n - 1) * pct / 100 lands on elements for
+  lengths.push_back(100001);  // round percentiles: exact ranks, t = 0
+  for (size_t n : lengths) {
+    const std::vector<float> x = AwkwardData(n, static_cast<uint32_t>(n));
+    const std::vector<float> copy = x;
+    for (double lo : kPercentiles) {
+      for (double hi : {lo, 100.0 - lo}) {
+        if (hi < lo) continue;
+        const MinMaxResult got = PercentileRange(x.data(), n, lo, hi);
+        const MinMaxResult want = reference::PercentileRange(x.data(), n, lo, hi);
+        ExpectSamePercentile(got.min, want.min, n, lo);
+        ExpectSamePercentile(got.max, want.max, n, hi);
+        if (HasFailure()) return;
+      }
+    }
+    ASSERT_EQ(x, copy);  // input untouched (compares -0 == 0, NaN-free)
+  }
+}
+
+// Hand-worked: np.percentile([1, 2, 3, 4], 25) = 1.75, ... 100 -> 4.
+TEST_P(PercentileTest, HandWorked) {
+  const float x[4] = {4.0f, 1.0f, 3.0f, 2.0f};
+  MinMaxResult r = PercentileRange(x, 4, 25.0, 75.0);
+  EXPECT_EQ(r.min, 1.75f);
+  EXPECT_EQ(r.max, 3.25f);
+  r = PercentileRange(x, 4, 0.0, 100.0);
+  EXPECT_EQ(r.min, 1.0f);
+  EXPECT_EQ(r.max, 4.0f);
+  r = PercentileRange(x, 4, 50.0, 50.0);
+  EXPECT_EQ(r.min, 2.5f);
+  const float one = -7.0f;
+  r = PercentileRange(&one, 1, 10.0, 90.0);
+  EXPECT_EQ(r.min, -7.0f);
+  EXPECT_EQ(r.max, -7.0f);
+}
+
+// Data spread over a tiny key range (one binade) and over the whole float
+// range exercise the bucket width both ways.
+TEST_P(PercentileTest, NarrowAndWideRanges) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> unit(1.0f, 2.0f);
+  std::vector<float> narrow(50000), wide(50000);
+  for (float& v : narrow) v = unit(rng);
+  for (size_t i = 0; i < wide.size(); ++i) {
+    wide[i] = std::ldexp(unit(rng), static_cast<int>(i % 250) - 125) *
+              (i % 3 ? 1.0f : -1.0f);
+  }
+  for (const auto* x : {&narrow, &wide}) {
+    for (double pct : kPercentiles) {
+      const MinMaxResult got = PercentileRange(x->data(), x->size(), pct, pct);
+      const MinMaxResult want =
+          reference::PercentileRange(x->data(), x->size(), pct, pct);
+      ExpectSamePercentile(got.min, want.min, x->size(), pct);
+    }
+  }
+}
+
+TEST(PercentileBadInput, EveryBadArgumentThrows) {
+  std::vector<float> x = {1.0f, 2.0f, 3.0f};
+  EXPECT_THROW(PercentileRange(x.data(), 0, 1, 99), std::invalid_argument);
+  EXPECT_THROW(PercentileRange(nullptr, 3, 1, 99), std::invalid_argument);
+  EXPECT_THROW(PercentileRange(x.data(), 3, -1, 99), std::invalid_argument);
+  EXPECT_THROW(PercentileRange(x.data(), 3, 1, 100.5), std::invalid_argument);
+  EXPECT_THROW(PercentileRange(x.data(), 3, 60, 40), std::invalid_argument);
+  EXPECT_THROW(PercentileRange(x.data(), 3, std::nan(""), 40),
+               std::invalid_argument);
+  x[1] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(PercentileRange(x.data(), 3, 1, 99), std::invalid_argument);
+  EXPECT_THROW(reference::PercentileRange(x.data(), 3, 1, 99),
+               std::invalid_argument);
+}
+
+// The data sets of the seed notebooks and the issue.
+std::vector<float> SeedOutlierData() {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> u(-50.0f, 150.0f);
+  std::vector<float> x(10001);
+  for (float& v : x) v = std::round(u(rng) * 100.0f) / 100.0f;
+  x.back() = 1000.0f;
+  return x;
+}
+std::vector<float> NormalData() { return NormalWithOutliers(20000, 8, 1.0f); }
+std::vector<float> LaplaceData() {
+  std::mt19937 rng(9);
+  std::exponential_distribution<float> e(1.0f);
+  std::vector<float> x(20000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2 ? 1.0f : -1.0f) * e(rng);
+  return x;
+}
+
+std::vector<QuantSpec> Specs() {
+  std::vector<QuantSpec> specs;
+  for (int bits : {4, 8}) {
+    QuantSpec asym;
+    asym.bits = bits;
+    specs.push_back(asym);
+    QuantSpec sym = asym;
+    sym.scheme = Scheme::kSymmetric;
+    sym.signedness = Signedness::kSigned;
+    specs.push_back(sym);
+  }
+  return specs;
+}
+
+class CalibrateTest : public PerTarget {};
+SIMDQUANT_INSTANTIATE_PER_TARGET(CalibrateTest);
+
+TEST_P(CalibrateTest, MseOptimalNeverWorse) {
+  for (const std::vector<float>& x :
+       {SeedOutlierData(), NormalData(), LaplaceData()}) {
+    for (const QuantSpec& spec : Specs()) {
+      const size_t n = x.size();
+      const double best =
+          MeasureError(x.data(), n, CalibrateMse(x.data(), n, spec)).mse;
+      const double min_max =
+          MeasureError(x.data(), n, CalibrateMinMax(x.data(), n, spec)).mse;
+      const double p9999 = MeasureError(
+          x.data(), n, CalibratePercentile(x.data(), n, 99.99, spec)).mse;
+      EXPECT_LE(best, min_max) << "bits=" << spec.bits;
+      EXPECT_LE(best, p9999) << "bits=" << spec.bits;
+    }
+  }
+}
+
+// At 4 bits on Laplace data (heavy tails, no extreme outliers) clipping pays
+// clearly, and the search must find it.
+TEST_P(CalibrateTest, MseOptimalBeatsMinMaxWhereClippingPays) {
+  const std::vector<float> x = LaplaceData();
+  QuantSpec spec;
+  spec.bits = 4;
+  const double best =
+      MeasureError(x.data(), x.size(), CalibrateMse(x.data(), x.size(), spec))
+          .mse;
+  const double min_max = MeasureError(x.data(), x.size(),
+                                      CalibrateMinMax(x.data(), x.size(), spec))
+                             .mse;
+  EXPECT_LT(best, 0.5 * min_max) << best << " vs " << min_max;
+}
+
+// Every target picks the same parameters (MeasureError is bit-identical).
+TEST(CalibrateDeterminism, SameOnEveryTarget) {
+  const std::vector<float> x = LaplaceData();
+  for (const QuantSpec& spec : Specs()) {
+    RestrictToTarget(AvailableTargets().back().name);
+    const QuantParams want = CalibrateMse(x.data(), x.size(), spec);
+    for (const Target& t : AvailableTargets()) {
+      RestrictToTarget(t.name);
+      const QuantParams got = CalibrateMse(x.data(), x.size(), spec);
+      EXPECT_EQ(got.scale, want.scale) << t.name;
+      EXPECT_EQ(got.zero_point, want.zero_point) << t.name;
+    }
+  }
+  RestrictToTarget("");
+}
+
+TEST(CalibrateBadInput, EveryBadArgumentThrows) {
+  std::vector<float> x = {1.0f, -2.0f, 3.0f};
+  QuantSpec spec;
+  EXPECT_THROW(CalibrateMse(x.data(), 0, spec), std::invalid_argument);
+  EXPECT_THROW(CalibrateMinMax(nullptr, 3, spec), std::invalid_argument);
+  EXPECT_THROW(CalibratePercentile(x.data(), 3, 40.0, spec),
+               std::invalid_argument);
+  QuantSpec bad = spec;
+  bad.bits = 0;
+  EXPECT_THROW(CalibrateMse(x.data(), 3, bad), std::invalid_argument);
+  bad = spec;
+  bad.scheme = Scheme::kSymmetric;  // with unsigned codes
+  EXPECT_THROW(CalibrateMinMax(x.data(), 3, bad), std::invalid_argument);
+  x[0] = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(CalibrateMse(x.data(), 3, spec), std::invalid_argument);
+  x[0] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(CalibrateMinMax(x.data(), 3, spec), std::invalid_argument);
+}
+
+TEST(CalibrateTest2, ConstantData) {
+  const std::vector<float> x(100, 0.5f);
+  const QuantParams p = CalibrateMse(x.data(), x.size(), QuantSpec());
+  EXPECT_EQ(p.scale, 0.5f / 255.0f);
+  EXPECT_EQ(p.zero_point, 0);
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace simdquant
