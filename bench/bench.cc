@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <random>
@@ -20,6 +21,7 @@
 #include "bench/plain_loops.h"
 #include "bench/table_reporter.h"
 #include "benchmark/benchmark.h"
+#include "simdquant/calibrate.h"
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/targets.h"
@@ -279,6 +281,52 @@ bool BaselinesAgree() {
   return ok;
 }
 
+// PercentileRange (the 0.01th and 99.99th percentiles) against what a user
+// would otherwise write: std::nth_element on a copy (four order statistics:
+// each rank and its successor), and std::sort on a copy.
+void RegisterPercentileBenchmarks() {
+  for (size_t n : {size_t{1} << 16, size_t{1} << 20, size_t{1} << 24}) {
+    for (const char* impl : {"simdquant", "nth_element", "sort"}) {
+      const std::string name = std::string("PercentileRange/f32/p:99.99/") +
+                               impl + "/n:" + std::to_string(n);
+      benchmark::RegisterBenchmark(
+          name.c_str(),
+          [n, impl = std::string(impl)](benchmark::State& state) {
+            const float* x = Input(n);
+            float* copy = static_cast<float*>(Output(n * sizeof(float), 4));
+            const auto rank = [n](double pct) {
+              return static_cast<size_t>((pct / 100.0) *
+                                         static_cast<double>(n - 1));
+            };
+            for (auto _ : state) {
+              MinMaxResult r;
+              if (impl == "simdquant") {
+                r = PercentileRange(x, n, 0.01, 99.99);
+              } else {
+                memcpy(copy, x, n * sizeof(float));
+                float* end = copy + n;
+                float *lo = copy + rank(0.01), *hi = copy + rank(99.99);
+                if (impl == "sort") {
+                  std::sort(copy, end);
+                } else {
+                  std::nth_element(copy, lo, end);
+                  *(lo + 1) = *std::min_element(lo + 1, end);
+                  std::nth_element(lo + 1, hi, end);
+                  *(hi + 1) = *std::min_element(hi + 1, end);
+                }
+                r = {lo[0] + (lo[1] - lo[0]) * 0.5f, hi[0]};  // not exact lerp; cost only
+              }
+              benchmark::DoNotOptimize(r);
+            }
+            state.SetBytesProcessed(
+                static_cast<int64_t>(state.iterations() * n * sizeof(float)));
+            state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+          })
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bench
 }  // namespace simdquant
@@ -307,7 +355,8 @@ int main(int argc, char** argv) {
   const std::vector<Target> targets = AvailableTargets();
   std::vector<std::string> columns;
   for (const Target& t : targets) columns.push_back(t.name);
-  for (const char* c : {"reference", "plain", "eigen", "memcpy"}) {
+  for (const char* c : {"reference", "plain", "eigen", "memcpy", "simdquant",
+                        "nth_element", "sort"}) {
     columns.push_back(c);
   }
 
@@ -333,6 +382,8 @@ int main(int argc, char** argv) {
       }
     }
   }
+
+  RegisterPercentileBenchmarks();
 
   TableReporter table(columns, targets.front().name);
   benchmark::RunSpecifiedBenchmarks(&table);
