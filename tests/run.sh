@@ -1,21 +1,45 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds (Release) and runs the whole test suite
-# twice: with g++ (fallback target SCALAR) and with clang++-14 (fallback
-# EMU128), so that both fallbacks and every x86 target this CPU supports are
-# tested. Warnings are errors when CI is set. Build dirs: build/test{,-clang}.
+# Installs what is missing, builds (Release) and runs the whole test suite:
+#   1. g++            (fallback target SCALAR)             build/test
+#   2. clang++-14     (fallback target EMU128)             build/test-clang
+#   3. clang++-14 with AddressSanitizer + UBSan            build/test-asan
+#   4. clang++-14 with ThreadSanitizer, concurrency test   build/test-tsan
+#   5. the libFuzzer differential fuzzers, briefly         build/fuzz
+# Each covers every x86 target this CPU supports. Warnings are errors when CI
+# is set. FUZZ_SECONDS (default 20) is the run time of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash cmake/install-deps.sh cmake make g++ clang-14 libhwy-dev libgtest-dev \
-  pkgconf
+bash cmake/install-deps.sh cmake make g++ clang-14 libclang-rt-14-dev \
+  libhwy-dev libgtest-dev pkgconf
 werror=OFF
 [ -n "${CI:-}" ] && werror=ON
-for compiler in g++ clang++-14; do
-  build=build/test
-  [ "$compiler" = clang++-14 ] && build=build/test-clang
-  echo "=== $compiler ($build)"
+jobs=$(nproc)
+
+configure() {  # build-dir compiler extra-cmake-args...
+  local build=$1 compiler=$2
+  shift 2
+  echo "=== $build ($compiler $*)"
   cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$compiler" \
     -DCMAKE_BUILD_TYPE=Release -DSIMDQUANT_BUILD_TESTS=ON \
-    -DSIMDQUANT_WERROR="$werror"
-  cmake --build "$build" -j"$(nproc)"
-  ctest --test-dir "$build" -j"$(nproc)" --output-on-failure
-done
+    -DSIMDQUANT_WERROR="$werror" "$@" >/dev/null
+}
+
+configure build/test g++
+cmake --build build/test -j"$jobs"
+ctest --test-dir build/test -j"$jobs" --output-on-failure
+
+configure build/test-clang clang++-14
+cmake --build build/test-clang -j"$jobs"
+ctest --test-dir build/test-clang -j"$jobs" --output-on-failure
+
+# The installed-package test links without sanitizers, and LargeTest's 16 GiB
+# mapping is not meant for shadow memory: both run in the builds above.
+configure build/test-asan clang++-14 -DSIMDQUANT_SANITIZE=address,undefined
+cmake --build build/test-asan -j"$jobs"
+ctest --test-dir build/test-asan -j"$jobs" --output-on-failure \
+  -E 'LargeTest|install_and_consume'
+
+configure build/test-tsan clang++-14 -DSIMDQUANT_SANITIZE=thread \
+  -DSIMDQUANT_BUILD_EXAMPLES=OFF
+cmake --build build/test-tsan -j"$jobs" --target concurrency_test
+ctest --test-dir build/test-tsan --output-on-failure -R Concurrency
