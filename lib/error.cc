@@ -78,10 +78,10 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
   sums.sum_sq_error = internal::ReduceSumLanes(partial_e2);
   sums.sum_sq_signal = internal::ReduceSumLanes(partial_x2);
   sums.max_abs_error = hn::GetLane(hn::MaxOfLanes(dd, max_e));
-  // e is NaN exactly where x is (NaN quantizes to the zero point; +-Inf gives
-  // an infinite, not NaN, error), and a sum of squares is NaN exactly when
-  // some x is NaN: no need to track NaN per lane.
-  sums.any_nan = sums.sum_sq_signal != sums.sum_sq_signal;
+  // A sum of squares (each >= 0, or NaN) is NaN exactly when some term is:
+  // no need to track NaN per lane. (e is NaN for NaN x, and also for x = inf
+  // when the scale is so large that the dequantized value overflows to inf.)
+  sums.any_nan = sums.sum_sq_error != sums.sum_sq_error;
   return sums;
 }
 

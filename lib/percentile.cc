@@ -78,7 +78,10 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
 
   const Rank ranks[2] = {RankOf(lower_pct, n), RankOf(upper_pct, n)};
   if (range.min == range.max) {  // All equal (zeros of either sign).
-    return {range.min, range.max};
+    // Still through Lerp: numpy interpolates even between equal values, which
+    // turns an infinite one into NaN (inf - inf).
+    return {Lerp(range.min, range.min, ranks[0].t),
+            Lerp(range.max, range.max, ranks[1].t)};
   }
 
   // Histogram of keys relative to the minimum's, coarsened so that at most

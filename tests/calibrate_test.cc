@@ -84,6 +84,11 @@ TEST_P(PercentileTest, HandWorked) {
   EXPECT_EQ(r.max, 4.0f);
   r = PercentileRange(x, 4, 50.0, 50.0);
   EXPECT_EQ(r.min, 2.5f);
+  // numpy interpolates even between equal values: inf - inf gives NaN
+  // (np.percentile([-np.inf], 100) is nan). Found by range_fuzzer.
+  const float minus_inf = -std::numeric_limits<float>::infinity();
+  r = PercentileRange(&minus_inf, 1, 100.0, 100.0);
+  EXPECT_TRUE(std::isnan(r.max));
   const float one = -7.0f;
   r = PercentileRange(&one, 1, 10.0, 90.0);
   EXPECT_EQ(r.min, -7.0f);

@@ -76,6 +76,24 @@ TEST_P(ErrorTest, SpecialValues) {
   }
 }
 
+// With scale FLT_MAX, +-inf dequantize to +-inf and the error inf - inf is
+// NaN although x is not: every metric is NaN on every target. Found by
+// error_fuzzer.
+TEST_P(ErrorTest, InfiniteDequantizedValues) {
+  QuantParams p;
+  p.scale = std::numeric_limits<float>::max();
+  p.bits = 16;
+  p.signedness = Signedness::kSigned;
+  p.zero_point = -256;
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const std::vector<float>& x :
+       {std::vector<float>{inf, -inf}, std::vector<float>{1.0f, inf}}) {
+    CheckError(x, p, QuantizeMode::kDivide, 0);
+    const ErrorStats s = MeasureError(x.data(), x.size(), p);
+    EXPECT_TRUE(std::isnan(s.mse) && std::isnan(s.max_abs_error));
+  }
+}
+
 // Values on the grid quantize without error: mse 0 and sqnr +inf.
 TEST_P(ErrorTest, ExactValuesHaveNoError) {
   const QuantParams p = ChooseAsymmetricParams(0.0f, 255.0f, 8);  // scale 1
