@@ -43,3 +43,26 @@ configure build/test-tsan clang++-14 -DSIMDQUANT_SANITIZE=thread \
   -DSIMDQUANT_BUILD_EXAMPLES=OFF
 cmake --build build/test-tsan -j"$jobs" --target concurrency_test
 ctest --test-dir build/test-tsan --output-on-failure -R Concurrency
+
+# Differential fuzzing: every kernel family on every target against the
+# reference, from the committed seed corpus (copied: runs add to it).
+configure build/fuzz clang++-14 -DSIMDQUANT_BUILD_FUZZERS=ON \
+  -DSIMDQUANT_BUILD_TESTS=OFF -DSIMDQUANT_BUILD_EXAMPLES=OFF \
+  -DSIMDQUANT_SANITIZE=fuzzer-no-link,address,undefined
+cmake --build build/fuzz -j"$jobs"
+for fuzzer in range params quantize dequantize error; do
+  corpus=build/fuzz/corpus/$fuzzer
+  mkdir -p "$corpus"
+  cp tests/fuzz/corpus/$fuzzer/* "$corpus/"
+  log=build/fuzz/$fuzzer.log
+  if ! build/fuzz/tests/fuzz/${fuzzer}_fuzzer -max_total_time="${FUZZ_SECONDS:-20}" \
+      -print_final_stats=1 -artifact_prefix=build/fuzz/ "$corpus" >"$log" 2>&1; then
+    cat "$log"
+    echo "${fuzzer}_fuzzer failed; the input is in build/fuzz/crash-* (add it to tests/fuzz/corpus/$fuzzer)"
+    exit 1
+  fi
+  echo "${fuzzer}_fuzzer: $(grep -E '^Done' "$log")"
+done
+
+# Every step above stops the script on failure.
+echo "suites: 5 passed, 0 failed"
