@@ -88,8 +88,12 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
   // 2^kBucketBits buckets cover [min, max]. Buckets are contiguous in key
   // order, so the k-th smallest value lies in the bucket where the running
   // count passes k.
-  const uint32_t key_min = OrderedKey(range.min);
-  const uint32_t span = OrderedKey(range.max) - key_min;
+  // MinMax may return either zero for a zero extreme (-0 == +0), but -0's
+  // key is below +0's: take the outer key so that every element's key lies
+  // within [key_min, key_min + span].
+  const uint32_t key_min = OrderedKey(range.min == 0.0f ? -0.0f : range.min);
+  const uint32_t key_max = OrderedKey(range.max == 0.0f ? 0.0f : range.max);
+  const uint32_t span = key_max - key_min;
   int shift = 0;
   while ((span >> shift) >= (uint32_t{1} << kBucketBits)) ++shift;
   const size_t num_buckets = (span >> shift) + 1;
