@@ -41,8 +41,9 @@ class FuzzInput {
     if (kind < 128) return FromBits(U32());
     // k + {-0.5, 0, 0.5} (+ a few ulps) times scale, near the clamp bounds
     // or anywhere in the code range.
-    const int32_t span = qmax - qmin + 5;
-    const int32_t code = qmin - 2 + static_cast<int32_t>(U32() % span);
+    // In double: an invalid zero point may be any int32.
+    const double span = static_cast<double>(qmax) - qmin + 5.0;
+    const double code = qmin - 2.0 + std::fmod(static_cast<double>(U32()), span);
     const double half = 0.5 * static_cast<int>(Byte() % 3) - 0.5;
     float v = static_cast<float>((code - zero_point + half) * scale);
     for (int ulps = static_cast<int8_t>(Byte()) % 3; ulps != 0;
