@@ -104,21 +104,6 @@ TEST_P(MinMaxTest, SignedZerosCompareEqual) {
   EXPECT_EQ(BitsOf(abs_max), BitsOf(0.0f));  // Never -0.
 }
 
-TEST(MinMaxBadInput, EmptyAndNull) {
-  const float x[1] = {1.0f};
-  EXPECT_THROW(MinMax(x, 0), std::invalid_argument);
-  EXPECT_THROW(AbsMax(x, 0), std::invalid_argument);
-  EXPECT_THROW(MinMax(nullptr, 3), std::invalid_argument);
-  EXPECT_THROW(AbsMax(nullptr, 3), std::invalid_argument);
-  EXPECT_THROW(reference::MinMax(x, 0), std::invalid_argument);
-  EXPECT_THROW(reference::AbsMax(nullptr, 2), std::invalid_argument);
-  try {
-    MinMax(nullptr, 3);
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "simdquant::MinMax: x is null but n = 3");
-  }
-}
-
 }  // namespace
 }  // namespace test
 }  // namespace simdquant

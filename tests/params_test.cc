@@ -32,15 +32,6 @@ TEST(CodeRangeTest, EveryBitWidth) {
   EXPECT_EQ(CodeRangeOf(2, kS, true).max, 1);
 }
 
-TEST(CodeRangeTest, BadFormats) {
-  EXPECT_THROW(CodeRangeOf(0, kU, false), std::invalid_argument);
-  EXPECT_THROW(CodeRangeOf(17, kU, false), std::invalid_argument);
-  EXPECT_THROW(CodeRangeOf(1, kS, false), std::invalid_argument);
-  EXPECT_THROW(CodeRangeOf(8, kU, true), std::invalid_argument);
-  EXPECT_THROW(CodeRangeOf(8, static_cast<Signedness>(5), false),
-               std::invalid_argument);
-}
-
 // Worked by hand in float32, as torch's MinMaxObserver computes:
 //   scale = max((hi - lo) / (qmax - qmin), eps), zp = qmin - round(lo / scale)
 TEST(ChooseAsymmetricTest, GoldenValues) {
@@ -107,54 +98,10 @@ TEST(ChooseSymmetricTest, GoldenValues) {
   EXPECT_EQ(p.scale, 1.0f);
 }
 
-TEST(ChooseParamsBadInput, EveryBadArgumentThrows) {
-  const float inf = std::numeric_limits<float>::infinity();
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (auto [min, max] : {std::pair{nan, 1.0f}, std::pair{-1.0f, nan},
-                          std::pair{-inf, 1.0f}, std::pair{0.0f, inf},
-                          std::pair{2.0f, 1.0f}}) {
-    EXPECT_THROW(ChooseAsymmetricParams(min, max, 8), std::invalid_argument);
-    EXPECT_THROW(ChooseSymmetricParams(min, max, 8), std::invalid_argument);
-  }
-  EXPECT_THROW(ChooseAsymmetricParams(-1, 1, 0), std::invalid_argument);
-  EXPECT_THROW(ChooseAsymmetricParams(-1, 1, 17), std::invalid_argument);
-  EXPECT_THROW(ChooseAsymmetricParams(-1, 1, 8, kU, true),
-               std::invalid_argument);
-  EXPECT_THROW(ChooseSymmetricParams(-1, 1, 1), std::invalid_argument);
-  // A finite range whose width overflows float32.
-  EXPECT_THROW(ChooseAsymmetricParams(-3e38f, 3e38f, 8), std::invalid_argument);
-  try {
-    ChooseAsymmetricParams(2.0f, 1.0f, 8);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(),
-                 "simdquant::ChooseAsymmetricParams: min = 2 > max = 1");
-  }
-  try {
-    ChooseSymmetricParams(-1.0f, 1.0f, 20);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(),
-                 "simdquant::ChooseSymmetricParams: bits = 20 is out of "
-                 "range [2, 16] for signed codes");
-  }
-}
-
-TEST(ValidateParamsTest, NamesTheBadValue) {
+// Subnormal scales are valid (positive and finite).
+TEST(ValidateParamsTest, SubnormalScaleIsValid) {
   QuantParams p;
-  p.zero_point = 256;
-  try {
-    ValidateParams(p);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(),
-                 "simdquant::ValidateParams: zero_point = 256 is outside the "
-                 "code range [0, 255]");
-  }
-  p = QuantParams();
-  p.scale = std::numeric_limits<float>::infinity();
-  EXPECT_THROW(ValidateParams(p), std::invalid_argument);
-  p.scale = 1e-45f;  // Subnormal but positive and finite: allowed.
+  p.scale = 1e-45f;
   EXPECT_NO_THROW(ValidateParams(p));
 }
 

@@ -1,0 +1,231 @@
+// Every bad input of every public function, one test per row of the README's
+// "Bad input" table: each call must throw std::invalid_argument whose message
+// names the function and the parameter (and the value where there is one).
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "simdquant/calibrate.h"
+#include "simdquant/reference.h"
+#include "simdquant/simdquant.h"
+#include "simdquant/targets.h"
+
+namespace simdquant {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+struct Row {
+  std::string name;  // the test's name
+  std::vector<std::function<void()>> calls;  // each must throw
+  std::string message;  // a fragment every message contains
+};
+
+QuantParams With(void (*edit)(QuantParams&)) {
+  QuantParams p;
+  edit(p);
+  return p;
+}
+
+std::vector<Row> Rows() {
+  static const float x[3] = {1.0f, -2.0f, 3.0f};
+  static const float x_nan[3] = {1.0f, kNaN, 3.0f};
+  static const float x_inf[3] = {1.0f, kInf, 3.0f};
+  static uint8_t q8[3];
+  static int8_t qi8[3];
+  static int16_t qi16[3];
+  static float y[3];
+  const QuantParams ok;
+  const QuantSpec spec;
+  return {
+      {"BitsOutOfRange",
+       {[] { CodeRangeOf(0, Signedness::kUnsigned, false); },
+        [] { CodeRangeOf(17, Signedness::kUnsigned, false); },
+        [] { CodeRangeOf(1, Signedness::kSigned, false); },
+        [] { ValidateParams(With([](QuantParams& p) { p.bits = -3; })); },
+        [] { Quantize(x, 3, With([](QuantParams& p) { p.bits = 17; }), q8); },
+        [] { Dequantize(q8, 3, With([](QuantParams& p) { p.bits = 0; }), y); },
+        [] { MeasureError(x, 3, With([](QuantParams& p) { p.bits = 99; })); },
+        [] { ChooseAsymmetricParams(-1, 1, 0); },
+        [] { ChooseSymmetricParams(-1, 1, 1); },
+        [] { QuantSpec s; s.bits = 20; CalibrateMse(x, 3, s); }},
+       "bits = "},
+      {"SignednessNotAnEnumerator",
+       {[] { CodeRangeOf(8, static_cast<Signedness>(7), false); },
+        [] { ChooseAsymmetricParams(-1, 1, 8, static_cast<Signedness>(7)); }},
+       "signedness = 7"},
+      {"NarrowRangeWithUnsignedCodes",
+       {[] { CodeRangeOf(8, Signedness::kUnsigned, true); },
+        [] { ChooseAsymmetricParams(-1, 1, 8, Signedness::kUnsigned, true); },
+        [] { Quantize(x, 3, With([](QuantParams& p) { p.narrow_range = true; }),
+                      q8); }},
+       "narrow_range = true needs signed codes"},
+      {"ScaleZeroNegativeNaNOrInfinite",
+       {[] { ValidateParams(With([](QuantParams& p) { p.scale = 0.0f; })); },
+        [] { Quantize(x, 3, With([](QuantParams& p) { p.scale = -1.0f; }), q8); },
+        [] { Dequantize(q8, 3, With([](QuantParams& p) { p.scale = kNaN; }), y); },
+        [] { MeasureError(x, 3, With([](QuantParams& p) { p.scale = kInf; })); }},
+       "scale = "},
+      {"ZeroPointOutsideCodeRange",
+       {[] { ValidateParams(With([](QuantParams& p) { p.zero_point = 256; })); },
+        [] { Quantize(x, 3, With([](QuantParams& p) { p.zero_point = -1; }), q8); },
+        [] { Dequantize(q8, 3, With([](QuantParams& p) { p.zero_point = 300; }),
+                        y); },
+        [] { MeasureError(x, 3, With([](QuantParams& p) { p.zero_point = -9; })); }},
+       "zero_point = "},
+      {"ContainerTooNarrow",
+       {[ok] { Quantize(x, 3, ok, qi8); },  // 8-bit unsigned codes in int8_t
+        [] { Quantize(x, 3, With([](QuantParams& p) { p.bits = 9; }), q8); },
+        [] { Dequantize(qi16, 3, With([](QuantParams& p) { p.bits = 16; }), y); },
+        [] {
+          Quantize(x, 3, With([](QuantParams& p) {
+                     p.signedness = Signedness::kSigned;
+                   }),
+                   q8);
+        }},
+       "cannot hold the code range"},
+      {"ModeNotAnEnumerator",
+       {[ok] { Quantize(x, 3, ok, q8, static_cast<QuantizeMode>(5)); },
+        [ok] { MeasureError(x, 3, ok, static_cast<QuantizeMode>(5)); },
+        [] { QuantSpec s; s.mode = static_cast<QuantizeMode>(5); CalibrateMse(x, 3, s); }},
+       "mode = 5"},
+      {"NullPointerWithNonZeroLength",
+       {[] { MinMax(nullptr, 3); },
+        [] { AbsMax(nullptr, 3); },
+        [ok] { Quantize(nullptr, 3, ok, q8); },
+        [ok] { Quantize(x, 3, ok, static_cast<uint8_t*>(nullptr)); },
+        [ok] { Dequantize(static_cast<const uint8_t*>(nullptr), 3, ok, y); },
+        [ok] { Dequantize(q8, 3, ok, nullptr); },
+        [ok] { MeasureError(nullptr, 3, ok); },
+        [] { PercentileRange(nullptr, 3, 1, 99); },
+        [spec] { CalibrateMinMax(nullptr, 3, spec); }},
+       "is null but n = 3"},
+      {"EmptyInputWhereAResultIsNeeded",
+       {[] { MinMax(x, 0); },
+        [] { AbsMax(x, 0); },
+        [ok] { MeasureError(x, 0, ok); },
+        [] { PercentileRange(x, 0, 1, 99); },
+        [spec] { CalibrateMse(x, 0, spec); },
+        [spec] { CalibratePercentile(x, 0, 99.9, spec); }},
+       "n = 0"},
+      {"RangeNotFinite",
+       {[] { ChooseAsymmetricParams(kNaN, 1, 8); },
+        [] { ChooseAsymmetricParams(-1, kInf, 8); },
+        [] { ChooseSymmetricParams(-kInf, 1, 8); }},
+       "is not finite"},
+      {"RangeMinAboveMax",
+       {[] { ChooseAsymmetricParams(2, 1, 8); },
+        [] { ChooseSymmetricParams(2, 1, 8); }},
+       "min = 2 > max = 1"},
+      {"RangeTooWideForFloat",
+       {[] { ChooseAsymmetricParams(-3e38f, 3e38f, 8); }},
+       "overflows float32"},
+      {"NaNInData",
+       {[] { PercentileRange(x_nan, 3, 1, 99); },
+        [spec] { CalibrateMinMax(x_nan, 3, spec); },
+        [spec] { CalibrateMse(x_nan, 3, spec); },
+        [spec] { CalibratePercentile(x_nan, 3, 99.9, spec); }},
+       "x contains NaN"},
+      {"InfinityInDataForRangeCalibrators",
+       {[spec] { CalibrateMinMax(x_inf, 3, spec); },
+        [spec] { CalibrateMse(x_inf, 3, spec); }},
+       "x contains an infinity"},
+      {"PercentileOutsideRangeOrNaN",
+       {[] { PercentileRange(x, 3, -1, 99); },
+        [] { PercentileRange(x, 3, 1, 100.5); },
+        [] { PercentileRange(x, 3, std::nan(""), 99); }},
+       "is outside [0, 100]"},
+      {"LowerPercentileAboveUpper",
+       {[] { PercentileRange(x, 3, 60, 40); }},
+       "lower_pct = 60"},
+      {"CalibrationPercentileBelowFifty",
+       {[spec] { CalibratePercentile(x, 3, 40.0, spec); }},
+       "pct = 40"},
+      {"SymmetricSchemeWithUnsignedCodes",
+       {[] {
+         QuantSpec s;
+         s.scheme = Scheme::kSymmetric;
+         ParamsForRange(-1, 1, s);
+       }},
+       "symmetric quantization needs signed codes"},
+      {"SchemeNotAnEnumerator",
+       {[] {
+         QuantSpec s;
+         s.scheme = static_cast<Scheme>(9);
+         ParamsForRange(-1, 1, s);
+       }},
+       "scheme = 9"},
+      {"UnknownTarget",
+       {[] { RestrictToTarget("NEON"); }},
+       "is not available; available:"},
+      {"ReferenceChecksTheSame",
+       {[] { reference::MinMax(x, 0); },
+        [ok] { reference::Quantize(x, 3, ok, qi8); },
+        [] { reference::Dequantize(q8, 3, With([](QuantParams& p) { p.scale = 0; }),
+                                   y); },
+        [] { reference::PercentileRange(x_nan, 3, 1, 99); }},
+       "simdquant::reference::"},
+  };
+}
+
+class BadInputTest : public ::testing::TestWithParam<Row> {};
+
+TEST_P(BadInputTest, ThrowsInvalidArgumentNamingTheParameter) {
+  const Row& row = GetParam();
+  for (size_t i = 0; i < row.calls.size(); ++i) {
+    try {
+      row.calls[i]();
+      ADD_FAILURE() << "call " << i << " did not throw";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(row.message), std::string::npos)
+          << "call " << i << ": \"" << e.what() << "\" lacks \"" << row.message
+          << "\"";
+      EXPECT_EQ(std::string(e.what()).rfind("simdquant::", 0), 0u) << e.what();
+    }
+  }
+}
+
+struct RowName {
+  std::string operator()(const ::testing::TestParamInfo<Row>& row) const {
+    return row.param.name;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Rows, BadInputTest, ::testing::ValuesIn(Rows()),
+                         RowName());
+
+// Zero elements with null pointers are fine where no result is needed.
+TEST(BadInputNot, ZeroLengthWithNullIsANoOp) {
+  const QuantParams ok;
+  EXPECT_NO_THROW(Quantize(nullptr, 0, ok, static_cast<uint8_t*>(nullptr)));
+  EXPECT_NO_THROW(Dequantize(static_cast<const int16_t*>(nullptr), 0,
+                             ChooseSymmetricParams(-1, 1, 16), nullptr));
+}
+
+// The full messages, for the README's examples.
+TEST(BadInputMessages, Examples) {
+  QuantParams p;
+  p.scale = -2.0f;
+  uint8_t q;
+  const float x = 1.0f;
+  try {
+    Quantize(&x, 1, p, &q);
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "simdquant::Quantize: scale = -2 is not finite and > 0");
+  }
+  int8_t qi;
+  try {
+    Quantize(&x, 1, QuantParams(), &qi);
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "simdquant::Quantize: container int8_t cannot hold the code "
+                 "range [0, 255] of 8-bit unsigned codes");
+  }
+}
+
+}  // namespace
+}  // namespace simdquant
