@@ -24,8 +24,16 @@ void QuantizeT(const float* HWY_RESTRICT x, size_t n,
                                T* HWY_RESTRICT out) {
     StoreCodes(di, QuantizeVec<kDivide>(df, c, hn::LoadU(df, in)), out);
   };
-  const size_t i = ForWholeVectors(
-      n, N, [&](size_t j) { vector_body(x + j, q + j); });
+  size_t i = 0;
+  if (n >= 4 * N) {
+    for (; i <= n - 4 * N; i += 4 * N) {
+      const auto load = [&](size_t k) {
+        return QuantizeVec<kDivide>(df, c, hn::LoadU(df, x + i + k * N));
+      };
+      StoreCodes4(di, load(0), load(1), load(2), load(3), q + i);
+    }
+  }
+  for (; i + N <= n; i += N) vector_body(x + i, q + i);
   if (i != n) ForTail(df, x + i, n - i, q + i, vector_body);
 }
 
