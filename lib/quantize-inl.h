@@ -85,10 +85,10 @@ HWY_INLINE void StoreCodes(DI di, hn::Vec<DI> codes, T* HWY_RESTRICT out) {
   hn::StoreU(hn::DemoteTo(dt, codes), dt, out);
 }
 
-// StoreCodes of four consecutive vectors. On AVX2, Highway 1.0.3's DemoteTo
-// narrows one 256-bit vector at a time with a pack and a cross-lane permute
-// each, and the -march=native loop beat us; packing four vectors together
-// takes two or three packs and one permute per 32 bytes stored.
+// StoreCodes of four consecutive vectors. On AVX2 and SSE, Highway 1.0.3's
+// DemoteTo narrows one vector at a time (on AVX2 with a pack and a cross-lane
+// permute each), and the -march=native loop beat us; packing four vectors
+// together takes two or three packs (and on AVX2 one permute) per store.
 template <typename T, class DI>
 HWY_INLINE void StoreCodes4(DI di, hn::Vec<DI> a, hn::Vec<DI> b,
                             hn::Vec<DI> c, hn::Vec<DI> d,
@@ -117,6 +117,30 @@ HWY_INLINE void StoreCodes4(DI di, hn::Vec<DI> a, hn::Vec<DI> b,
                           _mm256_permute4x64_epi64(cd, 0xD8));
     }
     return;
+  }
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+  if constexpr (hn::MaxLanes(DI()) == 4) {
+    constexpr bool kUnsigned = !hwy::IsSigned<T>();
+    const __m128i ab = _mm_packs_epi32(a.raw, b.raw);
+    const __m128i cd = _mm_packs_epi32(c.raw, d.raw);
+    if constexpr (sizeof(T) == 1) {  // 128-bit packs keep a b c d order
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                       kUnsigned ? _mm_packus_epi16(ab, cd)
+                                 : _mm_packs_epi16(ab, cd));
+      return;
+    } else if constexpr (!kUnsigned) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ab);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), cd);
+      return;
+    }
+#if HWY_TARGET == HWY_SSE4
+    // _mm_packus_epi32 (uint16 saturation) is SSE4.1.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                     _mm_packus_epi32(a.raw, b.raw));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8),
+                     _mm_packus_epi32(c.raw, d.raw));
+    return;
+#endif
   }
 #endif
   const size_t N = hn::Lanes(di);
