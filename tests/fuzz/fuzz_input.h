@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "simdquant/simdquant.h"
@@ -51,6 +52,23 @@ class FuzzInput {
       v = std::nextafter(v, ulps > 0 ? INFINITY : -INFINITY);
     }
     return v;
+  }
+
+  // The rest of the input as up to 600 floats steered by p (by an 8-bit
+  // unsigned code range when p's format is invalid).
+  std::vector<float> FloatsFor(const QuantParams& p) {
+    int32_t qmin = 0, qmax = 255;
+    try {
+      const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
+      qmin = r.min;
+      qmax = r.max;
+    } catch (const std::invalid_argument&) {
+    }
+    std::vector<float> x;
+    while (Remaining() > 0 && x.size() < 600) {
+      x.push_back(Float(p.scale, p.zero_point, qmin, qmax));
+    }
+    return x;
   }
 
   // Parameters: mostly valid, sometimes each field out of range.

@@ -14,17 +14,7 @@ namespace {
 template <typename T>
 void Check(FuzzInput& in, const QuantParams& p, QuantizeMode mode) {
   const size_t offset = in.Byte() % 4;
-  int32_t qmin = 0, qmax = 255;
-  try {
-    const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
-    qmin = r.min;
-    qmax = r.max;
-  } catch (const std::invalid_argument&) {
-  }
-  std::vector<float> x;
-  while (in.Remaining() > 0 && x.size() < 600) {
-    x.push_back(in.Float(p.scale, p.zero_point, qmin, qmax));
-  }
+  const std::vector<float> x = in.FloatsFor(p);
   const size_t n = x.size();
   std::vector<T> want(n);
   bool want_throws = false;
