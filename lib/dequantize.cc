@@ -11,6 +11,25 @@ namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// Calls body(i) for every i = 0, N, 2N, ... with i + N <= n, four vectors
+// per iteration (the compiler does not unroll these loops by itself, and the
+// loop overhead costs as much as the work at L1/L2 sizes). Returns the first
+// index not covered.
+template <class Body>
+HWY_INLINE size_t ForWholeVectors(size_t n, size_t N, const Body& body) {
+  size_t i = 0;
+  if (n >= 4 * N) {
+    for (; i <= n - 4 * N; i += 4 * N) {
+      body(i);
+      body(i + N);
+      body(i + 2 * N);
+      body(i + 3 * N);
+    }
+  }
+  for (; i + N <= n; i += N) body(i);
+  return i;
+}
+
 template <typename T>
 void DequantizeT(const T* HWY_RESTRICT q, size_t n, int32_t zero_point,
                  float scale, float* HWY_RESTRICT x) {
