@@ -1,5 +1,5 @@
 // Library-internal declarations shared by the dispatch wrappers, the kernels
-// and the reference. Includes nothing from Highway.
+// and the reference. Includes no Highway ops (only hwy/base.h types).
 #ifndef SIMDQUANT_LIB_INTERNAL_H_
 #define SIMDQUANT_LIB_INTERNAL_H_
 
@@ -9,7 +9,9 @@
 #include <limits>
 #include <string>
 
+#include "simdquant/calibrate.h"
 #include "simdquant/simdquant.h"
+#include "simdquant/tensor.h"
 
 namespace simdquant {
 namespace internal {
@@ -91,6 +93,108 @@ inline double ReduceSumLanes(double (&partial)[kSumLanes]) {
     for (size_t j = 0; j < width; ++j) partial[j] += partial[j + width];
   }
   return partial[0];
+}
+
+// float16 <-> float32 on bit patterns, scalar: exact widening, and narrowing
+// rounded to nearest even (overflow to Inf, NaN stays a quiet NaN). Used for
+// float16 scales; the kernels convert tensors with vector code of their own.
+float F32FromF16Bits(uint16_t h);
+uint16_t F16BitsFromF32(float f);
+
+// ParamsForRange(min, max, spec); with f16_scale, the scale rounded to
+// float16 (its bits in *scale_f16) and the zero point recomputed from the
+// rounded scale as ChooseAsymmetricParams computes it. k (the parameter
+// set) is for messages. Shared by the kernels and the reference: it
+// defines which parameters QuantizeDynamic chooses.
+QuantParams ChooseGroupParams(float min, float max, const QuantSpec& spec,
+                              bool f16_scale, uint16_t* scale_f16, size_t k);
+
+// ValidateLayout with the calling function's name in the message.
+void CheckLayout(const Layout& layout, const char* function);
+// Throws unless p has exactly one scale array, valid parameters for every
+// one of layout.NumParams() sets, and a code range that fits `code`.
+void CheckGroupParams(const GroupParams& p, const Layout& layout,
+                      detail::CodeType code, const char* function);
+// Throws unless spec is usable with `code` and `out` has somewhere to write
+// scales (exactly one array) and zero points (unless symmetric).
+void CheckDynamicSpec(const QuantSpec& spec, const GroupParamsOut& out,
+                      const Layout& layout, detail::CodeType code,
+                      const char* function);
+
+// Scale and zero point of parameter set k of p.
+inline float ScaleAt(const GroupParams& p, size_t k) {
+  if (p.scales != nullptr) return p.scales[k];
+  return F32FromF16Bits(p.scales_f16[k].bits);
+}
+inline int32_t ZeroPointAt(const GroupParams& p, size_t k) {
+  return p.zero_points == nullptr ? 0 : p.zero_points[k];
+}
+inline QuantParams ParamsAt(const GroupParams& p, size_t k) {
+  QuantParams q;
+  q.scale = ScaleAt(p, k);
+  q.zero_point = ZeroPointAt(p, k);
+  q.bits = p.bits;
+  q.signedness = p.signedness;
+  q.narrow_range = p.narrow_range;
+  return q;
+}
+
+// A layout kernel call, checked and prepared by the dispatch wrapper
+// (lib/tensor.cc) for the per-target kernels.
+struct LayoutJob {
+  Layout layout;
+  GroupParams params;  // what to apply; for QuantizeDynamic, views of `out`
+  QuantizeMode mode = QuantizeMode::kDivide;
+  CodeRange range = {0, 0};  // of params
+  // kPerColumn only: per column, the factor (quantize: scale or 1 / scale;
+  // dequantize: scale) and the zero point, followed by kColumnPadding
+  // entries (1 and 0) so that whole vectors may be loaded past the last
+  // column.
+  const float* column_factor = nullptr;
+  const int32_t* column_zero_point = nullptr;
+  // QuantizeDynamic per row or per group: each parameter set is chosen from
+  // its elements when the kernel reaches its first element.
+  const QuantSpec* spec = nullptr;
+  GroupParamsOut out;
+};
+constexpr size_t kColumnPadding = 16;  // lanes of the widest float vector
+
+// Calls run(begin, count, k, col) for each maximal run of elements in
+// [begin, end) (row-major indices) that lie in one row and share parameter
+// set k; col is the column of `begin`. Per column, a run is a piece of a
+// row and k is its first column.
+template <class Run>
+void ForEachRun(const Layout& layout, size_t begin, size_t end,
+                const Run& run) {
+  if (begin == end) return;
+  if (layout.granularity == Granularity::kPerTensor) {
+    run(begin, end - begin, size_t{0}, begin);
+    return;
+  }
+  const size_t cols = layout.cols;
+  size_t row = begin / cols;
+  size_t col = begin % cols;
+  while (begin != end) {
+    size_t stop = cols;  // end of the run within the row
+    size_t k = row;
+    if (layout.granularity == Granularity::kPerGroup) {
+      const size_t group = col / layout.group_size;
+      stop = (group + 1) * layout.group_size;
+      if (stop > cols) stop = cols;
+      k = row * layout.GroupsPerRow() + group;
+    } else if (layout.granularity == Granularity::kPerColumn) {
+      k = col;
+    }
+    size_t count = stop - col;
+    if (count > end - begin) count = end - begin;
+    run(begin, count, k, col);
+    begin += count;
+    col += count;
+    if (col == cols) {
+      col = 0;
+      ++row;
+    }
+  }
 }
 
 }  // namespace internal

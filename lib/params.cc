@@ -8,8 +8,12 @@
 #include <stdexcept>
 #include <string>
 
+#include <string.h>
+
 #include "lib/internal.h"
+#include "simdquant/calibrate.h"
 #include "simdquant/simdquant.h"
+#include "simdquant/tensor.h"
 
 namespace simdquant {
 namespace internal {
@@ -205,6 +209,198 @@ QuantParams ChooseSymmetricParams(float min, float max, int bits,
   p.signedness = Signedness::kSigned;
   p.narrow_range = narrow_range;
   return p;
+}
+
+namespace internal {
+
+float F32FromF16Bits(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1F;
+  const uint32_t mantissa = h & 0x3FF;
+  uint32_t bits;
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact
+    const float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
+    memcpy(&bits, &magnitude, sizeof(bits));
+  } else if (exponent == 31) {  // Inf or NaN, payload kept
+    bits = 0x7F800000u | (mantissa << 13);
+  } else {
+    bits = ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  bits |= sign;
+  float f;
+  memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+uint16_t F16BitsFromF32(float f) {
+  uint32_t bits;
+  memcpy(&bits, &f, sizeof(bits));
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
+  const uint32_t abs = bits & 0x7FFFFFFFu;
+  if (abs > 0x7F800000u) return sign | 0x7E00;  // NaN
+  if (abs >= 0x47800000u) return sign | 0x7C00;  // >= 65536: Inf
+  if (abs < 0x38800000u) {  // below 2^-14: float16 subnormal or zero
+    // Adding 0.5 leaves a float whose last mantissa bits are |f| / 2^-24
+    // rounded to nearest even: the float16 subnormal code (up to 0x400).
+    float magnitude;
+    memcpy(&magnitude, &abs, sizeof(magnitude));
+    const float shifted = magnitude + 0.5f;
+    uint32_t shifted_bits;
+    memcpy(&shifted_bits, &shifted, sizeof(shifted_bits));
+    return sign | static_cast<uint16_t>(shifted_bits - 0x3F000000u);
+  }
+  // Re-bias the exponent, round the 13 dropped bits to nearest even; a carry
+  // out of the mantissa correctly bumps the exponent (up to Inf).
+  const uint32_t rebiased = abs - 0x38000000u;
+  return sign | static_cast<uint16_t>(
+                    (rebiased + 0xFFFu + ((rebiased >> 13) & 1)) >> 13);
+}
+
+QuantParams ChooseGroupParams(float min, float max, const QuantSpec& spec,
+                              bool f16_scale, uint16_t* scale_f16, size_t k) {
+  if (!isfinite(min) || !isfinite(max)) {
+    Fail("QuantizeDynamic", "parameter set " + std::to_string(k) +
+                                " has range [" + Str(min) + ", " + Str(max) +
+                                "], not finite");
+  }
+  QuantParams p = ParamsForRange(min, max, spec);
+  if (!f16_scale) return p;
+  *scale_f16 = F16BitsFromF32(p.scale);
+  const float rounded = F32FromF16Bits(*scale_f16);
+  // The scale is at least FLT_EPSILON = 2^-23, a float16 subnormal, so it
+  // never rounds to zero; it may overflow.
+  if (!isfinite(rounded)) {
+    Fail("QuantizeDynamic", "parameter set " + std::to_string(k) +
+                                ": scale " + Str(p.scale) +
+                                " overflows float16 (max 65504)");
+  }
+  p.scale = rounded;
+  if (spec.scheme == Scheme::kAsymmetric) {
+    const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
+    const float lo = std::min(min, 0.0f);
+    // As ChooseAsymmetricParams. Rounding the scale to float16 shrinks it
+    // by at most a third (subnormal float16), so |lo / scale| < 2^17.
+    const int64_t q = static_cast<int64_t>(nearbyintf(lo / rounded));
+    p.zero_point = static_cast<int32_t>(
+        std::clamp<int64_t>(r.min - q, r.min, r.max));
+  }
+  return p;
+}
+
+void CheckLayout(const Layout& layout, const char* function) {
+  const Granularity g = layout.granularity;
+  if (g != Granularity::kPerTensor && g != Granularity::kPerRow &&
+      g != Granularity::kPerColumn && g != Granularity::kPerGroup) {
+    Fail(function, "layout.granularity = " +
+                       Str(static_cast<int64_t>(g)) + " is not a Granularity");
+  }
+  if (layout.cols != 0 && layout.rows > SIZE_MAX / layout.cols) {
+    Fail(function, "layout.rows * layout.cols overflows size_t (rows = " +
+                       std::to_string(layout.rows) +
+                       ", cols = " + std::to_string(layout.cols) + ")");
+  }
+  if (g == Granularity::kPerTensor && layout.rows != 1) {
+    Fail(function, "a per-tensor layout has rows = 1 (Layout::PerTensor), "
+                   "not " + std::to_string(layout.rows));
+  }
+  if ((g == Granularity::kPerGroup) != (layout.group_size != 0)) {
+    Fail(function, "layout.group_size = " +
+                       std::to_string(layout.group_size) +
+                       (g == Granularity::kPerGroup
+                            ? " must be >= 1 for kPerGroup"
+                            : " must be 0 unless kPerGroup"));
+  }
+}
+
+namespace {
+
+// Largest code a container (or packed storage: 8 bits) holds.
+CodeRange ContainerRange(detail::CodeType code) {
+  switch (code) {
+    case detail::CodeType::kU8:
+      return {0, 255};
+    case detail::CodeType::kI8:
+      return {-128, 127};
+    case detail::CodeType::kU16:
+      return {0, 65535};
+    case detail::CodeType::kI16:
+      return {-32768, 32767};
+    case detail::CodeType::kPacked:
+      break;
+  }
+  return {-128, 255};
+}
+
+void CheckCodeStorage(int bits, Signedness signedness, bool narrow_range,
+                      detail::CodeType code, const char* function) {
+  const CodeRange r =
+      CheckedCodeRange(bits, signedness, narrow_range, function);
+  if (code == detail::CodeType::kPacked) {
+    if (bits > 8) {
+      Fail(function, "bits = " + Str(int64_t{bits}) +
+                         ": packed codes have 1 to 8 bits");
+    }
+    return;
+  }
+  const CodeRange c = ContainerRange(code);
+  if (r.min < c.min || r.max > c.max) {
+    Fail(function, "the code container [" + Str(int64_t{c.min}) + ", " +
+                       Str(int64_t{c.max}) + "] cannot hold the code range [" +
+                       Str(int64_t{r.min}) + ", " + Str(int64_t{r.max}) +
+                       "] of " + Str(int64_t{bits}) + "-bit " +
+                       Name(signedness) + " codes");
+  }
+}
+
+}  // namespace
+
+void CheckGroupParams(const GroupParams& p, const Layout& layout,
+                      detail::CodeType code, const char* function) {
+  CheckCodeStorage(p.bits, p.signedness, p.narrow_range, code, function);
+  if ((p.scales == nullptr) == (p.scales_f16 == nullptr)) {
+    Fail(function, "exactly one of p.scales and p.scales_f16 must be set");
+  }
+  const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
+  const size_t count = layout.NumParams();
+  for (size_t k = 0; k < count; ++k) {
+    const QuantParams q = ParamsAt(p, k);
+    if (!(q.scale > 0.0f) || !isfinite(q.scale) || q.zero_point < r.min ||
+        q.zero_point > r.max) {  // CheckParams builds the message
+      CheckParams(q, (std::string(function) + ", parameter set " +
+                      std::to_string(k)).c_str());
+    }
+  }
+}
+
+void CheckDynamicSpec(const QuantSpec& spec, const GroupParamsOut& out,
+                      const Layout& layout, detail::CodeType code,
+                      const char* function) {
+  CheckMode(spec.mode, function);
+  const Signedness s =
+      spec.scheme == Scheme::kSymmetric ? Signedness::kSigned : spec.signedness;
+  CheckCodeStorage(spec.bits, s, spec.narrow_range, code, function);
+  if (spec.scheme == Scheme::kSymmetric &&
+      spec.signedness != Signedness::kSigned) {
+    Fail(function, "symmetric quantization needs signed codes");
+  }
+  if (spec.scheme != Scheme::kSymmetric && spec.scheme != Scheme::kAsymmetric) {
+    Fail(function, "spec.scheme = " +
+                       Str(static_cast<int64_t>(spec.scheme)) +
+                       " is neither kAsymmetric nor kSymmetric");
+  }
+  if ((out.scales == nullptr) == (out.scales_f16 == nullptr)) {
+    Fail(function, "exactly one of out.scales and out.scales_f16 must be set");
+  }
+  if (out.zero_points == nullptr && spec.scheme == Scheme::kAsymmetric &&
+      layout.NumParams() != 0) {
+    Fail(function, "out.zero_points is null but the scheme is asymmetric");
+  }
+}
+
+}  // namespace internal
+
+void ValidateLayout(const Layout& layout) {
+  internal::CheckLayout(layout, "ValidateLayout");
 }
 
 }  // namespace simdquant

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hwy/highway.h"
+#include "lib/convert-inl.h"
 #include "lib/internal.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -33,6 +34,19 @@ struct QuantizeVectors {
         magic(hn::Set(df, kMagic)),
         magic_bits_minus_zero_point(hn::Set(
             hn::RebindToSigned<DF>(), kMagicBits - c.zero_point)) {}
+
+  // Per-lane parameters (one channel per lane): factor (scale or 1 / scale),
+  // zero point and code range.
+  QuantizeVectors(DF df, VF factor_, VI zero_point, int32_t qmin,
+                  int32_t qmax)
+      : factor(factor_),
+        lo(hn::ConvertTo(df, hn::Sub(hn::Set(hn::RebindToSigned<DF>(), qmin),
+                                     zero_point))),
+        hi(hn::ConvertTo(df, hn::Sub(hn::Set(hn::RebindToSigned<DF>(), qmax),
+                                     zero_point))),
+        magic(hn::Set(df, kMagic)),
+        magic_bits_minus_zero_point(hn::Sub(
+            hn::Set(hn::RebindToSigned<DF>(), kMagicBits), zero_point)) {}
 
   // 1.5 * 2^23. For |t| <= 2^22, t + kMagic lies in [2^23, 2^24), where the
   // float32 spacing is 1: the addition itself rounds t to an integer, ties to
@@ -150,6 +164,30 @@ HWY_INLINE void StoreCodes4(DI di, hn::Vec<DI> a, hn::Vec<DI> b,
   StoreCodes(di, d, out + 3 * N);
 }
 
+// Stores float32 lanes to float, or rounded to nearest even to bfloat16 or
+// float16.
+template <class DF>
+HWY_INLINE void StoreF32(DF df, hn::Vec<DF> v, float* HWY_RESTRICT p) {
+  hn::StoreU(v, df, p);
+}
+template <class DF>
+HWY_INLINE void StoreF32(DF df, hn::Vec<DF> v,
+                         hwy::bfloat16_t* HWY_RESTRICT p) {
+  StoreCodes(hn::RebindToSigned<DF>(), BF16Bits(df, v),
+             reinterpret_cast<uint16_t*>(p));
+}
+template <class DF>
+HWY_INLINE void StoreF32(DF df, hn::Vec<DF> v,
+                         hwy::float16_t* HWY_RESTRICT p) {
+#if SIMDQUANT_HAVE_F16C
+  const hn::Rebind<hwy::float16_t, DF> df16;
+  hn::StoreU(hn::DemoteTo(df16, v), df16, p);
+#else
+  StoreCodes(hn::RebindToSigned<DF>(), F16Bits(df, v),
+             reinterpret_cast<uint16_t*>(p));
+#endif
+}
+
 // float(q - zero_point) * scale: exact int32 subtraction and conversion
 // (|q - zero_point| < 2^17), then one rounding in the multiply.
 template <class DF>
@@ -175,6 +213,75 @@ HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
   memcpy(in_buf, in, count * sizeof(TIn));
   vector_body(in_buf, out_buf);
   memcpy(out, out_buf, count * sizeof(TOut));
+}
+
+// Quantizes x[0, n) (float, bfloat16 or float16) to codes q[0, n) with one
+// set of parameters.
+template <bool kDivide, typename TIn, typename T>
+HWY_NOINLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
+                              const internal::QuantizeConstants& constants,
+                              T* HWY_RESTRICT q) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const QuantizeVectors<DF> c(df, constants);
+  const size_t N = hn::Lanes(df);
+  const auto vector_body = [&](const TIn* HWY_RESTRICT in,
+                               T* HWY_RESTRICT out) {
+    StoreCodes(di, QuantizeVec<kDivide>(df, c, LoadF32(df, in)), out);
+  };
+  size_t i = 0;
+  if (n >= 4 * N) {
+    for (; i <= n - 4 * N; i += 4 * N) {
+      const auto load = [&](size_t k) {
+        return QuantizeVec<kDivide>(df, c, LoadF32(df, x + i + k * N));
+      };
+      StoreCodes4(di, load(0), load(1), load(2), load(3), q + i);
+    }
+  }
+  for (; i + N <= n; i += N) vector_body(x + i, q + i);
+  if (i != n) ForTail(df, x + i, n - i, q + i, vector_body);
+}
+
+// Calls body(i) for every i = 0, N, 2N, ... with i + N <= n, four vectors
+// per iteration (the compiler does not unroll these loops by itself, and the
+// loop overhead costs as much as the work at L1/L2 sizes). Returns the first
+// index not covered.
+template <class Body>
+HWY_INLINE size_t ForWholeVectors(size_t n, size_t N, const Body& body) {
+  size_t i = 0;
+  if (n >= 4 * N) {
+    for (; i <= n - 4 * N; i += 4 * N) {
+      body(i);
+      body(i + N);
+      body(i + 2 * N);
+      body(i + 3 * N);
+    }
+  }
+  for (; i + N <= n; i += N) body(i);
+  return i;
+}
+
+// Dequantizes codes q[0, n) with one set of parameters to x[0, n) (float,
+// bfloat16 or float16).
+template <typename T, typename TOut>
+HWY_NOINLINE void DequantizeRun(const T* HWY_RESTRICT q, size_t n,
+                                int32_t zero_point, float scale,
+                                TOut* HWY_RESTRICT x) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<T, decltype(df)> dt;
+  const auto vzero_point = hn::Set(di, zero_point);
+  const auto vscale = hn::Set(df, scale);
+  const size_t N = hn::Lanes(df);
+  const auto vector_body = [&](const T* HWY_RESTRICT in,
+                               TOut* HWY_RESTRICT out) {
+    const auto codes = hn::PromoteTo(di, hn::LoadU(dt, in));
+    StoreF32(df, DequantizeVec(df, codes, vzero_point, vscale), out);
+  };
+  const size_t i = ForWholeVectors(
+      n, N, [&](size_t j) { vector_body(q + j, x + j); });
+  if (i != n) ForTail(df, q + i, n - i, x + i, vector_body);
 }
 
 }  // namespace HWY_NAMESPACE

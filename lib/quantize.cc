@@ -11,39 +11,13 @@ namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-template <bool kDivide, typename T>
-void QuantizeT(const float* HWY_RESTRICT x, size_t n,
-               const internal::QuantizeConstants& constants,
-               T* HWY_RESTRICT q) {
-  using DF = hn::ScalableTag<float>;
-  const DF df;
-  const hn::RebindToSigned<DF> di;
-  const QuantizeVectors<DF> c(df, constants);
-  const size_t N = hn::Lanes(df);
-  const auto vector_body = [&](const float* HWY_RESTRICT in,
-                               T* HWY_RESTRICT out) {
-    StoreCodes(di, QuantizeVec<kDivide>(df, c, hn::LoadU(df, in)), out);
-  };
-  size_t i = 0;
-  if (n >= 4 * N) {
-    for (; i <= n - 4 * N; i += 4 * N) {
-      const auto load = [&](size_t k) {
-        return QuantizeVec<kDivide>(df, c, hn::LoadU(df, x + i + k * N));
-      };
-      StoreCodes4(di, load(0), load(1), load(2), load(3), q + i);
-    }
-  }
-  for (; i + N <= n; i += N) vector_body(x + i, q + i);
-  if (i != n) ForTail(df, x + i, n - i, q + i, vector_body);
-}
-
 template <typename T>
 void QuantizeTo(const float* x, size_t n,
                   const internal::QuantizeConstants& c, T* q) {
   if (c.divide) {
-    QuantizeT<true>(x, n, c, q);
+    QuantizeRun<true>(x, n, c, q);
   } else {
-    QuantizeT<false>(x, n, c, q);
+    QuantizeRun<false>(x, n, c, q);
   }
 }
 

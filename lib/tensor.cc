@@ -1,0 +1,649 @@
+// Kernels over layouts (tensor.h): per-channel and per-group ranges,
+// quantize and dequantize, packed codes, bfloat16 / float16 tensors.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "lib/tensor.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "hwy/highway.h"
+#include "lib/internal.h"
+#include "lib/pack-inl.h"
+#include "lib/quantize-inl.h"
+#include "simdquant/tensor.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using internal::LayoutJob;
+
+// ---------------------------------------------------------------------------
+// Packing whole arrays
+
+// True if (code + offset) mod 256 < 2^bits for every code: offset 0 checks
+// unsigned codes, 2^(bits-1) signed ones.
+bool CodesFit(const uint8_t* HWY_RESTRICT codes, size_t n, uint8_t offset,
+              int bits) {
+  const hn::ScalableTag<uint8_t> d;
+  const size_t N = hn::Lanes(d);
+  const uint8_t over = static_cast<uint8_t>(~((1u << bits) - 1));
+  const auto voffset = hn::Set(d, offset);
+  const auto vover = hn::Set(d, over);
+  auto bad = hn::Zero(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    bad = hn::Or(bad, hn::And(hn::Add(hn::LoadU(d, codes + i), voffset), vover));
+  }
+  bool fit = hn::AllTrue(d, hn::Eq(bad, hn::Zero(d)));
+  for (; i < n; ++i) {
+    fit &= (static_cast<uint8_t>(codes[i] + offset) & over) == 0;
+  }
+  return fit;
+}
+
+void PackImpl(const uint8_t* codes, size_t n, int bits, uint8_t* packed) {
+  PackAnyBits(bits, codes, n, packed, PackedBytes(n, bits));
+}
+
+void UnpackImpl(const uint8_t* packed, size_t n, int bits, bool is_signed,
+                uint8_t* codes) {
+  const size_t bytes = PackedBytes(n, bits);
+  if (is_signed) {
+    UnpackAnyBits<true>(bits, packed, bytes, n, codes);
+  } else {
+    UnpackAnyBits<false>(bits, packed, bytes, n, codes);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Ranges
+
+// Min and max of x[0, n), n >= 1, NaN in both if any element is NaN.
+template <typename TIn>
+HWY_NOINLINE MinMaxResult RangeRun(const TIn* HWY_RESTRICT x, size_t n) {
+  const hn::ScalableTag<float> df;
+  const size_t N = hn::Lanes(df);
+  HWY_ALIGN TIn padded[hn::MaxLanes(df)];
+  if (n < N) {  // pad with copies of x[0], neutral for min and max
+    for (size_t j = 0; j < N; ++j) padded[j] = x[j < n ? j : 0];
+    x = padded;
+    n = N;
+  }
+  auto min0 = LoadF32(df, x), max0 = min0, min1 = min0, max1 = min0;
+  auto nan = hn::IsNaN(min0);
+  size_t i = N;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const auto v0 = LoadF32(df, x + i);
+    const auto v1 = LoadF32(df, x + i + N);
+    min0 = hn::Min(min0, v0);
+    max0 = hn::Max(max0, v0);
+    min1 = hn::Min(min1, v1);
+    max1 = hn::Max(max1, v1);
+    nan = hn::Or(nan, hn::Or(hn::IsNaN(v0), hn::IsNaN(v1)));
+  }
+  if (i != n) {  // the rest: one or two vectors ending at n (overlap is fine)
+    const auto v0 = LoadF32(df, x + n - N);
+    const auto v1 = LoadF32(df, x + (i + N < n ? i : n - N));
+    min0 = hn::Min(min0, v0);
+    max0 = hn::Max(max0, v0);
+    min1 = hn::Min(min1, v1);
+    max1 = hn::Max(max1, v1);
+    nan = hn::Or(nan, hn::Or(hn::IsNaN(v0), hn::IsNaN(v1)));
+  }
+  if (!hn::AllFalse(df, nan)) {
+    const float qnan = std::numeric_limits<float>::quiet_NaN();
+    return {qnan, qnan};
+  }
+  // Horizontal part in scalar code (see lib/minmax.cc for why).
+  HWY_ALIGN float lanes_min[hn::MaxLanes(df)];
+  HWY_ALIGN float lanes_max[hn::MaxLanes(df)];
+  hn::Store(hn::Min(min0, min1), df, lanes_min);
+  hn::Store(hn::Max(max0, max1), df, lanes_max);
+  MinMaxResult r = {lanes_min[0], lanes_max[0]};
+  for (size_t j = 1; j < N; ++j) {
+    r.min = lanes_min[j] < r.min ? lanes_min[j] : r.min;
+    r.max = lanes_max[j] > r.max ? lanes_max[j] : r.max;
+  }
+  return r;
+}
+
+// Per column: a vertical reduction, columns across lanes, rows down the loop.
+template <typename TIn>
+void ColumnRanges(const TIn* HWY_RESTRICT x, size_t rows, size_t cols,
+                  MinMaxResult* HWY_RESTRICT ranges) {
+  const hn::ScalableTag<float> df;
+  const size_t N = hn::Lanes(df);
+  const float qnan = std::numeric_limits<float>::quiet_NaN();
+  HWY_ALIGN float lanes_min[hn::MaxLanes(df)];
+  HWY_ALIGN float lanes_max[hn::MaxLanes(df)];
+  // Columns [c, c + N) of every row; `load(row)` gives them as floats.
+  const auto reduce = [&](size_t c, size_t count, const auto& load) {
+    auto min0 = load(0), max0 = min0, min1 = min0, max1 = min0;
+    auto nan = hn::IsNaN(min0);
+    size_t r = 1;
+    for (; r + 2 <= rows; r += 2) {
+      const auto v0 = load(r);
+      const auto v1 = load(r + 1);
+      min0 = hn::Min(min0, v0);
+      max0 = hn::Max(max0, v0);
+      min1 = hn::Min(min1, v1);
+      max1 = hn::Max(max1, v1);
+      nan = hn::Or(nan, hn::Or(hn::IsNaN(v0), hn::IsNaN(v1)));
+    }
+    if (r < rows) {
+      const auto v = load(r);
+      min0 = hn::Min(min0, v);
+      max0 = hn::Max(max0, v);
+      nan = hn::Or(nan, hn::IsNaN(v));
+    }
+    const auto vnan = hn::Set(df, qnan);
+    hn::Store(hn::IfThenElse(nan, vnan, hn::Min(min0, min1)), df, lanes_min);
+    hn::Store(hn::IfThenElse(nan, vnan, hn::Max(max0, max1)), df, lanes_max);
+    for (size_t j = 0; j < count; ++j) {
+      ranges[c + j] = {lanes_min[j], lanes_max[j]};
+    }
+  };
+  if (cols < N) {  // narrower than a vector: each row through a buffer
+    HWY_ALIGN TIn row[hn::MaxLanes(df)] = {};
+    reduce(0, cols, [&](size_t r) {
+      memcpy(row, x + r * cols, cols * sizeof(TIn));
+      return LoadF32(df, row);
+    });
+    return;
+  }
+  for (size_t c = 0; c < cols; c += N) {
+    // The last vector ends at the last column, overlapping the previous
+    // one: recomputing a column's range gives the same result.
+    const size_t start = c + N <= cols ? c : cols - N;
+    reduce(start, N, [&](size_t r) { return LoadF32(df, x + r * cols + start); });
+  }
+}
+
+template <typename TIn>
+void RangesT(const TIn* x, const Layout& layout, MinMaxResult* ranges) {
+  if (layout.granularity == Granularity::kPerColumn) {
+    return ColumnRanges(x, layout.rows, layout.cols, ranges);
+  }
+  internal::ForEachRun(layout, 0, layout.NumElements(),
+                       [&](size_t start, size_t count, size_t k, size_t) {
+                         ranges[k] = RangeRun(x + start, count);
+                       });
+}
+
+// ---------------------------------------------------------------------------
+// Quantize
+
+// A run of one row with one parameter per column, starting at column col.
+template <bool kDivide, typename TIn, typename T>
+HWY_NOINLINE void QuantizeColumns(const TIn* HWY_RESTRICT x, size_t n,
+                                  const LayoutJob& job, size_t col,
+                                  T* HWY_RESTRICT q) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const size_t N = hn::Lanes(df);
+  const float* factor = job.column_factor + col;
+  const int32_t* zero_point = job.column_zero_point + col;
+  // The parameter arrays are padded, so the tail may load a whole vector.
+  const auto body = [&](size_t i, const TIn* HWY_RESTRICT in,
+                        T* HWY_RESTRICT out) {
+    const QuantizeVectors<DF> c(df, hn::LoadU(df, factor + i),
+                                hn::LoadU(di, zero_point + i), job.range.min,
+                                job.range.max);
+    StoreCodes(di, QuantizeVec<kDivide>(df, c, LoadF32(df, in)), out);
+  };
+  size_t i = 0;
+  for (; i + N <= n; i += N) body(i, x + i, q + i);
+  if (i != n) {
+    ForTail(df, x + i, n - i, q + i,
+            [&](const TIn* in, T* out) { body(i, in, out); });
+  }
+}
+
+// QuantizeDynamic per row / per group: chooses parameter set k from its
+// elements when the run at `start` (column col) is its first.
+template <typename TIn>
+void ChooseIfFirstRun(const TIn* x, size_t start, size_t col, size_t k,
+                      const LayoutJob& job) {
+  const Layout& layout = job.layout;
+  size_t count = layout.cols;  // kPerRow: the whole row
+  if (layout.granularity == Granularity::kPerGroup) {
+    if (col % layout.group_size != 0) return;
+    count = HWY_MIN(layout.group_size, layout.cols - col);
+  } else if (col != 0) {
+    return;
+  }
+  const MinMaxResult r = RangeRun(x + start, count);
+  uint16_t scale_f16 = 0;
+  const QuantParams p = internal::ChooseGroupParams(
+      r.min, r.max, *job.spec, job.out.scales_f16 != nullptr, &scale_f16, k);
+  if (job.out.scales != nullptr) {
+    job.out.scales[k] = p.scale;
+  } else {
+    job.out.scales_f16[k].bits = scale_f16;
+  }
+  if (job.out.zero_points != nullptr) job.out.zero_points[k] = p.zero_point;
+}
+
+// Quantizes elements [begin, end) of the tensor x into q[0, end - begin).
+template <bool kDivide, typename TIn, typename T>
+void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
+                  T* q) {
+  internal::ForEachRun(
+      job.layout, begin, end,
+      [&](size_t start, size_t count, size_t k, size_t col) {
+        T* out = q + (start - begin);
+        if (job.layout.granularity == Granularity::kPerColumn) {
+          return QuantizeColumns<kDivide>(x + start, count, job, col, out);
+        }
+        if (job.spec != nullptr) ChooseIfFirstRun(x, start, col, k, job);
+        QuantizeRun<kDivide>(
+            x + start, count,
+            internal::MakeQuantizeConstants(internal::ParamsAt(job.params, k),
+                                            job.mode),
+            out);
+      });
+}
+
+// Codes go through a block of this many bytes on the stack (L1) on their
+// way to and from the packed stream: a multiple of 8 codes, so every block
+// starts on a byte boundary of the stream.
+constexpr size_t kBlockCodes = 256;
+
+// T8: uint8_t or int8_t, the signedness of the codes.
+template <bool kDivide, typename TIn, typename T8>
+void QuantizePackedT(const TIn* x, const LayoutJob& job, uint8_t* packed) {
+  const size_t n = job.layout.NumElements();
+  const int bits = job.params.bits;
+  const size_t total = PackedBytes(n, bits);
+  for (size_t begin = 0; begin < n; begin += kBlockCodes) {
+    const size_t end = HWY_MIN(n, begin + kBlockCodes);
+    HWY_ALIGN T8 codes[kBlockCodes];
+    QuantizeSpan<kDivide>(x, begin, end, job, codes);
+    const size_t offset = begin / 8 * static_cast<size_t>(bits);
+    PackAnyBits(bits, reinterpret_cast<const uint8_t*>(codes), end - begin,
+                packed + offset, total - offset);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Dequantize
+
+template <typename T, typename TOut>
+HWY_NOINLINE void DequantizeColumns(const T* HWY_RESTRICT q, size_t n,
+                                    const LayoutJob& job, size_t col,
+                                    TOut* HWY_RESTRICT y) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<T, decltype(df)> dt;
+  const size_t N = hn::Lanes(df);
+  const float* scale = job.column_factor + col;
+  const int32_t* zero_point = job.column_zero_point + col;
+  const auto body = [&](size_t i, const T* HWY_RESTRICT in,
+                        TOut* HWY_RESTRICT out) {
+    const auto codes = hn::PromoteTo(di, hn::LoadU(dt, in));
+    StoreF32(df,
+             DequantizeVec(df, codes, hn::LoadU(di, zero_point + i),
+                           hn::LoadU(df, scale + i)),
+             out);
+  };
+  size_t i = 0;
+  for (; i + N <= n; i += N) body(i, q + i, y + i);
+  if (i != n) {
+    ForTail(df, q + i, n - i, y + i,
+            [&](const T* in, TOut* out) { body(i, in, out); });
+  }
+}
+
+// Dequantizes q[0, end - begin), elements [begin, end) of the tensor, into y.
+template <typename T, typename TOut>
+void DequantizeSpan(const T* q, size_t begin, size_t end, const LayoutJob& job,
+                    TOut* y) {
+  internal::ForEachRun(
+      job.layout, begin, end,
+      [&](size_t start, size_t count, size_t k, size_t col) {
+        const T* in = q + (start - begin);
+        if (job.layout.granularity == Granularity::kPerColumn) {
+          return DequantizeColumns(in, count, job, col, y + start);
+        }
+        DequantizeRun(in, count, internal::ZeroPointAt(job.params, k),
+                      internal::ScaleAt(job.params, k), y + start);
+      });
+}
+
+template <typename T8, typename TOut>
+void DequantizePackedT(const uint8_t* packed, const LayoutJob& job, TOut* y) {
+  const size_t n = job.layout.NumElements();
+  const int bits = job.params.bits;
+  const size_t total = PackedBytes(n, bits);
+  for (size_t begin = 0; begin < n; begin += kBlockCodes) {
+    const size_t end = HWY_MIN(n, begin + kBlockCodes);
+    HWY_ALIGN T8 codes[kBlockCodes];
+    const size_t offset = begin / 8 * static_cast<size_t>(bits);
+    UnpackAnyBits<hwy::IsSigned<T8>()>(bits, packed + offset, total - offset,
+                                       end - begin,
+                                       reinterpret_cast<uint8_t*>(codes));
+    DequantizeSpan(codes, begin, end, job, y);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Type dispatch
+
+template <typename T>
+struct Tag {
+  using type = T;
+};
+
+template <class F>
+void VisitFloatType(detail::FloatType type, const F& f) {
+  switch (type) {
+    case detail::FloatType::kF32:
+      return f(Tag<float>());
+    case detail::FloatType::kBF16:
+      return f(Tag<hwy::bfloat16_t>());
+    case detail::FloatType::kF16:
+      return f(Tag<hwy::float16_t>());
+  }
+}
+
+// f(Tag<container>, packed): packed codes pass through int8_t or uint8_t.
+template <class F>
+void VisitCodeType(detail::CodeType code, bool is_signed, const F& f) {
+  switch (code) {
+    case detail::CodeType::kU8:
+      return f(Tag<uint8_t>(), std::false_type());
+    case detail::CodeType::kI8:
+      return f(Tag<int8_t>(), std::false_type());
+    case detail::CodeType::kU16:
+      return f(Tag<uint16_t>(), std::false_type());
+    case detail::CodeType::kI16:
+      return f(Tag<int16_t>(), std::false_type());
+    case detail::CodeType::kPacked:
+      if (is_signed) return f(Tag<int8_t>(), std::true_type());
+      return f(Tag<uint8_t>(), std::true_type());
+  }
+}
+
+void RangesLayoutImpl(const void* x, detail::FloatType type,
+                      const Layout& layout, MinMaxResult* ranges) {
+  VisitFloatType(type, [&](auto in_tag) {
+    using TIn = typename decltype(in_tag)::type;
+    RangesT(static_cast<const TIn*>(x), layout, ranges);
+  });
+}
+
+void QuantizeLayoutImpl(const void* x, detail::FloatType type,
+                        const LayoutJob& job, void* q, detail::CodeType code) {
+  const bool is_signed = job.params.signedness == Signedness::kSigned;
+  VisitFloatType(type, [&](auto in_tag) {
+    using TIn = typename decltype(in_tag)::type;
+    const TIn* in = static_cast<const TIn*>(x);
+    VisitCodeType(code, is_signed, [&](auto code_tag, auto packed) {
+      using T = typename decltype(code_tag)::type;
+      const auto run = [&](auto divide) {
+        if constexpr (decltype(packed)::value) {
+          QuantizePackedT<decltype(divide)::value, TIn, T>(
+              in, job, static_cast<uint8_t*>(q));
+        } else {
+          QuantizeSpan<decltype(divide)::value>(
+              in, 0, job.layout.NumElements(), job, static_cast<T*>(q));
+        }
+      };
+      if (job.mode == QuantizeMode::kDivide) {
+        run(std::true_type());
+      } else {
+        run(std::false_type());
+      }
+    });
+  });
+}
+
+void DequantizeLayoutImpl(const void* q, detail::CodeType code,
+                          const LayoutJob& job, void* y,
+                          detail::FloatType type) {
+  const bool is_signed = job.params.signedness == Signedness::kSigned;
+  VisitFloatType(type, [&](auto out_tag) {
+    using TOut = typename decltype(out_tag)::type;
+    TOut* out = static_cast<TOut*>(y);
+    VisitCodeType(code, is_signed, [&](auto code_tag, auto packed) {
+      using T = typename decltype(code_tag)::type;
+      if constexpr (decltype(packed)::value) {
+        DequantizePackedT<T>(static_cast<const uint8_t*>(q), job, out);
+      } else {
+        DequantizeSpan(static_cast<const T*>(q), 0, job.layout.NumElements(),
+                       job, out);
+      }
+    });
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace simdquant {
+HWY_EXPORT(CodesFit);
+HWY_EXPORT(PackImpl);
+HWY_EXPORT(UnpackImpl);
+HWY_EXPORT(RangesLayoutImpl);
+HWY_EXPORT(QuantizeLayoutImpl);
+HWY_EXPORT(DequantizeLayoutImpl);
+
+namespace {
+
+void CheckPackBits(int bits, bool is_signed, const char* function) {
+  const int min_bits = is_signed ? 2 : 1;
+  if (bits < min_bits || bits > 8) {
+    internal::Fail(function, "bits = " + std::to_string(bits) +
+                                 " is outside [" + std::to_string(min_bits) +
+                                 ", 8] for packed " +
+                                 (is_signed ? "signed" : "unsigned") +
+                                 " codes");
+  }
+}
+
+template <typename T>
+void PackChecked(const T* codes, size_t n, int bits, uint8_t* packed) {
+  internal::InitDispatch();
+  constexpr bool kSigned = std::is_signed_v<T>;
+  CheckPackBits(bits, kSigned, "Pack");
+  internal::CheckPointer(codes, n, "Pack", "codes");
+  internal::CheckPointer(packed, n, "Pack", "packed");
+  if (n == 0) return;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(codes);
+  const uint8_t offset = kSigned ? static_cast<uint8_t>(1u << (bits - 1)) : 0;
+  if (!HWY_DYNAMIC_DISPATCH(CodesFit)(bytes, n, offset, bits)) {
+    const int32_t lo = kSigned ? -(1 << (bits - 1)) : 0;
+    const int32_t hi = kSigned ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+    for (size_t i = 0; i < n; ++i) {
+      if (codes[i] < lo || codes[i] > hi) {
+        internal::Fail("Pack", "codes[" + std::to_string(i) + "] = " +
+                                   std::to_string(codes[i]) +
+                                   " is outside the " + std::to_string(bits) +
+                                   "-bit range [" + std::to_string(lo) + ", " +
+                                   std::to_string(hi) + "]");
+      }
+    }
+  }
+  HWY_DYNAMIC_DISPATCH(PackImpl)(bytes, n, bits, packed);
+}
+
+template <typename T>
+void UnpackChecked(const uint8_t* packed, size_t n, int bits, T* codes) {
+  internal::InitDispatch();
+  constexpr bool kSigned = std::is_signed_v<T>;
+  CheckPackBits(bits, kSigned, "Unpack");
+  internal::CheckPointer(packed, n, "Unpack", "packed");
+  internal::CheckPointer(codes, n, "Unpack", "codes");
+  if (n == 0) return;
+  HWY_DYNAMIC_DISPATCH(UnpackImpl)(packed, n, bits, kSigned,
+                                   reinterpret_cast<uint8_t*>(codes));
+}
+
+const char* CodesName(detail::CodeType code) {
+  return code == detail::CodeType::kPacked ? "packed" : "q";
+}
+
+// Fills the padded per-column arrays of a kPerColumn job: factor = scale
+// (dequantize, divide) or 1 / scale (reciprocal), as MakeQuantizeConstants.
+void PrepareColumns(const GroupParams& p, bool reciprocal,
+                    std::vector<float>* factor,
+                    std::vector<int32_t>* zero_point, internal::LayoutJob* job) {
+  const size_t cols = job->layout.cols;
+  factor->assign(cols + internal::kColumnPadding, 1.0f);
+  zero_point->assign(cols + internal::kColumnPadding, 0);
+  for (size_t c = 0; c < cols; ++c) {
+    const float scale = internal::ScaleAt(p, c);
+    (*factor)[c] = reciprocal ? 1.0f / scale : scale;
+    (*zero_point)[c] = internal::ZeroPointAt(p, c);
+  }
+  job->column_factor = factor->data();
+  job->column_zero_point = zero_point->data();
+}
+
+internal::LayoutJob MakeJob(const Layout& layout, const GroupParams& p,
+                            QuantizeMode mode) {
+  internal::LayoutJob job;
+  job.layout = layout;
+  job.params = p;
+  job.mode = mode;
+  job.range = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
+  return job;
+}
+
+}  // namespace
+
+void Pack(const uint8_t* codes, size_t n, int bits, uint8_t* packed) {
+  PackChecked(codes, n, bits, packed);
+}
+void Pack(const int8_t* codes, size_t n, int bits, uint8_t* packed) {
+  PackChecked(codes, n, bits, packed);
+}
+void Unpack(const uint8_t* packed, size_t n, int bits, uint8_t* codes) {
+  UnpackChecked(packed, n, bits, codes);
+}
+void Unpack(const uint8_t* packed, size_t n, int bits, int8_t* codes) {
+  UnpackChecked(packed, n, bits, codes);
+}
+
+namespace detail {
+
+void MinMax(const void* x, FloatType type, const Layout& layout,
+            MinMaxResult* ranges) {
+  internal::InitDispatch();
+  internal::CheckLayout(layout, "MinMax");
+  if (layout.NumElements() == 0) {
+    internal::Fail("MinMax", "the layout has no elements (rows = " +
+                                 std::to_string(layout.rows) + ", cols = " +
+                                 std::to_string(layout.cols) +
+                                 "); every range needs at least one");
+  }
+  internal::CheckPointer(x, 1, "MinMax", "x");
+  internal::CheckPointer(ranges, 1, "MinMax", "ranges");
+  HWY_DYNAMIC_DISPATCH(RangesLayoutImpl)(x, type, layout, ranges);
+}
+
+void Quantize(const void* x, FloatType type, const Layout& layout,
+              const GroupParams& p, void* q, CodeType code, QuantizeMode mode) {
+  const char* function =
+      code == CodeType::kPacked ? "QuantizePacked" : "Quantize";
+  internal::InitDispatch();
+  internal::CheckLayout(layout, function);
+  internal::CheckMode(mode, function);
+  internal::CheckGroupParams(p, layout, code, function);
+  const size_t n = layout.NumElements();
+  internal::CheckPointer(x, n, function, "x");
+  internal::CheckPointer(q, n, function, CodesName(code));
+  if (n == 0) return;
+  internal::LayoutJob job = MakeJob(layout, p, mode);
+  std::vector<float> factor;
+  std::vector<int32_t> zero_point;
+  if (layout.granularity == Granularity::kPerColumn) {
+    PrepareColumns(p, mode == QuantizeMode::kReciprocal, &factor, &zero_point,
+                   &job);
+  }
+  HWY_DYNAMIC_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
+}
+
+void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
+                     const QuantSpec& spec, const GroupParamsOut& out, void* q,
+                     CodeType code) {
+  const char* function =
+      code == CodeType::kPacked ? "QuantizeDynamicPacked" : "QuantizeDynamic";
+  internal::InitDispatch();
+  internal::CheckLayout(layout, function);
+  internal::CheckDynamicSpec(spec, out, layout, code, function);
+  const size_t n = layout.NumElements();
+  internal::CheckPointer(x, n, function, "x");
+  internal::CheckPointer(q, n, function, CodesName(code));
+  if (n == 0) return;
+  GroupParams p;
+  p.scales = out.scales;
+  p.scales_f16 = out.scales_f16;
+  p.zero_points = out.zero_points;
+  p.bits = spec.bits;
+  p.signedness = spec.signedness;
+  p.narrow_range = spec.narrow_range;
+  internal::LayoutJob job = MakeJob(layout, p, spec.mode);
+  job.out = out;
+  std::vector<float> factor;
+  std::vector<int32_t> zero_point;
+  if (layout.granularity == Granularity::kPerRow ||
+      layout.granularity == Granularity::kPerGroup) {
+    job.spec = &spec;  // chosen group by group, in the quantize pass
+  } else {
+    std::vector<MinMaxResult> ranges(layout.NumParams());
+    HWY_DYNAMIC_DISPATCH(RangesLayoutImpl)(x, type, layout, ranges.data());
+    for (size_t k = 0; k < ranges.size(); ++k) {
+      uint16_t scale_f16 = 0;
+      const QuantParams chosen = internal::ChooseGroupParams(
+          ranges[k].min, ranges[k].max, spec, out.scales_f16 != nullptr,
+          &scale_f16, k);
+      if (out.scales != nullptr) {
+        out.scales[k] = chosen.scale;
+      } else {
+        out.scales_f16[k].bits = scale_f16;
+      }
+      if (out.zero_points != nullptr) out.zero_points[k] = chosen.zero_point;
+    }
+    if (layout.granularity == Granularity::kPerColumn) {
+      PrepareColumns(p, spec.mode == QuantizeMode::kReciprocal, &factor,
+                     &zero_point, &job);
+    }
+  }
+  HWY_DYNAMIC_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
+}
+
+void Dequantize(const void* q, CodeType code, const Layout& layout,
+                const GroupParams& p, void* y, FloatType type) {
+  const char* function =
+      code == CodeType::kPacked ? "DequantizePacked" : "Dequantize";
+  internal::InitDispatch();
+  internal::CheckLayout(layout, function);
+  internal::CheckGroupParams(p, layout, code, function);
+  const size_t n = layout.NumElements();
+  internal::CheckPointer(q, n, function, CodesName(code));
+  internal::CheckPointer(y, n, function, "y");
+  if (n == 0) return;
+  internal::LayoutJob job = MakeJob(layout, p, QuantizeMode::kDivide);
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+  if (layout.granularity == Granularity::kPerColumn) {
+    PrepareColumns(p, false, &scale, &zero_point, &job);
+  }
+  HWY_DYNAMIC_DISPATCH(DequantizeLayoutImpl)(q, code, job, y, type);
+}
+
+}  // namespace detail
+}  // namespace simdquant
+#endif  // HWY_ONCE
