@@ -4,11 +4,15 @@
 
 #include <math.h>
 
+#include <string.h>
+
 #include <algorithm>
+#include <type_traits>
 #include <limits>
 #include <vector>
 
 #include "lib/internal.h"
+#include "simdquant/tensor.h"
 
 namespace simdquant {
 namespace reference {
@@ -150,6 +154,299 @@ ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
   sums.sum_sq_signal = internal::ReduceSumLanes(partial_x2);
   return internal::FinishErrorStats(sums, n);
 }
+
+// ---------------------------------------------------------------------------
+// tensor.h
+
+namespace {
+
+// Rounds x to the nearest value (ties to even) of a binary format with
+// kMantissa stored bits and kExponent exponent bits (IEEE layout, with
+// subnormals), and returns its bit pattern.
+template <int kMantissa, int kExponent>
+uint16_t RoundToFormat(float x) {
+  constexpr int kBias = (1 << (kExponent - 1)) - 1;
+  constexpr uint16_t kInf = ((1u << kExponent) - 1) << kMantissa;
+  const uint16_t sign = signbit(x) ? uint16_t(1u << (kMantissa + kExponent))
+                                   : uint16_t{0};
+  if (isnan(x)) return sign | kInf | (1u << (kMantissa - 1));  // quiet NaN
+  const double a = fabs(static_cast<double>(x));
+  if (isinf(a)) return sign | kInf;
+  if (a == 0.0) return sign;
+  int e;
+  frexp(a, &e);                          // a = m 2^e, 0.5 <= m < 1
+  e = std::max(e - 1, 1 - kBias);        // exponent of a, or the minimum
+  const double quantum = ldexp(1.0, e - kMantissa);
+  double m = nearbyint(a / quantum);     // exact quotient, rounded once
+  if (m == ldexp(1.0, kMantissa + 1)) {  // rounded up to the next binade
+    m /= 2;
+    ++e;
+  }
+  if (e > kBias) return sign | kInf;
+  const bool subnormal = m < ldexp(1.0, kMantissa);
+  const uint32_t biased = subnormal ? 0 : static_cast<uint32_t>(e + kBias);
+  const uint32_t fraction =
+      static_cast<uint32_t>(m) & ((1u << kMantissa) - 1);
+  return sign | static_cast<uint16_t>((biased << kMantissa) | fraction);
+}
+
+template <int kMantissa, int kExponent>
+float FromFormat(uint16_t bits) {
+  constexpr int kBias = (1 << (kExponent - 1)) - 1;
+  const bool negative = (bits >> (kMantissa + kExponent)) & 1;
+  const int biased = (bits >> kMantissa) & ((1 << kExponent) - 1);
+  const uint32_t fraction = bits & ((1u << kMantissa) - 1);
+  double a;
+  if (biased == (1 << kExponent) - 1) {
+    a = fraction != 0 ? std::numeric_limits<double>::quiet_NaN()
+                      : std::numeric_limits<double>::infinity();
+  } else if (biased == 0) {
+    a = ldexp(static_cast<double>(fraction), 1 - kBias - kMantissa);
+  } else {
+    a = ldexp(static_cast<double>(fraction + (1u << kMantissa)),
+              biased - kBias - kMantissa);
+  }
+  return static_cast<float>(negative ? -a : a);
+}
+
+float ToF32(float x) { return x; }
+float ToF32(hwy::bfloat16_t x) { return reference::F32FromBF16(x); }
+float ToF32(hwy::float16_t x) { return reference::F32FromF16(x); }
+void FromF32(float x, float* out) { *out = x; }
+void FromF32(float x, hwy::bfloat16_t* out) { *out = reference::BF16FromF32(x); }
+void FromF32(float x, hwy::float16_t* out) { *out = reference::F16FromF32(x); }
+
+template <typename T>
+void PackT(const T* codes, size_t n, int bits, uint8_t* packed) {
+  const int min_bits = std::is_signed<T>::value ? 2 : 1;
+  if (bits < min_bits || bits > 8) internal::Fail("reference::Pack", "bits");
+  const int32_t lo = std::is_signed<T>::value ? -(1 << (bits - 1)) : 0;
+  const int32_t hi = lo + (1 << bits) - 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (codes[i] < lo || codes[i] > hi) {
+      internal::Fail("reference::Pack", "code out of range");
+    }
+  }
+  memset(packed, 0, PackedBytes(n, bits));
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t pattern = static_cast<uint32_t>(codes[i]);  // two's compl.
+    for (int j = 0; j < bits; ++j) {
+      const size_t bit = i * bits + j;
+      packed[bit / 8] |= static_cast<uint8_t>(((pattern >> j) & 1) << bit % 8);
+    }
+  }
+}
+
+template <typename T>
+void UnpackT(const uint8_t* packed, size_t n, int bits, T* codes) {
+  for (size_t i = 0; i < n; ++i) {
+    int32_t v = 0;
+    for (int j = 0; j < bits; ++j) {
+      const size_t bit = i * bits + j;
+      v |= ((packed[bit / 8] >> (bit % 8)) & 1) << j;
+    }
+    if (std::is_signed<T>::value && v >= (1 << (bits - 1))) v -= 1 << bits;
+    codes[i] = static_cast<T>(v);
+  }
+}
+
+// Codes of every element, in element order.
+template <typename TIn>
+std::vector<int32_t> Codes(const TIn* x, const Layout& layout,
+                           const GroupParams& p, QuantizeMode mode) {
+  std::vector<int32_t> codes(layout.NumElements());
+  for (size_t r = 0; r < layout.rows; ++r) {
+    for (size_t c = 0; c < layout.cols; ++c) {
+      const size_t i = r * layout.cols + c;
+      codes[i] = QuantizeOne(
+          ToF32(x[i]), internal::ParamsAt(p, layout.ParamIndex(r, c)), mode);
+    }
+  }
+  return codes;
+}
+
+void CheckLayoutCall(const Layout& layout, const GroupParams& p,
+                     detail::CodeType code, const char* function) {
+  internal::CheckLayout(layout, function);
+  internal::CheckGroupParams(p, layout, code, function);
+}
+
+// The parameters QuantizeDynamic chooses, written to out; returns a view.
+template <typename TIn>
+GroupParams ChooseDynamic(const TIn* x, const Layout& layout,
+                          const QuantSpec& spec, const GroupParamsOut& out,
+                          detail::CodeType code) {
+  internal::CheckLayout(layout, "reference::QuantizeDynamic");
+  internal::CheckDynamicSpec(spec, out, layout, code,
+                             "reference::QuantizeDynamic");
+  std::vector<MinMaxResult> ranges(layout.NumParams());
+  if (layout.NumElements() != 0) reference::MinMax(x, layout, ranges.data());
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    uint16_t scale_f16 = 0;
+    const QuantParams chosen = internal::ChooseGroupParams(
+        ranges[k].min, ranges[k].max, spec, out.scales_f16 != nullptr,
+        &scale_f16, k);
+    if (out.scales != nullptr) {
+      out.scales[k] = chosen.scale;
+    } else {
+      out.scales_f16[k].bits = scale_f16;
+    }
+    if (out.zero_points != nullptr) out.zero_points[k] = chosen.zero_point;
+  }
+  GroupParams p;
+  p.scales = out.scales;
+  p.scales_f16 = out.scales_f16;
+  p.zero_points = out.zero_points;
+  p.bits = spec.bits;
+  p.signedness = spec.signedness;
+  p.narrow_range = spec.narrow_range;
+  return p;
+}
+
+}  // namespace
+
+float F32FromBF16(hwy::bfloat16_t x) { return FromFormat<7, 8>(x.bits); }
+hwy::bfloat16_t BF16FromF32(float x) {
+  hwy::bfloat16_t r;
+  r.bits = RoundToFormat<7, 8>(x);
+  return r;
+}
+float F32FromF16(hwy::float16_t x) { return FromFormat<10, 5>(x.bits); }
+hwy::float16_t F16FromF32(float x) {
+  hwy::float16_t r;
+  r.bits = RoundToFormat<10, 5>(x);
+  return r;
+}
+
+void Pack(const uint8_t* codes, size_t n, int bits, uint8_t* packed) {
+  PackT(codes, n, bits, packed);
+}
+void Pack(const int8_t* codes, size_t n, int bits, uint8_t* packed) {
+  PackT(codes, n, bits, packed);
+}
+void Unpack(const uint8_t* packed, size_t n, int bits, uint8_t* codes) {
+  UnpackT(packed, n, bits, codes);
+}
+void Unpack(const uint8_t* packed, size_t n, int bits, int8_t* codes) {
+  UnpackT(packed, n, bits, codes);
+}
+
+template <typename TIn>
+void MinMax(const TIn* x, const Layout& layout, MinMaxResult* ranges) {
+  internal::CheckLayout(layout, "reference::MinMax");
+  internal::CheckNonEmpty(layout.NumElements(), "reference::MinMax");
+  std::vector<std::vector<float>> members(layout.NumParams());
+  for (size_t r = 0; r < layout.rows; ++r) {
+    for (size_t c = 0; c < layout.cols; ++c) {
+      members[layout.ParamIndex(r, c)].push_back(
+          ToF32(x[r * layout.cols + c]));
+    }
+  }
+  for (size_t k = 0; k < members.size(); ++k) {
+    ranges[k] = MinMax(members[k].data(), members[k].size());
+  }
+}
+
+template <typename TIn, typename TCode>
+void Quantize(const TIn* x, const Layout& layout, const GroupParams& p,
+              TCode* q, QuantizeMode mode) {
+  CheckLayoutCall(layout, p, detail::CodeTypeOf<TCode>(),
+                  "reference::Quantize");
+  const std::vector<int32_t> codes = Codes(x, layout, p, mode);
+  for (size_t i = 0; i < codes.size(); ++i) q[i] = static_cast<TCode>(codes[i]);
+}
+
+template <typename TIn>
+void QuantizePacked(const TIn* x, const Layout& layout, const GroupParams& p,
+                    uint8_t* packed, QuantizeMode mode) {
+  CheckLayoutCall(layout, p, detail::CodeType::kPacked,
+                  "reference::QuantizePacked");
+  const std::vector<int32_t> codes = Codes(x, layout, p, mode);
+  if (p.signedness == Signedness::kSigned) {
+    const std::vector<int8_t> narrow(codes.begin(), codes.end());
+    reference::Pack(narrow.data(), narrow.size(), p.bits, packed);
+  } else {
+    const std::vector<uint8_t> narrow(codes.begin(), codes.end());
+    reference::Pack(narrow.data(), narrow.size(), p.bits, packed);
+  }
+}
+
+template <typename TIn, typename TCode>
+void QuantizeDynamic(const TIn* x, const Layout& layout, const QuantSpec& spec,
+                     const GroupParamsOut& out, TCode* q) {
+  const GroupParams p =
+      ChooseDynamic(x, layout, spec, out, detail::CodeTypeOf<TCode>());
+  reference::Quantize(x, layout, p, q, spec.mode);
+}
+
+template <typename TIn>
+void QuantizeDynamicPacked(const TIn* x, const Layout& layout,
+                           const QuantSpec& spec, const GroupParamsOut& out,
+                           uint8_t* packed) {
+  const GroupParams p =
+      ChooseDynamic(x, layout, spec, out, detail::CodeType::kPacked);
+  reference::QuantizePacked(x, layout, p, packed, spec.mode);
+}
+
+template <typename TCode, typename TOut>
+void Dequantize(const TCode* q, const Layout& layout, const GroupParams& p,
+                TOut* y) {
+  CheckLayoutCall(layout, p, detail::CodeTypeOf<TCode>(),
+                  "reference::Dequantize");
+  for (size_t r = 0; r < layout.rows; ++r) {
+    for (size_t c = 0; c < layout.cols; ++c) {
+      const size_t i = r * layout.cols + c;
+      FromF32(DequantizeOne(q[i], internal::ParamsAt(
+                                      p, layout.ParamIndex(r, c))),
+              y + i);
+    }
+  }
+}
+
+template <typename TOut>
+void DequantizePacked(const uint8_t* packed, const Layout& layout,
+                      const GroupParams& p, TOut* y) {
+  CheckLayoutCall(layout, p, detail::CodeType::kPacked,
+                  "reference::DequantizePacked");
+  const size_t n = layout.NumElements();
+  if (p.signedness == Signedness::kSigned) {
+    std::vector<int8_t> codes(n);
+    reference::Unpack(packed, n, p.bits, codes.data());
+    reference::Dequantize(codes.data(), layout, p, y);
+  } else {
+    std::vector<uint8_t> codes(n);
+    reference::Unpack(packed, n, p.bits, codes.data());
+    reference::Dequantize(codes.data(), layout, p, y);
+  }
+}
+
+#define SIMDQUANT_REFERENCE_FLOAT(TF)                                         \
+  template void MinMax(const TF*, const Layout&, MinMaxResult*);              \
+  template void QuantizePacked(const TF*, const Layout&, const GroupParams&,  \
+                               uint8_t*, QuantizeMode);                       \
+  template void QuantizeDynamicPacked(const TF*, const Layout&,               \
+                                      const QuantSpec&, const GroupParamsOut&, \
+                                      uint8_t*);                              \
+  template void DequantizePacked(const uint8_t*, const Layout&,               \
+                                 const GroupParams&, TF*);
+#define SIMDQUANT_REFERENCE_FLOAT_CODE(TF, T)                                 \
+  template void Quantize(const TF*, const Layout&, const GroupParams&, T*,    \
+                         QuantizeMode);                                       \
+  template void QuantizeDynamic(const TF*, const Layout&, const QuantSpec&,   \
+                                const GroupParamsOut&, T*);                   \
+  template void Dequantize(const T*, const Layout&, const GroupParams&, TF*);
+#define SIMDQUANT_REFERENCE_FOR_CODES(TF)         \
+  SIMDQUANT_REFERENCE_FLOAT(TF)                   \
+  SIMDQUANT_REFERENCE_FLOAT_CODE(TF, uint8_t)     \
+  SIMDQUANT_REFERENCE_FLOAT_CODE(TF, int8_t)      \
+  SIMDQUANT_REFERENCE_FLOAT_CODE(TF, uint16_t)    \
+  SIMDQUANT_REFERENCE_FLOAT_CODE(TF, int16_t)
+SIMDQUANT_REFERENCE_FOR_CODES(float)
+SIMDQUANT_REFERENCE_FOR_CODES(hwy::bfloat16_t)
+SIMDQUANT_REFERENCE_FOR_CODES(hwy::float16_t)
+#undef SIMDQUANT_REFERENCE_FOR_CODES
+#undef SIMDQUANT_REFERENCE_FLOAT_CODE
+#undef SIMDQUANT_REFERENCE_FLOAT
 
 }  // namespace reference
 

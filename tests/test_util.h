@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <ostream>
 #include <random>
@@ -81,7 +83,11 @@ class Guarded {
   T& operator[](size_t i) { return data()[i]; }
 
   // Fills the payload (not the guards) with a pattern unlike any result.
-  void Poison() { memset(bytes_.data() + begin_, 0x5A, n_ * sizeof(T)); }
+  void Poison() {
+    const auto payload = bytes_.begin() + static_cast<std::ptrdiff_t>(begin_);
+    std::fill(payload, payload + static_cast<std::ptrdiff_t>(n_ * sizeof(T)),
+              0x5A);
+  }
 
   // True if every guard byte survived.
   bool GuardsIntact() const {

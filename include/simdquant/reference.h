@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "simdquant/simdquant.h"
+#include "simdquant/tensor.h"
 
 namespace simdquant {
 namespace reference {
@@ -43,6 +44,46 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
 // Sums accumulated in the order simdquant.h's MeasureError documents.
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode = QuantizeMode::kDivide);
+
+// ---------------------------------------------------------------------------
+// tensor.h
+
+// bfloat16 / float16 <-> float32, computed arithmetically (scale by powers of
+// two, round with nearbyint) rather than with the kernels' bit tricks.
+float F32FromBF16(hwy::bfloat16_t x);
+hwy::bfloat16_t BF16FromF32(float x);  // nearest even; NaN stays NaN
+float F32FromF16(hwy::float16_t x);
+hwy::float16_t F16FromF32(float x);  // nearest even; overflow to Inf
+
+// One bit at a time.
+void Pack(const uint8_t* codes, size_t n, int bits, uint8_t* packed);
+void Pack(const int8_t* codes, size_t n, int bits, uint8_t* packed);
+void Unpack(const uint8_t* packed, size_t n, int bits, uint8_t* codes);
+void Unpack(const uint8_t* packed, size_t n, int bits, int8_t* codes);
+
+// One element at a time, parameter set layout.ParamIndex(row, col). The
+// library instantiates these for the same types as tensor.h.
+template <typename TIn>
+void MinMax(const TIn* x, const Layout& layout, MinMaxResult* ranges);
+template <typename TIn, typename TCode>
+void Quantize(const TIn* x, const Layout& layout, const GroupParams& p,
+              TCode* q, QuantizeMode mode = QuantizeMode::kDivide);
+template <typename TIn>
+void QuantizePacked(const TIn* x, const Layout& layout, const GroupParams& p,
+                    uint8_t* packed, QuantizeMode mode = QuantizeMode::kDivide);
+template <typename TIn, typename TCode>
+void QuantizeDynamic(const TIn* x, const Layout& layout, const QuantSpec& spec,
+                     const GroupParamsOut& out, TCode* q);
+template <typename TIn>
+void QuantizeDynamicPacked(const TIn* x, const Layout& layout,
+                           const QuantSpec& spec, const GroupParamsOut& out,
+                           uint8_t* packed);
+template <typename TCode, typename TOut>
+void Dequantize(const TCode* q, const Layout& layout, const GroupParams& p,
+                TOut* y);
+template <typename TOut>
+void DequantizePacked(const uint8_t* packed, const Layout& layout,
+                      const GroupParams& p, TOut* y);
 
 }  // namespace reference
 }  // namespace simdquant

@@ -1,0 +1,375 @@
+// Per-channel and per-group kernels against the reference, on every target:
+// ranges, quantize (containers and packed), dynamic quantize, dequantize;
+// float, bfloat16 and float16 tensors; shapes from 1 x 1 to rows longer than
+// several vectors, groups that do not divide the row.
+#include <stdint.h>
+#include <string.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "simdquant/reference.h"
+#include "simdquant/tensor.h"
+#include "tests/test_util.h"
+
+namespace simdquant {
+namespace test {
+namespace {
+
+class TensorTest : public PerTarget {};
+SIMDQUANT_INSTANTIATE_PER_TARGET(TensorTest);
+
+std::string Describe(const Layout& l) {
+  const char* names[] = {"tensor", "row", "column", "group"};
+  return std::to_string(l.rows) + "x" + std::to_string(l.cols) + " per " +
+         names[static_cast<int>(l.granularity)] +
+         (l.group_size ? " G=" + std::to_string(l.group_size) : "");
+}
+
+// Every granularity over shapes including 1 x 1, rows shorter than a
+// vector, rows of a few vectors plus a tail, and groups that do not divide
+// the row (or are longer than it).
+std::vector<Layout> Layouts() {
+  std::vector<Layout> layouts;
+  const size_t shapes[][2] = {{1, 1},  {1, 7},   {3, 5},  {2, 16}, {4, 17},
+                              {5, 33}, {3, 100}, {7, 64}, {2, 257}};
+  for (const auto& s : shapes) {
+    const size_t rows = s[0], cols = s[1];
+    layouts.push_back(Layout::PerTensor(rows * cols));
+    layouts.push_back(Layout::PerRow(rows, cols));
+    layouts.push_back(Layout::PerColumn(rows, cols));
+    for (size_t g : {size_t{1}, size_t{3}, size_t{8}, size_t{32},
+                     size_t{128}}) {
+      layouts.push_back(Layout::PerGroup(rows, cols, g));
+    }
+  }
+  return layouts;
+}
+
+// Weights-like values with special values sprinkled in; without
+// `with_nan`, only those dynamic quantization accepts (finite, and not so
+// large that the range overflows a float scale).
+std::vector<float> Values(size_t n, uint32_t seed, bool with_nan) {
+  std::vector<float> x = NormalWithOutliers(n, seed, 0.5f);
+  std::vector<float> special = SpecialValues();
+  std::mt19937 rng(seed);
+  for (size_t i = 0; i < n; i += 1 + rng() % 11) {
+    const float s = special[rng() % special.size()];
+    if (!with_nan && !(std::fabs(s) < 1e30f)) continue;
+    x[i] = s;
+  }
+  return x;
+}
+
+template <typename T>
+std::vector<T> Narrowed(const std::vector<float>& x) {
+  std::vector<T> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if constexpr (std::is_same_v<T, float>) {
+      out[i] = x[i];
+    } else if constexpr (std::is_same_v<T, hwy::float16_t>) {
+      out[i] = reference::F16FromF32(x[i]);
+    } else {
+      out[i] = reference::BF16FromF32(x[i]);
+    }
+  }
+  return out;
+}
+
+// Random parameter sets for a layout: scales log-uniform over several
+// decades, zero points anywhere in the code range.
+struct RandomParams {
+  RandomParams(const Layout& layout, int bits, Signedness s, bool narrow,
+               bool f16_scales, uint32_t seed) {
+    std::mt19937 rng(seed);
+    const CodeRange r = CodeRangeOf(bits, s, narrow);
+    const size_t count = layout.NumParams();
+    scales.resize(count);
+    scales_f16.resize(count);
+    zero_points.resize(count);
+    for (size_t k = 0; k < count; ++k) {
+      const float scale =
+          std::ldexp(1.0f + static_cast<float>(rng() % 1000) / 1000.0f,
+                     static_cast<int>(rng() % 16) - 12);
+      scales_f16[k] = reference::F16FromF32(scale);
+      scales[k] = f16_scales ? reference::F32FromF16(scales_f16[k]) : scale;
+      zero_points[k] =
+          r.min + static_cast<int32_t>(rng() % (static_cast<uint32_t>(
+                                                     r.max - r.min) + 1));
+    }
+    params.bits = bits;
+    params.signedness = s;
+    params.narrow_range = narrow;
+    params.zero_points = zero_points.data();
+    if (f16_scales) {
+      params.scales_f16 = scales_f16.data();
+    } else {
+      params.scales = scales.data();
+    }
+  }
+  std::vector<float> scales;
+  std::vector<hwy::float16_t> scales_f16;
+  std::vector<int32_t> zero_points;
+  GroupParams params;
+};
+
+struct Format {
+  int bits;
+  Signedness signedness;
+  bool narrow;
+};
+
+template <typename T>
+std::vector<Format> FormatsFor() {
+  std::vector<Format> formats;
+  const int max_bits = sizeof(T) * 8;
+  for (int bits = 1; bits <= max_bits; ++bits) {
+    if (sizeof(T) == 2 && bits < 9 && bits % 3 != 0) continue;  // 16-bit: few
+    if (std::is_signed_v<T>) {
+      if (bits >= 2) {
+        formats.push_back({bits, Signedness::kSigned, false});
+        formats.push_back({bits, Signedness::kSigned, true});
+      }
+    } else {
+      formats.push_back({bits, Signedness::kUnsigned, false});
+    }
+  }
+  return formats;
+}
+
+template <typename TIn, typename T>
+void ExpectQuantizeMatches(const Layout& layout, uint32_t seed) {
+  const size_t n = layout.NumElements();
+  const std::vector<TIn> x = Narrowed<TIn>(Values(n, seed, true));
+  for (const Format& f : FormatsFor<T>()) {
+    for (QuantizeMode mode : {QuantizeMode::kDivide, QuantizeMode::kReciprocal}) {
+      const RandomParams rp(layout, f.bits, f.signedness, f.narrow,
+                            seed % 2 == 0, seed + f.bits);
+      Guarded<T> q(n, seed % 3);
+      q.Poison();
+      std::vector<T> expected(n);
+      Quantize(x.data(), layout, rp.params, q.data(), mode);
+      reference::Quantize(x.data(), layout, rp.params, expected.data(), mode);
+      ASSERT_TRUE(q.GuardsIntact()) << Describe(layout);
+      ASSERT_EQ(memcmp(q.data(), expected.data(), n * sizeof(T)), 0)
+          << Describe(layout) << " bits " << f.bits;
+
+      if (sizeof(T) != 1) continue;  // packed: the 8-bit formats
+      const size_t bytes = PackedBytes(n, f.bits);
+      Guarded<uint8_t> packed(bytes, seed % 3);
+      packed.Poison();
+      std::vector<uint8_t> expected_packed(bytes);
+      QuantizePacked(x.data(), layout, rp.params, packed.data(), mode);
+      reference::QuantizePacked(x.data(), layout, rp.params,
+                                expected_packed.data(), mode);
+      ASSERT_TRUE(packed.GuardsIntact()) << Describe(layout);
+      ASSERT_EQ(memcmp(packed.data(), expected_packed.data(), bytes), 0)
+          << Describe(layout) << " packed bits " << f.bits;
+    }
+  }
+}
+
+template <typename TIn>
+void ExpectQuantizeMatchesForAllCodes(const Layout& layout, uint32_t seed) {
+  ExpectQuantizeMatches<TIn, uint8_t>(layout, seed);
+  ExpectQuantizeMatches<TIn, int8_t>(layout, seed);
+  ExpectQuantizeMatches<TIn, uint16_t>(layout, seed);
+  ExpectQuantizeMatches<TIn, int16_t>(layout, seed);
+}
+
+TEST_P(TensorTest, QuantizeMatchesReference) {
+  uint32_t seed = 1;
+  for (const Layout& layout : Layouts()) {
+    ExpectQuantizeMatchesForAllCodes<float>(layout, seed++);
+    ExpectQuantizeMatchesForAllCodes<hwy::float16_t>(layout, seed++);
+    ExpectQuantizeMatchesForAllCodes<hwy::bfloat16_t>(layout, seed++);
+  }
+}
+
+template <typename T, typename TOut>
+void ExpectDequantizeMatches(const Layout& layout, uint32_t seed) {
+  const size_t n = layout.NumElements();
+  std::mt19937 rng(seed);
+  for (const Format& f : FormatsFor<T>()) {
+    const RandomParams rp(layout, f.bits, f.signedness, f.narrow,
+                          seed % 2 == 1, seed + f.bits);
+    const CodeRange r = CodeRangeOf(f.bits, f.signedness, f.narrow);
+    std::vector<T> q(n);
+    for (T& v : q) {
+      v = static_cast<T>(r.min + static_cast<int32_t>(
+                                     rng() % (static_cast<uint32_t>(
+                                                  r.max - r.min) + 1)));
+    }
+    Guarded<TOut> y(n, seed % 3);
+    y.Poison();
+    std::vector<TOut> expected(n);
+    Dequantize(q.data(), layout, rp.params, y.data());
+    reference::Dequantize(q.data(), layout, rp.params, expected.data());
+    ASSERT_TRUE(y.GuardsIntact()) << Describe(layout);
+    ASSERT_EQ(memcmp(y.data(), expected.data(), n * sizeof(TOut)), 0)
+        << Describe(layout) << " bits " << f.bits;
+
+    if constexpr (sizeof(T) == 1) {
+      std::vector<uint8_t> packed(PackedBytes(n, f.bits));
+      reference::Pack(q.data(), n, f.bits, packed.data());
+      Guarded<uint8_t> packed_in(packed.size(), 1);  // guard pages: no overread
+      memcpy(packed_in.data(), packed.data(), packed.size());
+      y.Poison();
+      DequantizePacked(packed_in.data(), layout, rp.params, y.data());
+      ASSERT_TRUE(y.GuardsIntact()) << Describe(layout);
+      ASSERT_EQ(memcmp(y.data(), expected.data(), n * sizeof(TOut)), 0)
+          << Describe(layout) << " packed bits " << f.bits;
+    }
+  }
+}
+
+template <typename TOut>
+void ExpectDequantizeMatchesForAllCodes(const Layout& layout, uint32_t seed) {
+  ExpectDequantizeMatches<uint8_t, TOut>(layout, seed);
+  ExpectDequantizeMatches<int8_t, TOut>(layout, seed);
+  ExpectDequantizeMatches<uint16_t, TOut>(layout, seed);
+  ExpectDequantizeMatches<int16_t, TOut>(layout, seed);
+}
+
+TEST_P(TensorTest, DequantizeMatchesReference) {
+  uint32_t seed = 100;
+  for (const Layout& layout : Layouts()) {
+    ExpectDequantizeMatchesForAllCodes<float>(layout, seed++);
+    ExpectDequantizeMatchesForAllCodes<hwy::float16_t>(layout, seed++);
+    ExpectDequantizeMatchesForAllCodes<hwy::bfloat16_t>(layout, seed++);
+  }
+}
+
+template <typename TIn>
+void ExpectMinMaxMatches(const Layout& layout, uint32_t seed) {
+  for (bool with_nan : {false, true}) {
+    const std::vector<TIn> x =
+        Narrowed<TIn>(Values(layout.NumElements(), seed, with_nan));
+    std::vector<MinMaxResult> ranges(layout.NumParams() + 1, {7.0f, 7.0f});
+    std::vector<MinMaxResult> expected(layout.NumParams());
+    MinMax(x.data(), layout, ranges.data());
+    reference::MinMax(x.data(), layout, expected.data());
+    for (size_t k = 0; k < expected.size(); ++k) {
+      // Zeros may come out either sign (MinMax's contract): compare values.
+      ASSERT_TRUE(SameFloat(ranges[k].min, expected[k].min) ||
+                  ranges[k].min == expected[k].min)
+          << Describe(layout) << " set " << k;
+      ASSERT_TRUE(SameFloat(ranges[k].max, expected[k].max) ||
+                  ranges[k].max == expected[k].max)
+          << Describe(layout) << " set " << k;
+    }
+    ASSERT_EQ(ranges.back().min, 7.0f) << "wrote past NumParams()";
+  }
+}
+
+TEST_P(TensorTest, MinMaxMatchesReference) {
+  uint32_t seed = 200;
+  for (const Layout& layout : Layouts()) {
+    ExpectMinMaxMatches<float>(layout, seed++);
+    ExpectMinMaxMatches<hwy::float16_t>(layout, seed++);
+    ExpectMinMaxMatches<hwy::bfloat16_t>(layout, seed++);
+  }
+}
+
+template <typename TIn, typename T>
+void ExpectDynamicMatches(const Layout& layout, const QuantSpec& spec,
+                          bool f16_scales, uint32_t seed) {
+  const size_t n = layout.NumElements();
+  const size_t count = layout.NumParams();
+  const std::vector<TIn> x = Narrowed<TIn>(Values(n, seed, false));
+  std::vector<float> scales(count, -1.0f), expected_scales(count, -2.0f);
+  std::vector<hwy::float16_t> scales_f16(count), expected_f16(count);
+  std::vector<int32_t> zps(count, -7), expected_zps(count, -8);
+  GroupParamsOut out, expected_out;
+  if (f16_scales) {
+    out.scales_f16 = scales_f16.data();
+    expected_out.scales_f16 = expected_f16.data();
+  } else {
+    out.scales = scales.data();
+    expected_out.scales = expected_scales.data();
+  }
+  out.zero_points = zps.data();
+  expected_out.zero_points = expected_zps.data();
+  std::vector<T> q(n), expected_q(n);
+  QuantizeDynamic(x.data(), layout, spec, out, q.data());
+  reference::QuantizeDynamic(x.data(), layout, spec, expected_out,
+                             expected_q.data());
+  ASSERT_EQ(q, expected_q) << Describe(layout) << " bits " << spec.bits;
+  ASSERT_EQ(zps, expected_zps) << Describe(layout);
+  for (size_t k = 0; k < count; ++k) {
+    if (f16_scales) {
+      ASSERT_EQ(scales_f16[k].bits, expected_f16[k].bits) << Describe(layout);
+    } else {
+      ASSERT_EQ(BitsOf(scales[k]), BitsOf(expected_scales[k]))
+          << Describe(layout);
+    }
+  }
+  if (spec.bits > 8) return;
+  std::vector<uint8_t> packed(PackedBytes(n, spec.bits));
+  std::vector<uint8_t> expected_packed(packed.size());
+  QuantizeDynamicPacked(x.data(), layout, spec, out, packed.data());
+  reference::QuantizeDynamicPacked(x.data(), layout, spec, expected_out,
+                                   expected_packed.data());
+  ASSERT_EQ(packed, expected_packed) << Describe(layout) << " packed";
+}
+
+TEST_P(TensorTest, DynamicMatchesReference) {
+  uint32_t seed = 300;
+  for (const Layout& layout : Layouts()) {
+    for (int bits : {2, 4, 8}) {
+      QuantSpec asym;
+      asym.bits = bits;
+      QuantSpec sym;
+      sym.bits = bits;
+      sym.scheme = Scheme::kSymmetric;
+      sym.signedness = Signedness::kSigned;
+      sym.mode = QuantizeMode::kReciprocal;
+      const bool f16 = seed % 2 == 0;
+      ExpectDynamicMatches<float, uint8_t>(layout, asym, f16, seed++);
+      ExpectDynamicMatches<hwy::bfloat16_t, int8_t>(layout, sym, !f16, seed++);
+      ExpectDynamicMatches<hwy::float16_t, uint8_t>(layout, asym, !f16, seed++);
+    }
+    QuantSpec wide;
+    wide.bits = 12;
+    ExpectDynamicMatches<float, uint16_t>(layout, wide, false, seed++);
+  }
+}
+
+// The fused per-group path chooses what a user would by hand: the group's
+// MinMax, then ChooseAsymmetricParams, then Quantize.
+TEST_P(TensorTest, DynamicPerGroupEqualsTheManualSteps) {
+  const size_t rows = 3, cols = 200, g = 64;
+  const std::vector<float> x = NormalWithOutliers(rows * cols, 9);
+  const Layout layout = Layout::PerGroup(rows, cols, g);
+  std::vector<float> scales(layout.NumParams());
+  std::vector<int32_t> zps(layout.NumParams());
+  std::vector<uint8_t> q(rows * cols);
+  QuantSpec spec;
+  spec.bits = 4;
+  GroupParamsOut out;
+  out.scales = scales.data();
+  out.zero_points = zps.data();
+  QuantizeDynamic(x.data(), layout, spec, out, q.data());
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c0 = 0; c0 < cols; c0 += g) {
+      const size_t len = std::min(g, cols - c0);
+      const float* group = x.data() + r * cols + c0;
+      const MinMaxResult mm = MinMax(group, len);
+      const QuantParams p = ChooseAsymmetricParams(mm.min, mm.max, 4);
+      const size_t k = layout.ParamIndex(r, c0);
+      ASSERT_EQ(scales[k], p.scale);
+      ASSERT_EQ(zps[k], p.zero_point);
+      std::vector<uint8_t> expected(len);
+      Quantize(group, len, p, expected.data());
+      ASSERT_EQ(memcmp(expected.data(), q.data() + r * cols + c0, len), 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace simdquant
