@@ -25,6 +25,7 @@
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/targets.h"
+#include "simdquant/tensor.h"
 
 namespace simdquant {
 namespace bench {
@@ -327,6 +328,183 @@ void RegisterPercentileBenchmarks() {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Throughput per bit width (tensor.h): codes of 1..8 bits packed, 9..16 bits
+// in uint16_t, and 8 bits unpacked in uint8_t for comparison; per tensor, per
+// row (per-channel, 4096 columns) and per group of 32 and 128.
+// Names: <Kernel>/<codes>/<granularity>/bits:<b>/<impl>/n:<count>, kernels:
+//   Quantize         given parameters (chosen beforehand by QuantizeDynamic)
+//   QuantizeDynamic  choosing each row's / group's parameters in the pass
+//   Dequantize       codes -> float32
+// Bytes counted: the float32 tensor plus the code bytes (packed or not).
+
+enum class LayoutKernel { kQuantize, kQuantizeDynamic, kDequantize };
+
+struct LayoutShape {
+  LayoutKernel kernel;
+  const char* granularity;  // "tensor", "row", "group32", "group128"
+  int bits;
+  bool packed;  // else uint8_t (bits 8) or uint16_t (bits > 8)
+};
+
+Layout LayoutOf(const char* granularity, size_t n) {
+  const size_t cols = 4096;
+  if (strcmp(granularity, "row") == 0) return Layout::PerRow(n / cols, cols);
+  if (strcmp(granularity, "group32") == 0) {
+    return Layout::PerGroup(n / cols, cols, 32);
+  }
+  if (strcmp(granularity, "group128") == 0) {
+    return Layout::PerGroup(n / cols, cols, 128);
+  }
+  return Layout::PerTensor(n);
+}
+
+size_t CodeBytesOf(const LayoutShape& s, size_t n) {
+  if (s.packed) return PackedBytes(n, s.bits);
+  return n * (s.bits > 8 ? 2 : 1);
+}
+
+// Calls f(codes) with the shape's code pointer: uint8_t* for packed and
+// 8-bit codes, uint16_t* above 8 bits.
+template <class F>
+void WithCodes(const LayoutShape& s, void* codes, const F& f) {
+  if (s.bits > 8) {
+    f(static_cast<uint16_t*>(codes));
+  } else {
+    f(static_cast<uint8_t*>(codes));
+  }
+}
+
+void MeasureLayout(benchmark::State& state, const LayoutShape& s,
+                   const std::string& impl, size_t n, bool is_target) {
+  const float* x = Input(n);
+  const size_t traffic = n * sizeof(float) + CodeBytesOf(s, n);
+  if (impl == "memcpy") {
+    const size_t bytes = traffic / 2;
+    void* dst = Output(bytes, 9);
+    for (auto _ : state) {
+      memcpy(dst, x, bytes);
+      benchmark::ClobberMemory();
+    }
+  } else {
+    const bool ref = impl == "reference";
+    const Layout layout = LayoutOf(s.granularity, n);
+    QuantSpec spec;
+    spec.bits = s.bits;
+    std::vector<float> scales(layout.NumParams());
+    std::vector<int32_t> zero_points(layout.NumParams());
+    GroupParamsOut out;
+    out.scales = scales.data();
+    out.zero_points = zero_points.data();
+    GroupParams p;
+    p.scales = scales.data();
+    p.zero_points = zero_points.data();
+    p.bits = s.bits;
+    void* codes = Output(CodeBytesOf(s, n), 5);
+    float* y = static_cast<float*>(Output(n * sizeof(float), 6));
+    // Parameters (and, for Dequantize, the codes) from the library once.
+    WithCodes(s, codes, [&](auto* q) {
+      if (s.packed) {
+        QuantizeDynamicPacked(x, layout, spec, out, static_cast<uint8_t*>(q));
+      } else {
+        QuantizeDynamic(x, layout, spec, out, q);
+      }
+    });
+    if (is_target) RestrictToTarget(impl);
+    for (auto _ : state) {
+      WithCodes(s, codes, [&](auto* q) {
+        auto* packed = reinterpret_cast<uint8_t*>(q);
+        switch (s.kernel) {
+          case LayoutKernel::kQuantize:
+            if (s.packed) {
+              ref ? reference::QuantizePacked(x, layout, p, packed)
+                  : QuantizePacked(x, layout, p, packed);
+            } else {
+              ref ? reference::Quantize(x, layout, p, q)
+                  : Quantize(x, layout, p, q);
+            }
+            break;
+          case LayoutKernel::kQuantizeDynamic:
+            if (s.packed) {
+              ref ? reference::QuantizeDynamicPacked(x, layout, spec, out,
+                                                     packed)
+                  : QuantizeDynamicPacked(x, layout, spec, out, packed);
+            } else {
+              ref ? reference::QuantizeDynamic(x, layout, spec, out, q)
+                  : QuantizeDynamic(x, layout, spec, out, q);
+            }
+            break;
+          case LayoutKernel::kDequantize:
+            if (s.packed) {
+              ref ? reference::DequantizePacked(packed, layout, p, y)
+                  : DequantizePacked(packed, layout, p, y);
+            } else {
+              ref ? reference::Dequantize(q, layout, p, y)
+                  : Dequantize(q, layout, p, y);
+            }
+            break;
+        }
+      });
+      benchmark::ClobberMemory();
+    }
+    if (is_target) RestrictToTarget("");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * traffic));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
+std::string LayoutGroupName(const LayoutShape& s) {
+  const char* kernel = s.kernel == LayoutKernel::kQuantize ? "Quantize"
+                       : s.kernel == LayoutKernel::kQuantizeDynamic
+                           ? "QuantizeDynamic"
+                           : "Dequantize";
+  const char* codes = s.packed ? "packed" : s.bits > 8 ? "u16" : "u8";
+  return std::string(kernel) + "/" + codes + "/" + s.granularity +
+         "/bits:" + std::to_string(s.bits);
+}
+
+std::vector<LayoutShape> LayoutShapes(bool full) {
+  std::vector<LayoutShape> shapes;
+  for (const char* g : {"tensor", "row", "group32", "group128"}) {
+    for (LayoutKernel k : {LayoutKernel::kQuantize, LayoutKernel::kDequantize,
+                           LayoutKernel::kQuantizeDynamic}) {
+      const bool dynamic = k == LayoutKernel::kQuantizeDynamic;
+      if (dynamic && strcmp(g, "tensor") == 0) continue;
+      for (int bits = 1; bits <= 16; ++bits) {
+        // Dynamic: the widths weights use, unless --full.
+        if (dynamic && !full && bits != 4 && bits != 8) continue;
+        shapes.push_back({k, g, bits, bits <= 8});
+        if (bits == 8) shapes.push_back({k, g, bits, false});
+      }
+    }
+  }
+  return shapes;
+}
+
+void RegisterLayoutBenchmarks(bool full,
+                              const std::vector<Target>& targets) {
+  std::vector<size_t> sizes = {size_t{1} << 16};
+  if (full) sizes.push_back(size_t{1} << 22);
+  for (const LayoutShape& s : LayoutShapes(full)) {
+    for (size_t n : sizes) {
+      std::vector<std::pair<std::string, bool>> impls;
+      for (const Target& t : targets) impls.push_back({t.name, true});
+      impls.push_back({"reference", false});
+      impls.push_back({"memcpy", false});
+      for (const auto& [impl, is_target] : impls) {
+        const std::string name =
+            LayoutGroupName(s) + "/" + impl + "/n:" + std::to_string(n);
+        benchmark::RegisterBenchmark(
+            name.c_str(),
+            [s, impl = impl, n, is_target = is_target](benchmark::State& st) {
+              MeasureLayout(st, s, impl, n, is_target);
+            })
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bench
 }  // namespace simdquant
@@ -384,6 +562,7 @@ int main(int argc, char** argv) {
   }
 
   RegisterPercentileBenchmarks();
+  RegisterLayoutBenchmarks(full, targets);
 
   TableReporter table(columns, targets.front().name);
   benchmark::RunSpecifiedBenchmarks(&table);

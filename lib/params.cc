@@ -300,8 +300,8 @@ void CheckLayout(const Layout& layout, const char* function) {
                        ", cols = " + std::to_string(layout.cols) + ")");
   }
   if (g == Granularity::kPerTensor && layout.rows != 1) {
-    Fail(function, "a per-tensor layout has rows = 1 (Layout::PerTensor), "
-                   "not " + std::to_string(layout.rows));
+    Fail(function, "layout.rows = " + std::to_string(layout.rows) +
+                       ": a per-tensor layout has one row (Layout::PerTensor)");
   }
   if ((g == Granularity::kPerGroup) != (layout.group_size != 0)) {
     Fail(function, "layout.group_size = " +
@@ -338,7 +338,7 @@ void CheckCodeStorage(int bits, Signedness signedness, bool narrow_range,
   if (code == detail::CodeType::kPacked) {
     if (bits > 8) {
       Fail(function, "bits = " + Str(int64_t{bits}) +
-                         ": packed codes have 1 to 8 bits");
+                         " is outside [1, 8] for packed codes");
     }
     return;
   }

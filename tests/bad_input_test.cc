@@ -13,6 +13,7 @@
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/targets.h"
+#include "simdquant/tensor.h"
 
 namespace simdquant {
 namespace {
@@ -87,6 +88,17 @@ std::vector<Row> Rows() {
                      p.signedness = Signedness::kSigned;
                    }),
                    q8);
+        },
+        [ok] { Quantize(x, Layout::PerTensor(3), GroupParams::Of(ok), qi8); },
+        [] {
+          QuantSpec s;
+          s.bits = 12;
+          GroupParamsOut out;
+          float scales[3];
+          int32_t zps[3];
+          out.scales = scales;
+          out.zero_points = zps;
+          QuantizeDynamic(x, Layout::PerRow(3, 1), s, out, q8);
         }},
        "cannot hold the code range"},
       {"ModeNotAnEnumerator",
@@ -103,7 +115,17 @@ std::vector<Row> Rows() {
         [ok] { Dequantize(q8, 3, ok, nullptr); },
         [ok] { MeasureError(nullptr, 3, ok); },
         [] { PercentileRange(nullptr, 3, 1, 99); },
-        [spec] { CalibrateMinMax(nullptr, 3, spec); }},
+        [spec] { CalibrateMinMax(nullptr, 3, spec); },
+        [ok] {
+          Quantize(static_cast<const float*>(nullptr), Layout::PerTensor(3),
+                   GroupParams::Of(ok), q8);
+        },
+        [ok] {
+          DequantizePacked(static_cast<const uint8_t*>(nullptr),
+                           Layout::PerRow(1, 3), GroupParams::Of(ok), y);
+        },
+        [] { Pack(static_cast<const uint8_t*>(nullptr), 3, 4, q8); },
+        [] { Unpack(q8, 3, 4, static_cast<int8_t*>(nullptr)); }},
        "is null but n = 3"},
       {"EmptyInputWhereAResultIsNeeded",
        {[] { MinMax(x, 0); },
@@ -160,6 +182,124 @@ std::vector<Row> Rows() {
          ParamsForRange(-1, 1, s);
        }},
        "scheme = 9"},
+      {"LayoutInvalid",
+       {[] { ValidateLayout(Layout::PerRow(SIZE_MAX / 2, 3)); },
+        [] { ValidateLayout(Layout::PerGroup(2, 64, 0)); },
+        [] { ValidateLayout(Layout{2, 5, Granularity::kPerTensor, 0}); },
+        [] { ValidateLayout(Layout{2, 5, Granularity::kPerRow, 4}); },
+        [] { ValidateLayout(Layout{2, 5, static_cast<Granularity>(7), 0}); },
+        [] {
+          QuantParams p;
+          Quantize(x, Layout::PerGroup(1, 3, 0), GroupParams::Of(p), q8);
+        }},
+       "layout."},
+      {"ScalesNotExactlyOneArray",
+       {[] {
+          GroupParams p;  // neither scales nor scales_f16
+          Quantize(x, Layout::PerTensor(3), p, q8);
+        },
+        [] {
+          static const float s = 1.0f;
+          static const hwy::float16_t s16 = {0x3C00};
+          GroupParams p;
+          p.scales = &s;
+          p.scales_f16 = &s16;
+          Dequantize(q8, Layout::PerTensor(3), p, y);
+        },
+        [] {
+          QuantSpec qs;
+          QuantizeDynamicPacked(x, Layout::PerTensor(3), qs,
+                                GroupParamsOut(), q8);
+        }},
+       "exactly one of"},
+      {"BadParameterSetOfALayout",
+       {[] {
+          const float scales[3] = {1.0f, 0.0f, 1.0f};
+          GroupParams p;
+          p.scales = scales;
+          Quantize(x, Layout::PerColumn(1, 3), p, q8);
+        },
+        [] {
+          const float scales[3] = {1.0f, 1.0f, 1.0f};
+          const int32_t zps[3] = {0, 0, 300};
+          GroupParams p;
+          p.scales = scales;
+          p.zero_points = zps;
+          Dequantize(q8, Layout::PerGroup(1, 3, 1), p, y);
+        }},
+       "parameter set "},
+      {"PackedBitsOutOfRange",
+       {[] { Pack(q8, 3, 0, q8); },
+        [] { Pack(qi8, 3, 1, q8); },  // signed codes need 2 bits
+        [] { Unpack(q8, 3, 9, q8); },
+        [] {
+          GroupParams p = GroupParams::Of(With([](QuantParams& q) { q.bits = 12; }));
+          QuantizePacked(x, Layout::PerTensor(3), p, q8);
+        }},
+       "for packed"},
+      {"CodeOutsidePackedWidth",
+       {[] {
+          const uint8_t codes[3] = {1, 16, 2};
+          uint8_t packed[2];
+          Pack(codes, 3, 4, packed);
+        },
+        [] {
+          const int8_t codes[3] = {1, -9, 2};
+          uint8_t packed[2];
+          Pack(codes, 3, 4, packed);
+        }},
+       "-bit range"},
+      {"GroupRangeNotFinite",
+       {[] {
+          QuantSpec qs;
+          float scales[3];
+          int32_t zps[3];
+          GroupParamsOut out;
+          out.scales = scales;
+          out.zero_points = zps;
+          QuantizeDynamic(x_nan, Layout::PerGroup(1, 3, 1), qs, out, q8);
+        },
+        [] {
+          QuantSpec qs;
+          float scales[3];
+          int32_t zps[3];
+          GroupParamsOut out;
+          out.scales = scales;
+          out.zero_points = zps;
+          QuantizeDynamicPacked(x_inf, Layout::PerColumn(1, 3), qs, out, q8);
+        }},
+       "not finite"},
+      {"Float16ScaleOverflow",
+       {[] {
+          static const float big[2] = {0.0f, 1e8f};
+          QuantSpec qs;
+          hwy::float16_t scale;
+          int32_t zp;
+          GroupParamsOut out;
+          out.scales_f16 = &scale;
+          out.zero_points = &zp;
+          QuantizeDynamic(big, Layout::PerTensor(2), qs, out, q8);
+        }},
+       "overflows float16"},
+      {"ZeroPointsMissingForAsymmetric",
+       {[] {
+          QuantSpec qs;
+          float scales[3];
+          GroupParamsOut out;
+          out.scales = scales;
+          QuantizeDynamic(x, Layout::PerRow(3, 1), qs, out, q8);
+        }},
+       "out.zero_points is null"},
+      {"EmptyLayoutWhereARangeIsNeeded",
+       {[] {
+          MinMaxResult r[1];
+          MinMax(x, Layout::PerRow(0, 3), r);
+        },
+        [] {
+          MinMaxResult r[3];
+          MinMax(x, Layout::PerColumn(3, 0), r);
+        }},
+       "the layout has no elements"},
       {"UnknownTarget",
        {[] { RestrictToTarget("NEON"); }},
        "is not available; available:"},
@@ -168,7 +308,11 @@ std::vector<Row> Rows() {
         [ok] { reference::Quantize(x, 3, ok, qi8); },
         [] { reference::Dequantize(q8, 3, With([](QuantParams& p) { p.scale = 0; }),
                                    y); },
-        [] { reference::PercentileRange(x_nan, 3, 1, 99); }},
+        [] { reference::PercentileRange(x_nan, 3, 1, 99); },
+        [] {
+          GroupParams p;
+          reference::Quantize(x, Layout::PerTensor(3), p, q8);
+        }},
        "simdquant::reference::"},
   };
 }
