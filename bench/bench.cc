@@ -405,7 +405,8 @@ void MeasureLayout(benchmark::State& state, const LayoutShape& s,
     // Parameters (and, for Dequantize, the codes) from the library once.
     WithCodes(s, codes, [&](auto* q) {
       if (s.packed) {
-        QuantizeDynamicPacked(x, layout, spec, out, static_cast<uint8_t*>(q));
+        QuantizeDynamicPacked(x, layout, spec, out,
+                              reinterpret_cast<uint8_t*>(q));
       } else {
         QuantizeDynamic(x, layout, spec, out, q);
       }

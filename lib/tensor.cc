@@ -233,10 +233,26 @@ void ChooseIfFirstRun(const TIn* x, size_t start, size_t col, size_t k,
   if (job.out.zero_points != nullptr) job.out.zero_points[k] = p.zero_point;
 }
 
+// The QuantizeConstants of the parameter set used last: a set's runs may
+// span several blocks (per tensor: all of them).
+struct ConstantsCache {
+  size_t k = ~size_t{0};
+  internal::QuantizeConstants constants{};
+
+  const internal::QuantizeConstants& For(const LayoutJob& job, size_t set) {
+    if (set != k) {
+      constants = internal::MakeQuantizeConstants(
+          internal::ParamsAt(job.params, set), job.mode);
+      k = set;
+    }
+    return constants;
+  }
+};
+
 // Quantizes elements [begin, end) of the tensor x into q[0, end - begin).
 template <bool kDivide, typename TIn, typename T>
 void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
-                  T* q) {
+                  ConstantsCache& cache, T* q) {
   internal::ForEachRun(
       job.layout, begin, end,
       [&](size_t start, size_t count, size_t k, size_t col) {
@@ -245,18 +261,14 @@ void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
           return QuantizeColumns<kDivide>(x + start, count, job, col, out);
         }
         if (job.spec != nullptr) ChooseIfFirstRun(x, start, col, k, job);
-        QuantizeRun<kDivide>(
-            x + start, count,
-            internal::MakeQuantizeConstants(internal::ParamsAt(job.params, k),
-                                            job.mode),
-            out);
+        QuantizeRun<kDivide>(x + start, count, cache.For(job, k), out);
       });
 }
 
 // Codes go through a block of this many bytes on the stack (L1) on their
 // way to and from the packed stream: a multiple of 8 codes, so every block
 // starts on a byte boundary of the stream.
-constexpr size_t kBlockCodes = 256;
+constexpr size_t kBlockCodes = 1024;
 
 // T8: uint8_t or int8_t, the signedness of the codes.
 template <bool kDivide, typename TIn, typename T8>
@@ -264,10 +276,11 @@ void QuantizePackedT(const TIn* x, const LayoutJob& job, uint8_t* packed) {
   const size_t n = job.layout.NumElements();
   const int bits = job.params.bits;
   const size_t total = PackedBytes(n, bits);
+  ConstantsCache cache;
   for (size_t begin = 0; begin < n; begin += kBlockCodes) {
     const size_t end = HWY_MIN(n, begin + kBlockCodes);
     HWY_ALIGN T8 codes[kBlockCodes];
-    QuantizeSpan<kDivide>(x, begin, end, job, codes);
+    QuantizeSpan<kDivide>(x, begin, end, job, cache, codes);
     const size_t offset = begin / 8 * static_cast<size_t>(bits);
     PackAnyBits(bits, reinterpret_cast<const uint8_t*>(codes), end - begin,
                 packed + offset, total - offset);
@@ -394,8 +407,9 @@ void QuantizeLayoutImpl(const void* x, detail::FloatType type,
           QuantizePackedT<decltype(divide)::value, TIn, T>(
               in, job, static_cast<uint8_t*>(q));
         } else {
+          ConstantsCache cache;
           QuantizeSpan<decltype(divide)::value>(
-              in, 0, job.layout.NumElements(), job, static_cast<T*>(q));
+              in, 0, job.layout.NumElements(), job, cache, static_cast<T*>(q));
         }
       };
       if (job.mode == QuantizeMode::kDivide) {

@@ -219,7 +219,7 @@ void Quantize(const TIn* x, const Layout& layout, const GroupParams& p,
 // Quantize to packed codes (bits 1..8): PackedBytes(NumElements(), bits)
 // bytes, the whole tensor one bitstream in element order (rows do not start
 // on byte boundaries unless cols * bits is a multiple of 8). Fused: codes are
-// packed from registers through a 256-byte block in L1, never through a
+// packed from registers through a 1 KiB block in L1, never through a
 // code-per-byte copy of the tensor.
 template <typename TIn>
 void QuantizePacked(const TIn* x, const Layout& layout, const GroupParams& p,
