@@ -227,6 +227,7 @@ void PackT(const T* codes, size_t n, int bits, uint8_t* packed) {
       internal::Fail("reference::Pack", "code out of range");
     }
   }
+  if (n == 0) return;  // packed may be null
   memset(packed, 0, PackedBytes(n, bits));
   for (size_t i = 0; i < n; ++i) {
     const uint32_t pattern = static_cast<uint32_t>(codes[i]);  // two's compl.
@@ -239,6 +240,8 @@ void PackT(const T* codes, size_t n, int bits, uint8_t* packed) {
 
 template <typename T>
 void UnpackT(const uint8_t* packed, size_t n, int bits, T* codes) {
+  const int min_bits = std::is_signed<T>::value ? 2 : 1;
+  if (bits < min_bits || bits > 8) internal::Fail("reference::Unpack", "bits");
   for (size_t i = 0; i < n; ++i) {
     int32_t v = 0;
     for (int j = 0; j < bits; ++j) {
@@ -352,6 +355,7 @@ void Quantize(const TIn* x, const Layout& layout, const GroupParams& p,
               TCode* q, QuantizeMode mode) {
   CheckLayoutCall(layout, p, detail::CodeTypeOf<TCode>(),
                   "reference::Quantize");
+  internal::CheckMode(mode, "reference::Quantize");
   const std::vector<int32_t> codes = Codes(x, layout, p, mode);
   for (size_t i = 0; i < codes.size(); ++i) q[i] = static_cast<TCode>(codes[i]);
 }
@@ -361,6 +365,7 @@ void QuantizePacked(const TIn* x, const Layout& layout, const GroupParams& p,
                     uint8_t* packed, QuantizeMode mode) {
   CheckLayoutCall(layout, p, detail::CodeType::kPacked,
                   "reference::QuantizePacked");
+  internal::CheckMode(mode, "reference::QuantizePacked");
   const std::vector<int32_t> codes = Codes(x, layout, p, mode);
   if (p.signedness == Signedness::kSigned) {
     const std::vector<int8_t> narrow(codes.begin(), codes.end());

@@ -5,6 +5,7 @@
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/targets.h"
+#include "simdquant/tensor.h"
 
 int main() {
   const float x[6] = {0.0f, 2.0f, -3.0f, -2.5f, 1.34f, 0.5f};
@@ -21,6 +22,20 @@ int main() {
     if (q[i] != q_ref[i] || y[i] != simdquant::reference::DequantizeOne(q[i], p)) {
       ++failures;
     }
+  }
+  // tensor.h (which includes hwy/base.h): 4-bit packed codes per row.
+  uint8_t packed[simdquant::PackedBytes(6, 4)], packed_ref[sizeof(packed)];
+  const simdquant::Layout rows = simdquant::Layout::PerRow(2, 3);
+  const float scales[2] = {0.5f, 0.25f};
+  const int32_t zero_points[2] = {8, 7};
+  simdquant::GroupParams g;
+  g.scales = scales;
+  g.zero_points = zero_points;
+  g.bits = 4;
+  simdquant::QuantizePacked(x, rows, g, packed);
+  simdquant::reference::QuantizePacked(x, rows, g, packed_ref);
+  for (size_t i = 0; i < sizeof(packed); ++i) {
+    if (packed[i] != packed_ref[i]) ++failures;
   }
   printf("target %s, scale %g, zero point %d, code of -2.5: %d, %s\n",
          simdquant::ActiveTarget().name.c_str(), p.scale, p.zero_point, q[3],
