@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "hwy/base.h"  // HWY_MIN
 #include "simdquant/calibrate.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/tensor.h"
@@ -72,6 +73,18 @@ struct QuantizeConstants {
 };
 QuantizeConstants MakeQuantizeConstants(const QuantParams& p,
                                         QuantizeMode mode);
+// The same from parts already checked (per channel or group: no checks).
+inline QuantizeConstants MakeQuantizeConstants(float scale, int32_t zero_point,
+                                               CodeRange range,
+                                               QuantizeMode mode) {
+  QuantizeConstants c;
+  c.divide = mode == QuantizeMode::kDivide;
+  c.factor = c.divide ? scale : 1.0f / scale;
+  c.lo = static_cast<float>(range.min - zero_point);
+  c.hi = static_cast<float>(range.max - zero_point);
+  c.zero_point = zero_point;
+  return c;
+}
 
 // What the error kernels accumulate; FinishErrorStats turns it into ErrorStats
 // the same way for the reference and every target.
@@ -171,23 +184,33 @@ void ForEachRun(const Layout& layout, size_t begin, size_t end,
     run(begin, end - begin, size_t{0}, begin);
     return;
   }
+  // Divisions only here: per group of 32 they would cost as much as the
+  // group's arithmetic.
   const size_t cols = layout.cols;
   size_t row = begin / cols;
   size_t col = begin % cols;
-  while (begin != end) {
-    size_t stop = cols;  // end of the run within the row
-    size_t k = row;
-    if (layout.granularity == Granularity::kPerGroup) {
-      const size_t group = col / layout.group_size;
-      stop = (group + 1) * layout.group_size;
-      if (stop > cols) stop = cols;
-      k = row * layout.GroupsPerRow() + group;
-    } else if (layout.granularity == Granularity::kPerColumn) {
-      k = col;
+  if (layout.granularity == Granularity::kPerGroup) {
+    const size_t g = layout.group_size;
+    size_t k = row * layout.GroupsPerRow() + col / g;
+    size_t stop = (col / g + 1) * g;  // end of the current group
+    if (stop > cols) stop = cols;
+    while (begin != end) {
+      const size_t count = HWY_MIN(stop - col, end - begin);
+      run(begin, count, k, col);
+      begin += count;
+      col += count;
+      if (col == stop) {  // next group, of this row or the next
+        ++k;
+        if (col == cols) col = 0;
+        stop = HWY_MIN(col + g, cols);
+      }
     }
-    size_t count = stop - col;
-    if (count > end - begin) count = end - begin;
-    run(begin, count, k, col);
+    return;
+  }
+  const bool per_row = layout.granularity == Granularity::kPerRow;
+  while (begin != end) {
+    const size_t count = HWY_MIN(cols - col, end - begin);
+    run(begin, count, per_row ? row : col, col);
     begin += count;
     col += count;
     if (col == cols) {

@@ -128,14 +128,9 @@ SIMDQUANT_FOR_EACH_CONTAINER(SIMDQUANT_INSTANTIATE)
 
 QuantizeConstants MakeQuantizeConstants(const QuantParams& p,
                                         QuantizeMode mode) {
-  const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
-  QuantizeConstants c;
-  c.divide = mode == QuantizeMode::kDivide;
-  c.factor = c.divide ? p.scale : 1.0f / p.scale;
-  c.lo = static_cast<float>(r.min - p.zero_point);
-  c.hi = static_cast<float>(r.max - p.zero_point);
-  c.zero_point = p.zero_point;
-  return c;
+  return MakeQuantizeConstants(
+      p.scale, p.zero_point,
+      CodeRangeOf(p.bits, p.signedness, p.narrow_range), mode);
 }
 
 }  // namespace internal

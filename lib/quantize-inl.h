@@ -218,7 +218,7 @@ HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
 // Quantizes x[0, n) (float, bfloat16 or float16) to codes q[0, n) with one
 // set of parameters.
 template <bool kDivide, typename TIn, typename T>
-HWY_NOINLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
+HWY_INLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
                               const internal::QuantizeConstants& constants,
                               T* HWY_RESTRICT q) {
   using DF = hn::ScalableTag<float>;
@@ -265,7 +265,7 @@ HWY_INLINE size_t ForWholeVectors(size_t n, size_t N, const Body& body) {
 // Dequantizes codes q[0, n) with one set of parameters to x[0, n) (float,
 // bfloat16 or float16).
 template <typename T, typename TOut>
-HWY_NOINLINE void DequantizeRun(const T* HWY_RESTRICT q, size_t n,
+HWY_INLINE void DequantizeRun(const T* HWY_RESTRICT q, size_t n,
                                 int32_t zero_point, float scale,
                                 TOut* HWY_RESTRICT x) {
   const hn::ScalableTag<float> df;

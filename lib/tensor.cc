@@ -242,7 +242,8 @@ struct ConstantsCache {
   const internal::QuantizeConstants& For(const LayoutJob& job, size_t set) {
     if (set != k) {
       constants = internal::MakeQuantizeConstants(
-          internal::ParamsAt(job.params, set), job.mode);
+          internal::ScaleAt(job.params, set),
+          internal::ZeroPointAt(job.params, set), job.range, job.mode);
       k = set;
     }
     return constants;
