@@ -5,7 +5,8 @@ usage: plot.py RESULTS.json OUT_DIR
 
 Writes, for each kernel family, throughput (GB/s, median of repetitions)
 against size per implementation, and per bit width per implementation at
-each size. Names are parsed as <group...>/<impl>/n:<count>.
+each size; for the tensor.h rows, elements per second against bit width
+(1..16) per granularity. Names are parsed as <group...>/<impl>/n:<count>.
 """
 import json
 import os
@@ -52,6 +53,14 @@ def cpu_label():
     return "unknown CPU"
 
 
+def save(fig, title, path):
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def impls_of(rows, groups):
     present = {i for (g, i, _) in rows if g in groups}
     return [i for i in ORDER if i in present]
@@ -72,12 +81,8 @@ def plot_vs_size(rows, family, groups, out_dir, label):
         ax.set_title(group, fontsize=9)
         ax.grid(True, alpha=0.3)
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"{family}: throughput vs size ({label})", fontsize=10)
-    fig.tight_layout()
-    path = os.path.join(out_dir, f"{family}_vs_size.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save(fig, f"{family}: throughput vs size ({label})",
+                os.path.join(out_dir, f"{family}_vs_size.png"))
 
 
 def plot_per_bits(rows, kernel, out_dir, label, n):
@@ -102,20 +107,64 @@ def plot_per_bits(rows, kernel, out_dir, label, n):
     ax.set_xticklabels([g[len(kernel) + 1:] for g in groups], rotation=30,
                        ha="right", fontsize=7)
     ax.set_ylabel("GB/s (read + written)")
-    ax.set_title(f"{kernel} per bit width, n = {n} ({label})", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    path = os.path.join(out_dir, f"{kernel}_per_bits_n{n}.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save(fig, f"{kernel} per bit width, n = {n} ({label})",
+                os.path.join(out_dir, f"{kernel}_per_bits_n{n}.png"))
+
+
+GRANULARITIES = ["tensor", "row", "group32", "group128"]
+
+
+def is_layout_group(g):
+    # <Kernel>/<packed|u8|u16>/<granularity>/bits:<b> (bench.cc, tensor.h)
+    parts = g.split("/")
+    return len(parts) == 4 and parts[2] in GRANULARITIES
+
+
+def plot_bit_widths(rows, kernel, out_dir, label, n):
+    """Elements per second against bit width, one panel per granularity:
+    packed codes for 1..8 bits, uint16_t for 9..16, uint8_t at 8 (marker)."""
+    groups = [g for (g, _, size) in rows
+              if size == n and is_layout_group(g) and g.split("/")[0] == kernel]
+    if not groups:
+        return None
+    impls = [i for i in impls_of(rows, set(groups))]
+    fig, axes = plt.subplots(1, len(GRANULARITIES), figsize=(16, 4),
+                             sharey=True)
+    for ax, gran in zip(axes, GRANULARITIES):
+        for impl in impls:
+            xs, ys, u8 = [], [], None
+            for bits in range(1, 17):
+                codes = "packed" if bits <= 8 else "u16"
+                v = rows.get((f"{kernel}/{codes}/{gran}/bits:{bits}", impl, n))
+                code_bytes = bits / 8 if bits <= 8 else 2
+                if v is not None:
+                    xs.append(bits)
+                    ys.append(v / (4 + code_bytes))  # G elements / s
+            v8 = rows.get((f"{kernel}/u8/{gran}/bits:8", impl, n))
+            if v8 is not None:
+                u8 = v8 / 5
+            if xs:
+                style = "--" if impl == "memcpy" else "-"
+                line, = ax.plot(xs, ys, style, marker=".", label=impl)
+                if u8 is not None and impl != "memcpy":
+                    ax.plot([8], [u8], "s", color=line.get_color())
+        ax.set_title(f"per {gran}", fontsize=9)
+        ax.set_yscale("log")
+        ax.set_xlabel("bits (1-8 packed, 9-16 uint16; square: 8 in uint8)")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("G elements / s")
+    axes[0].legend(fontsize=7)
+    return save(fig, f"{kernel} per bit width, n = {n} ({label})",
+                os.path.join(out_dir, f"{kernel}_bit_widths_n{n}.png"))
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    rows, _ = load(sys.argv[1])
+    all_rows, _ = load(sys.argv[1])
+    rows = {k: v for k, v in all_rows.items() if not is_layout_group(k[0])}
     out_dir = sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
     label = cpu_label()
@@ -132,6 +181,11 @@ def main():
     for kernel in ("Quantize", "Dequantize"):
         for n in sizes:
             p = plot_per_bits(rows, kernel, out_dir, label, n)
+            if p:
+                written.append(p)
+    for kernel in ("Quantize", "Dequantize", "QuantizeDynamic"):
+        for n in sorted({n for (_, _, n) in all_rows}):
+            p = plot_bit_widths(all_rows, kernel, out_dir, label, n)
             if p:
                 written.append(p)
     print("plots:", " ".join(written))
