@@ -36,8 +36,10 @@ HWY_INLINE V ShiftLeftBits(V v) { return hn::ShiftLeft<kShift>(v); }
 
 // Eight codes, one per byte (only the low kBits bits of each count), to the
 // packed bits in the low 8 * kBits bits (the rest zero). `k` makes a
-// constant of V.
-template <int kBits, class V, class Const>
+// constant of V. With kSteps < 3, stops after merging within 16-bit
+// (kSteps = 1) or 32-bit units: for kBits = 4 (2) each such unit then holds
+// one packed byte in its low bits, zero above.
+template <int kBits, int kSteps = 3, class V, class Const>
 HWY_INLINE V PackWords(V v, const Const& k) {
   constexpr uint64_t kCodeMask = (uint64_t{1} << kBits) - 1;
   v = v & k(0x0101010101010101ull * kCodeMask);
@@ -45,10 +47,14 @@ HWY_INLINE V PackWords(V v, const Const& k) {
   // upper half of every 16-, 32- and 64-bit unit down onto the lower half.
   v = (v & k(0x00FF00FF00FF00FFull)) |
       ShiftRightBits<8 - kBits>(v & k(0xFF00FF00FF00FF00ull));
-  v = (v & k(0x0000FFFF0000FFFFull)) |
-      ShiftRightBits<16 - 2 * kBits>(v & k(0xFFFF0000FFFF0000ull));
-  v = (v & k(0x00000000FFFFFFFFull)) |
-      ShiftRightBits<32 - 4 * kBits>(v & k(0xFFFFFFFF00000000ull));
+  if constexpr (kSteps >= 2) {
+    v = (v & k(0x0000FFFF0000FFFFull)) |
+        ShiftRightBits<16 - 2 * kBits>(v & k(0xFFFF0000FFFF0000ull));
+  }
+  if constexpr (kSteps >= 3) {
+    v = (v & k(0x00000000FFFFFFFFull)) |
+        ShiftRightBits<32 - 4 * kBits>(v & k(0xFFFFFFFF00000000ull));
+  }
   return v;
 }
 
@@ -155,7 +161,26 @@ HWY_INLINE void PackChunk(const uint8_t* HWY_RESTRICT in,
   const ChunkD64 d64;
   const hn::Repartition<uint8_t, ChunkD64> d8;
   const auto k = [d64](uint64_t c) { return hn::Set(d64, c); };
-  const auto words = PackWords<kBits>(hn::BitCast(d64, hn::LoadU(d8, in)), k);
+  const auto codes = hn::BitCast(d64, hn::LoadU(d8, in));
+#if HWY_TARGET == HWY_AVX3_DL
+  // Widths dividing 8: once every 16-, 32- or 64-bit unit holds exactly one
+  // packed byte, one truncating narrow (vpmovwb / vpmovdb / vpmovqb) replaces
+  // the remaining SWAR steps and the shuffle.
+  if constexpr (kBits == 4) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm512_cvtepi16_epi8(PackWords<4, 1>(codes, k).raw));
+    return;
+  } else if constexpr (kBits == 2) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                     _mm512_cvtepi32_epi8(PackWords<2, 2>(codes, k).raw));
+    return;
+  } else if constexpr (kBits == 1) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out),
+                     _mm512_cvtepi64_epi8(PackWords<1, 3>(codes, k).raw));
+    return;
+  }
+#endif
+  const auto words = PackWords<kBits>(codes, k);
   hn::StoreU(ShuffleChunk<kBits>(d8, hn::BitCast(d8, words), true), d8, out);
 }
 

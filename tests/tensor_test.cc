@@ -339,6 +339,28 @@ TEST_P(TensorTest, DynamicMatchesReference) {
   }
 }
 
+// Random shapes and group sizes, every granularity, packed and container
+// codes, float and float16 input.
+TEST_P(TensorTest, RandomShapesMatchReference) {
+  std::mt19937 rng(77);
+  for (int trial = 0; trial < 40; ++trial) {
+    const size_t rows = 1 + rng() % 9, cols = 1 + rng() % 150;
+    const size_t g = 1 + rng() % (cols + 40);
+    const Layout layouts[] = {Layout::PerTensor(rows * cols),
+                              Layout::PerRow(rows, cols),
+                              Layout::PerColumn(rows, cols),
+                              Layout::PerGroup(rows, cols, g)};
+    const Layout& layout = layouts[rng() % 4];
+    const uint32_t seed = 1000 + static_cast<uint32_t>(trial);
+    ExpectQuantizeMatches<float, uint8_t>(layout, seed);
+    ExpectQuantizeMatches<hwy::float16_t, int8_t>(layout, seed);
+    ExpectDequantizeMatches<uint8_t, hwy::bfloat16_t>(layout, seed);
+    QuantSpec spec;
+    spec.bits = 1 + static_cast<int>(rng() % 8);
+    ExpectDynamicMatches<float, uint8_t>(layout, spec, trial % 2 == 0, seed);
+  }
+}
+
 // The fused per-group path chooses what a user would by hand: the group's
 // MinMax, then ChooseAsymmetricParams, then Quantize.
 TEST_P(TensorTest, DynamicPerGroupEqualsTheManualSteps) {
