@@ -167,18 +167,44 @@ void RunOnce(const Shape& s, const std::string& impl, const float* x,
   }
 }
 
+// The memcpy column: copies `bytes` (half a kernel's traffic, so that it
+// reads + writes as much) from the input, which holds at least that many.
+void MeasureMemcpy(benchmark::State& state, const float* x, size_t bytes) {
+  void* dst = Output(bytes, 9);
+  for (auto _ : state) {
+    memcpy(dst, x, bytes);
+    benchmark::ClobberMemory();
+  }
+}
+
+// Registers <group>/<impl>/n:<n> for each implementation; targets are
+// pinned by `measure` (is_target), the others are baselines.
+using Impls = std::vector<std::pair<std::string, bool>>;
+template <class Measure>
+void RegisterImpls(const std::string& group, size_t n, const Impls& impls,
+                   const Measure& measure) {
+  for (const auto& [impl, is_target] : impls) {
+    const std::string name = group + "/" + impl + "/n:" + std::to_string(n);
+    benchmark::RegisterBenchmark(
+        name.c_str(),
+        [measure, impl = impl, n, is_target = is_target](
+            benchmark::State& st) { measure(st, impl, n, is_target); })
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+Impls TargetImpls(const std::vector<Target>& targets) {
+  Impls impls;
+  for (const Target& t : targets) impls.push_back({t.name, true});
+  return impls;
+}
+
 void Measure(benchmark::State& state, const Shape& s, const std::string& impl,
              size_t n, bool is_target) {
   const size_t traffic = TrafficBytes(s, n);
   const float* x = Input(n);
   if (impl == "memcpy") {
-    // Copies from the input (traffic / 2 <= 3n <= 4n bytes exist there).
-    const size_t bytes = traffic / 2;
-    void* dst = Output(bytes, 9);
-    for (auto _ : state) {
-      memcpy(dst, x, bytes);
-      benchmark::ClobberMemory();
-    }
+    MeasureMemcpy(state, x, traffic / 2);
   } else {
     const QuantParams p = ParamsFor(s, n);
     void* codes = Output(n * CodeBytes(s), 1);
@@ -380,12 +406,7 @@ void MeasureLayout(benchmark::State& state, const LayoutShape& s,
   const float* x = Input(n);
   const size_t traffic = n * sizeof(float) + CodeBytesOf(s, n);
   if (impl == "memcpy") {
-    const size_t bytes = traffic / 2;
-    void* dst = Output(bytes, 9);
-    for (auto _ : state) {
-      memcpy(dst, x, bytes);
-      benchmark::ClobberMemory();
-    }
+    MeasureMemcpy(state, x, traffic / 2);
   } else {
     const bool ref = impl == "reference";
     const Layout layout = LayoutOf(s.granularity, n);
@@ -488,20 +509,14 @@ void RegisterLayoutBenchmarks(bool full,
   if (full) sizes.push_back(size_t{1} << 22);
   for (const LayoutShape& s : LayoutShapes(full)) {
     for (size_t n : sizes) {
-      std::vector<std::pair<std::string, bool>> impls;
-      for (const Target& t : targets) impls.push_back({t.name, true});
+      Impls impls = TargetImpls(targets);
       impls.push_back({"reference", false});
       impls.push_back({"memcpy", false});
-      for (const auto& [impl, is_target] : impls) {
-        const std::string name =
-            LayoutGroupName(s) + "/" + impl + "/n:" + std::to_string(n);
-        benchmark::RegisterBenchmark(
-            name.c_str(),
-            [s, impl = impl, n, is_target = is_target](benchmark::State& st) {
-              MeasureLayout(st, s, impl, n, is_target);
-            })
-            ->Unit(benchmark::kMicrosecond);
-      }
+      RegisterImpls(LayoutGroupName(s), n, impls,
+                    [s](benchmark::State& st, const std::string& impl,
+                        size_t size, bool is_target) {
+                      MeasureLayout(st, s, impl, size, is_target);
+                    });
     }
   }
 }
@@ -543,22 +558,16 @@ int main(int argc, char** argv) {
                                      size_t{1} << 20, size_t{1} << 24};
   for (const Shape& s : Shapes(full)) {
     for (size_t n : sizes) {
-      std::vector<std::pair<std::string, bool>> impls;
-      for (const Target& t : targets) impls.push_back({t.name, true});
+      Impls impls = TargetImpls(targets);
       impls.push_back({"reference", false});
       impls.push_back({"plain", false});
       if (s.kernel == Kernel::kMinMax) impls.push_back({"eigen", false});
       impls.push_back({"memcpy", false});
-      for (const auto& [impl, is_target] : impls) {
-        const std::string name =
-            GroupName(s) + "/" + impl + "/n:" + std::to_string(n);
-        benchmark::RegisterBenchmark(
-            name.c_str(),
-            [s, impl = impl, n, is_target = is_target](benchmark::State& st) {
-              Measure(st, s, impl, n, is_target);
-            })
-            ->Unit(benchmark::kMicrosecond);
-      }
+      RegisterImpls(GroupName(s), n, impls,
+                    [s](benchmark::State& st, const std::string& impl,
+                        size_t size, bool is_target) {
+                      Measure(st, s, impl, size, is_target);
+                    });
     }
   }
 

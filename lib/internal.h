@@ -114,13 +114,25 @@ inline double ReduceSumLanes(double (&partial)[kSumLanes]) {
 float F32FromF16Bits(uint16_t h);
 uint16_t F16BitsFromF32(float f);
 
-// ParamsForRange(min, max, spec); with f16_scale, the scale rounded to
-// float16 (its bits in *scale_f16) and the zero point recomputed from the
-// rounded scale as ChooseAsymmetricParams computes it. k (the parameter
-// set) is for messages. Shared by the kernels and the reference: it
-// defines which parameters QuantizeDynamic chooses.
-QuantParams ChooseGroupParams(float min, float max, const QuantSpec& spec,
-                              bool f16_scale, uint16_t* scale_f16, size_t k);
+// Chooses parameter set k from the range [min, max] and writes it to out:
+// ParamsForRange(min, max, spec); with float16 scales (out.scales_f16), the
+// scale rounded to float16 and the zero point recomputed from the rounded
+// scale as ChooseAsymmetricParams computes it. Shared by the kernels and the
+// reference: it defines which parameters QuantizeDynamic chooses.
+void ChooseGroupParams(float min, float max, const QuantSpec& spec,
+                       const GroupParamsOut& out, size_t k);
+
+// The parameters QuantizeDynamic writes to out, as GroupParams to apply.
+inline GroupParams ParamsOf(const QuantSpec& spec, const GroupParamsOut& out) {
+  GroupParams p;
+  p.scales = out.scales;
+  p.scales_f16 = out.scales_f16;
+  p.zero_points = out.zero_points;
+  p.bits = spec.bits;
+  p.signedness = spec.signedness;
+  p.narrow_range = spec.narrow_range;
+  return p;
+}
 
 // ValidateLayout with the calling function's name in the message.
 void CheckLayout(const Layout& layout, const char* function);

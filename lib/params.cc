@@ -251,17 +251,21 @@ uint16_t F16BitsFromF32(float f) {
                     (rebiased + 0xFFFu + ((rebiased >> 13) & 1)) >> 13);
 }
 
-QuantParams ChooseGroupParams(float min, float max, const QuantSpec& spec,
-                              bool f16_scale, uint16_t* scale_f16, size_t k) {
+void ChooseGroupParams(float min, float max, const QuantSpec& spec,
+                       const GroupParamsOut& out, size_t k) {
   if (!isfinite(min) || !isfinite(max)) {
     Fail("QuantizeDynamic", "parameter set " + std::to_string(k) +
                                 " has range [" + Str(min) + ", " + Str(max) +
                                 "], not finite");
   }
   QuantParams p = ParamsForRange(min, max, spec);
-  if (!f16_scale) return p;
-  *scale_f16 = F16BitsFromF32(p.scale);
-  const float rounded = F32FromF16Bits(*scale_f16);
+  if (out.scales != nullptr) {
+    out.scales[k] = p.scale;
+    if (out.zero_points != nullptr) out.zero_points[k] = p.zero_point;
+    return;
+  }
+  const uint16_t scale_f16 = F16BitsFromF32(p.scale);
+  const float rounded = F32FromF16Bits(scale_f16);
   // The scale is at least FLT_EPSILON = 2^-23, a float16 subnormal, so it
   // never rounds to zero; it may overflow.
   if (!isfinite(rounded)) {
@@ -269,7 +273,6 @@ QuantParams ChooseGroupParams(float min, float max, const QuantSpec& spec,
                                 ": scale " + Str(p.scale) +
                                 " overflows float16 (max 65504)");
   }
-  p.scale = rounded;
   if (spec.scheme == Scheme::kAsymmetric) {
     const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
     const float lo = std::min(min, 0.0f);
@@ -279,7 +282,8 @@ QuantParams ChooseGroupParams(float min, float max, const QuantSpec& spec,
     p.zero_point = static_cast<int32_t>(
         std::clamp<int64_t>(r.min - q, r.min, r.max));
   }
-  return p;
+  out.scales_f16[k].bits = scale_f16;
+  if (out.zero_points != nullptr) out.zero_points[k] = p.zero_point;
 }
 
 void CheckLayout(const Layout& layout, const char* function) {

@@ -209,12 +209,6 @@ float FromFormat(uint16_t bits) {
   return static_cast<float>(negative ? -a : a);
 }
 
-float ToF32(float x) { return x; }
-float ToF32(hwy::bfloat16_t x) { return reference::F32FromBF16(x); }
-float ToF32(hwy::float16_t x) { return reference::F32FromF16(x); }
-void FromF32(float x, float* out) { *out = x; }
-void FromF32(float x, hwy::bfloat16_t* out) { *out = reference::BF16FromF32(x); }
-void FromF32(float x, hwy::float16_t* out) { *out = reference::F16FromF32(x); }
 
 template <typename T>
 void PackT(const T* codes, size_t n, int bits, uint8_t* packed) {
@@ -262,7 +256,8 @@ std::vector<int32_t> Codes(const TIn* x, const Layout& layout,
     for (size_t c = 0; c < layout.cols; ++c) {
       const size_t i = r * layout.cols + c;
       codes[i] = QuantizeOne(
-          ToF32(x[i]), internal::ParamsAt(p, layout.ParamIndex(r, c)), mode);
+          reference::ToF32(x[i]), internal::ParamsAt(p, layout.ParamIndex(r, c)),
+          mode);
     }
   }
   return codes;
@@ -285,24 +280,9 @@ GroupParams ChooseDynamic(const TIn* x, const Layout& layout,
   std::vector<MinMaxResult> ranges(layout.NumParams());
   if (layout.NumElements() != 0) reference::MinMax(x, layout, ranges.data());
   for (size_t k = 0; k < ranges.size(); ++k) {
-    uint16_t scale_f16 = 0;
-    const QuantParams chosen = internal::ChooseGroupParams(
-        ranges[k].min, ranges[k].max, spec, out.scales_f16 != nullptr,
-        &scale_f16, k);
-    if (out.scales != nullptr) {
-      out.scales[k] = chosen.scale;
-    } else {
-      out.scales_f16[k].bits = scale_f16;
-    }
-    if (out.zero_points != nullptr) out.zero_points[k] = chosen.zero_point;
+    internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k);
   }
-  GroupParams p;
-  p.scales = out.scales;
-  p.scales_f16 = out.scales_f16;
-  p.zero_points = out.zero_points;
-  p.bits = spec.bits;
-  p.signedness = spec.signedness;
-  p.narrow_range = spec.narrow_range;
+  const GroupParams p = internal::ParamsOf(spec, out);
   return p;
 }
 
@@ -319,6 +299,22 @@ hwy::float16_t F16FromF32(float x) {
   hwy::float16_t r;
   r.bits = RoundToFormat<10, 5>(x);
   return r;
+}
+
+float ToF32(float x) { return x; }
+float ToF32(hwy::bfloat16_t x) { return reference::F32FromBF16(x); }
+float ToF32(hwy::float16_t x) { return reference::F32FromF16(x); }
+template <>
+float FromF32<float>(float x) {
+  return x;
+}
+template <>
+hwy::bfloat16_t FromF32<hwy::bfloat16_t>(float x) {
+  return reference::BF16FromF32(x);
+}
+template <>
+hwy::float16_t FromF32<hwy::float16_t>(float x) {
+  return reference::F16FromF32(x);
 }
 
 void Pack(const uint8_t* codes, size_t n, int bits, uint8_t* packed) {
@@ -342,7 +338,7 @@ void MinMax(const TIn* x, const Layout& layout, MinMaxResult* ranges) {
   for (size_t r = 0; r < layout.rows; ++r) {
     for (size_t c = 0; c < layout.cols; ++c) {
       members[layout.ParamIndex(r, c)].push_back(
-          ToF32(x[r * layout.cols + c]));
+          reference::ToF32(x[r * layout.cols + c]));
     }
   }
   for (size_t k = 0; k < members.size(); ++k) {
@@ -401,9 +397,8 @@ void Dequantize(const TCode* q, const Layout& layout, const GroupParams& p,
   for (size_t r = 0; r < layout.rows; ++r) {
     for (size_t c = 0; c < layout.cols; ++c) {
       const size_t i = r * layout.cols + c;
-      FromF32(DequantizeOne(q[i], internal::ParamsAt(
-                                      p, layout.ParamIndex(r, c))),
-              y + i);
+      y[i] = reference::FromF32<TOut>(DequantizeOne(
+          q[i], internal::ParamsAt(p, layout.ParamIndex(r, c))));
     }
   }
 }

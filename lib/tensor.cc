@@ -222,15 +222,7 @@ void ChooseIfFirstRun(const TIn* x, size_t start, size_t col, size_t k,
     return;
   }
   const MinMaxResult r = RangeRun(x + start, count);
-  uint16_t scale_f16 = 0;
-  const QuantParams p = internal::ChooseGroupParams(
-      r.min, r.max, *job.spec, job.out.scales_f16 != nullptr, &scale_f16, k);
-  if (job.out.scales != nullptr) {
-    job.out.scales[k] = p.scale;
-  } else {
-    job.out.scales_f16[k].bits = scale_f16;
-  }
-  if (job.out.zero_points != nullptr) job.out.zero_points[k] = p.zero_point;
+  internal::ChooseGroupParams(r.min, r.max, *job.spec, job.out, k);
 }
 
 // The QuantizeConstants of the parameter set used last: a set's runs may
@@ -602,13 +594,7 @@ void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
   internal::CheckPointer(x, n, function, "x");
   internal::CheckPointer(q, n, function, CodesName(code));
   if (n == 0) return;
-  GroupParams p;
-  p.scales = out.scales;
-  p.scales_f16 = out.scales_f16;
-  p.zero_points = out.zero_points;
-  p.bits = spec.bits;
-  p.signedness = spec.signedness;
-  p.narrow_range = spec.narrow_range;
+  const GroupParams p = internal::ParamsOf(spec, out);
   internal::LayoutJob job = MakeJob(layout, p, spec.mode);
   job.out = out;
   std::vector<float> factor;
@@ -620,16 +606,7 @@ void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
     std::vector<MinMaxResult> ranges(layout.NumParams());
     HWY_DYNAMIC_DISPATCH(RangesLayoutImpl)(x, type, layout, ranges.data());
     for (size_t k = 0; k < ranges.size(); ++k) {
-      uint16_t scale_f16 = 0;
-      const QuantParams chosen = internal::ChooseGroupParams(
-          ranges[k].min, ranges[k].max, spec, out.scales_f16 != nullptr,
-          &scale_f16, k);
-      if (out.scales != nullptr) {
-        out.scales[k] = chosen.scale;
-      } else {
-        out.scales_f16[k].bits = scale_f16;
-      }
-      if (out.zero_points != nullptr) out.zero_points[k] = chosen.zero_point;
+      internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k);
     }
     if (layout.granularity == Granularity::kPerColumn) {
       PrepareColumns(p, spec.mode == QuantizeMode::kReciprocal, &factor,

@@ -33,6 +33,16 @@ QuantParams With(void (*edit)(QuantParams&)) {
   return p;
 }
 
+// Where QuantizeDynamic may write three sets of float32 parameters.
+GroupParamsOut ThreeSets() {
+  static float scales[3];
+  static int32_t zero_points[3];
+  GroupParamsOut out;
+  out.scales = scales;
+  out.zero_points = zero_points;
+  return out;
+}
+
 std::vector<Row> Rows() {
   static const float x[3] = {1.0f, -2.0f, 3.0f};
   static const float x_nan[3] = {1.0f, kNaN, 3.0f};
@@ -93,12 +103,7 @@ std::vector<Row> Rows() {
         [] {
           QuantSpec s;
           s.bits = 12;
-          GroupParamsOut out;
-          float scales[3];
-          int32_t zps[3];
-          out.scales = scales;
-          out.zero_points = zps;
-          QuantizeDynamic(x, Layout::PerRow(3, 1), s, out, q8);
+          QuantizeDynamic(x, Layout::PerRow(3, 1), s, ThreeSets(), q8);
         }},
        "cannot hold the code range"},
       {"ModeNotAnEnumerator",
@@ -252,21 +257,11 @@ std::vector<Row> Rows() {
       {"GroupRangeNotFinite",
        {[] {
           QuantSpec qs;
-          float scales[3];
-          int32_t zps[3];
-          GroupParamsOut out;
-          out.scales = scales;
-          out.zero_points = zps;
-          QuantizeDynamic(x_nan, Layout::PerGroup(1, 3, 1), qs, out, q8);
+          QuantizeDynamic(x_nan, Layout::PerGroup(1, 3, 1), qs, ThreeSets(), q8);
         },
         [] {
           QuantSpec qs;
-          float scales[3];
-          int32_t zps[3];
-          GroupParamsOut out;
-          out.scales = scales;
-          out.zero_points = zps;
-          QuantizeDynamicPacked(x_inf, Layout::PerColumn(1, 3), qs, out, q8);
+          QuantizeDynamicPacked(x_inf, Layout::PerColumn(1, 3), qs, ThreeSets(), q8);
         }},
        "not finite"},
       {"Float16ScaleOverflow",

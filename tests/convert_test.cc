@@ -37,14 +37,6 @@ std::vector<T16> AllPatterns() {
   return all;
 }
 
-template <typename T16>
-float Widen(T16 x) {
-  if constexpr (std::is_same_v<T16, hwy::float16_t>) {
-    return reference::F32FromF16(x);
-  } else {
-    return reference::F32FromBF16(x);
-  }
-}
 
 template <typename T16>
 void ExpectExactWidening() {
@@ -52,7 +44,7 @@ void ExpectExactWidening() {
   std::vector<MinMaxResult> ranges(all.size());
   MinMax(all.data(), Layout::PerColumn(1, all.size()), ranges.data());
   for (uint32_t b = 0; b < 65536; ++b) {
-    const float expected = Widen(all[b]);
+    const float expected = reference::ToF32(all[b]);
     ASSERT_TRUE(SameFloat(ranges[b].min, expected))
         << std::hex << "pattern 0x" << b << ": " << ranges[b].min << " vs "
         << expected;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -68,15 +69,7 @@ std::vector<float> Values(size_t n, uint32_t seed, bool with_nan) {
 template <typename T>
 std::vector<T> Narrowed(const std::vector<float>& x) {
   std::vector<T> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    if constexpr (std::is_same_v<T, float>) {
-      out[i] = x[i];
-    } else if constexpr (std::is_same_v<T, hwy::float16_t>) {
-      out[i] = reference::F16FromF32(x[i]);
-    } else {
-      out[i] = reference::BF16FromF32(x[i]);
-    }
-  }
+  std::transform(x.begin(), x.end(), out.begin(), reference::FromF32<T>);
   return out;
 }
 

@@ -55,6 +55,19 @@ hwy::bfloat16_t BF16FromF32(float x);  // nearest even; NaN stays NaN
 float F32FromF16(hwy::float16_t x);
 hwy::float16_t F16FromF32(float x);  // nearest even; overflow to Inf
 
+// The same for any tensor element type: float (unchanged), bfloat16, float16.
+float ToF32(float x);
+float ToF32(hwy::bfloat16_t x);
+float ToF32(hwy::float16_t x);
+template <typename T>
+T FromF32(float x);
+template <>
+float FromF32<float>(float x);
+template <>
+hwy::bfloat16_t FromF32<hwy::bfloat16_t>(float x);
+template <>
+hwy::float16_t FromF32<hwy::float16_t>(float x);
+
 // One bit at a time.
 void Pack(const uint8_t* codes, size_t n, int bits, uint8_t* packed);
 void Pack(const int8_t* codes, size_t n, int bits, uint8_t* packed);

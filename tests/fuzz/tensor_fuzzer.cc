@@ -3,6 +3,7 @@
 // and f16 tensors; container and packed codes; given and dynamic parameters;
 // Pack / Unpack. Invalid arguments must throw std::invalid_argument on every
 // target exactly when the reference throws.
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -115,15 +116,7 @@ void Compare(size_t n, const char* what, const Ref& ref, const Op& op) {
 template <typename TIn>
 std::vector<TIn> Narrow(const std::vector<float>& x) {
   std::vector<TIn> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    if constexpr (std::is_same_v<TIn, float>) {
-      out[i] = x[i];
-    } else if constexpr (std::is_same_v<TIn, hwy::float16_t>) {
-      out[i] = reference::F16FromF32(x[i]);
-    } else {
-      out[i] = reference::BF16FromF32(x[i]);
-    }
-  }
+  std::transform(x.begin(), x.end(), out.begin(), reference::FromF32<TIn>);
   return out;
 }
 
