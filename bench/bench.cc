@@ -12,12 +12,16 @@
 #include <string.h>
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench/peers.h"
 #include "bench/plain_loops.h"
 #include "bench/table_reporter.h"
 #include "benchmark/benchmark.h"
@@ -113,8 +117,9 @@ void WithContainer(const std::string& c, void* p, const F& f) {
   if (c == "i16") f(static_cast<int16_t*>(p));
 }
 
-// One call of `impl` ("reference", "plain", "eigen", or a target name, which
-// the caller has pinned, going through the public dispatched entry point).
+// One call of `impl` ("reference", "plain", "eigen", "xnnpack", or a target
+// name, which the caller has pinned, going through the public dispatched
+// entry point).
 void RunOnce(const Shape& s, const std::string& impl, const float* x,
              size_t n, const QuantParams& p, void* codes, float* y) {
   const bool ref = impl == "reference", plain = impl == "plain";
@@ -137,6 +142,8 @@ void RunOnce(const Shape& s, const std::string& impl, const float* x,
       WithContainer(s.container, codes, [&](auto* q) {
         if (ref) {
           reference::Quantize(x, n, p, q, s.mode);
+        } else if (impl == "xnnpack") {
+          if constexpr (sizeof(*q) == 1) peers::XnnpackQuantize(x, n, p, q);
         } else if (plain) {
           plain::Quantize(x, n, p, q, s.mode);
         } else {
@@ -149,6 +156,8 @@ void RunOnce(const Shape& s, const std::string& impl, const float* x,
       WithContainer(s.container, codes, [&](auto* q) {
         if (ref) {
           reference::Dequantize(q, n, p, y);
+        } else if (impl == "xnnpack") {
+          if constexpr (sizeof(*q) == 1) peers::XnnpackDequantize(q, n, p, y);
         } else if (plain) {
           plain::Dequantize(q, n, p, y);
         } else {
@@ -521,6 +530,184 @@ void RegisterLayoutBenchmarks(bool full,
   }
 }
 
+// ---------------------------------------------------------------------------
+// Peers (bench/peers.h): XNNPACK's convert operators on the 8-bit per-tensor
+// rows, and ggml's Q8_0 (blocks of 32 int8 codes, one float16 scale each =
+// symmetric int8 per group of 32 with float16 scales) against
+// QuantizeDynamic / Dequantize per group of 32.
+
+bool HasXnnpackPeer(const Shape& s) {
+  const bool quantize = s.kernel == Kernel::kQuantize &&
+                        s.mode == QuantizeMode::kReciprocal;
+  return (quantize || s.kernel == Kernel::kDequantize) && s.bits == 8 &&
+         CodeBytes(s) == 1;
+}
+
+// Prints where a peer's codes differ from simdquant's contract on the
+// special values that contracts disagree on; the peers are timed anyway,
+// with the differences stated rather than hidden.
+template <typename T>
+void ReportXnnpackContract(const QuantParams& p, const char* name) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float s = p.scale;
+  const std::vector<std::pair<const char*, float>> probes = {
+      {"NaN", nan},         {"+Inf", inf},        {"-Inf", -inf},
+      {"tie 0.5", 0.5f * s}, {"tie 1.5", 1.5f * s}, {"tie -2.5", -2.5f * s},
+      {"-0", -0.0f},        {"1e30", 1e30f},      {"-1e30", -1e30f}};
+  std::string diffs;
+  for (const auto& [what, v] : probes) {
+    T got = 0, want = 0;
+    if (!peers::XnnpackQuantize(&v, 1, p, &got)) return;
+    reference::Quantize(&v, 1, p, &want, QuantizeMode::kReciprocal);
+    if (got != want) {
+      diffs += std::string(" ") + what + " -> " + std::to_string(got) +
+               " (contract " + std::to_string(want) + ");";
+    }
+  }
+  const size_t n = 4099;
+  std::vector<T> got(n), want(n);
+  peers::XnnpackQuantize(Input(n), n, p, got.data());
+  reference::Quantize(Input(n), n, p, want.data(), QuantizeMode::kReciprocal);
+  const size_t mismatches = static_cast<size_t>(std::inner_product(
+      got.begin(), got.end(), want.begin(), 0, std::plus<>(),
+      std::not_equal_to<>()));
+  fprintf(stderr, "xnnpack %s: %zu of %zu bench codes differ from the "
+                  "contract;%s\n",
+          name, mismatches, n,
+          diffs.empty() ? " special values agree" : diffs.c_str());
+}
+
+struct Q8_0Buffers {
+  std::vector<hwy::float16_t> scales;
+  int8_t* codes;
+  void* blocks;  // ggml's block_q8_0 array
+};
+
+Q8_0Buffers Q8_0Outputs(size_t n) {
+  Q8_0Buffers b;
+  b.scales.resize(n / 32);
+  b.codes = static_cast<int8_t*>(Output(n, 7));
+  b.blocks = Output(n / 32 * peers::kQ8_0BlockBytes, 8);
+  return b;
+}
+
+QuantSpec Q8_0Spec() {
+  QuantSpec spec;
+  spec.bits = 8;
+  spec.scheme = Scheme::kSymmetric;
+  spec.signedness = Signedness::kSigned;
+  spec.mode = QuantizeMode::kReciprocal;
+  return spec;
+}
+
+// How ggml's Q8_0 differs from QuantizeDynamic's symmetric int8 with
+// float16 scales: ggml multiplies by 1 / the float32 scale before rounding
+// it to float16 (we apply the float16 scale that is stored, so that
+// dequantizing reproduces what was quantized), and its reference rounds ties
+// away from zero.
+void ReportGgmlContract(const peers::Ggml& g) {
+  const size_t n = 4096;
+  const float* x = Input(n);
+  Q8_0Buffers b = Q8_0Outputs(n);
+  GroupParamsOut out;
+  out.scales_f16 = b.scales.data();
+  QuantizeDynamic(x, Layout::PerGroup(1, n, 32), Q8_0Spec(), out, b.codes);
+  for (const auto& [name, f] :
+       {std::make_pair("quantize_row_q8_0", g.quantize_row_q8_0),
+        std::make_pair("quantize_row_q8_0_ref", g.quantize_row_q8_0_ref)}) {
+    f(x, b.blocks, static_cast<int64_t>(n));
+    size_t code_diffs = 0, scale_diffs = 0;
+    const auto* blocks = static_cast<const uint8_t*>(b.blocks);
+    for (size_t k = 0; k < n / 32; ++k) {
+      const uint8_t* block = blocks + k * peers::kQ8_0BlockBytes;
+      uint16_t d;
+      memcpy(&d, block, 2);
+      scale_diffs += d != b.scales[k].bits;
+      for (size_t j = 0; j < 32; ++j) {
+        code_diffs += static_cast<int8_t>(block[2 + j]) != b.codes[k * 32 + j];
+      }
+    }
+    fprintf(stderr, "ggml %s (%s): %zu of %zu codes and %zu of %zu scales "
+                    "differ from QuantizeDynamic symmetric int8 / f16 scales\n",
+            name, g.cpu_variant.c_str(), code_diffs, n, scale_diffs, n / 32);
+  }
+}
+
+// Q8_0/<kernel>/<impl>/n:<count>: bytes = float32 tensor + int8 codes +
+// one float16 scale per 32 (ggml's 34-byte blocks: the same bytes).
+void RegisterQ8_0Benchmarks(const std::vector<Target>& targets) {
+  const peers::Ggml* ggml = peers::LoadGgml();
+  if (ggml != nullptr) ReportGgmlContract(*ggml);
+  for (const char* kernel : {"QuantizeDynamic", "Dequantize"}) {
+    const bool quantize = strcmp(kernel, "QuantizeDynamic") == 0;
+    Impls impls = TargetImpls(targets);
+    impls.push_back({"reference", false});
+    if (ggml != nullptr) {
+      impls.push_back({"ggml", false});
+      if (quantize) impls.push_back({"ggml_ref", false});
+    }
+    impls.push_back({"memcpy", false});
+    for (size_t n : {size_t{1} << 12, size_t{1} << 16}) {
+      RegisterImpls(
+          std::string("Q8_0/") + kernel + "/group32", n, impls,
+          [quantize, ggml](benchmark::State& state, const std::string& impl,
+                           size_t size, bool is_target) {
+            const float* x = Input(size);
+            const size_t traffic = size * 5 + size / 32 * 2;
+            if (impl == "memcpy") {
+              MeasureMemcpy(state, x, traffic / 2);
+            } else {
+              const Layout layout = Layout::PerGroup(1, size, 32);
+              Q8_0Buffers b = Q8_0Outputs(size);
+              GroupParamsOut out;
+              out.scales_f16 = b.scales.data();
+              GroupParams p;
+              p.scales_f16 = b.scales.data();
+              p.bits = 8;
+              p.signedness = Signedness::kSigned;
+              float* y = static_cast<float*>(Output(size * sizeof(float), 2));
+              const QuantSpec spec = Q8_0Spec();
+              QuantizeDynamic(x, layout, spec, out, b.codes);
+              if (ggml != nullptr) {
+                ggml->quantize_row_q8_0_ref(x, b.blocks,
+                                            static_cast<int64_t>(size));
+              }
+              const auto k = static_cast<int64_t>(size);
+              if (is_target) RestrictToTarget(impl);
+              for (auto _ : state) {
+                if (quantize) {
+                  if (impl == "ggml") {
+                    ggml->quantize_row_q8_0(x, b.blocks, k);
+                  } else if (impl == "ggml_ref") {
+                    ggml->quantize_row_q8_0_ref(x, b.blocks, k);
+                  } else if (impl == "reference") {
+                    reference::QuantizeDynamic(x, layout, spec, out, b.codes);
+                  } else {
+                    QuantizeDynamic(x, layout, spec, out, b.codes);
+                  }
+                } else {
+                  if (impl == "ggml") {
+                    ggml->dequantize_row_q8_0(b.blocks, y, k);
+                  } else if (impl == "reference") {
+                    reference::Dequantize(b.codes, layout, p, y);
+                  } else {
+                    Dequantize(b.codes, layout, p, y);
+                  }
+                }
+                benchmark::ClobberMemory();
+              }
+              if (is_target) RestrictToTarget("");
+            }
+            state.SetBytesProcessed(
+                static_cast<int64_t>(state.iterations() * traffic));
+            state.SetItemsProcessed(
+                static_cast<int64_t>(state.iterations() * size));
+          });
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bench
 }  // namespace simdquant
@@ -549,8 +736,9 @@ int main(int argc, char** argv) {
   const std::vector<Target> targets = AvailableTargets();
   std::vector<std::string> columns;
   for (const Target& t : targets) columns.push_back(t.name);
-  for (const char* c : {"reference", "plain", "eigen", "memcpy", "simdquant",
-                        "nth_element", "sort"}) {
+  for (const char* c : {"reference", "plain", "eigen", "xnnpack", "ggml",
+                        "ggml_ref", "memcpy", "simdquant", "nth_element",
+                        "sort"}) {
     columns.push_back(c);
   }
 
@@ -562,6 +750,7 @@ int main(int argc, char** argv) {
       impls.push_back({"reference", false});
       impls.push_back({"plain", false});
       if (s.kernel == Kernel::kMinMax) impls.push_back({"eigen", false});
+      if (HasXnnpackPeer(s)) impls.push_back({"xnnpack", false});
       impls.push_back({"memcpy", false});
       RegisterImpls(GroupName(s), n, impls,
                     [s](benchmark::State& st, const std::string& impl,
@@ -571,6 +760,13 @@ int main(int argc, char** argv) {
     }
   }
 
+  {
+    QuantParams p = ChooseAsymmetricParams(-1.0f, 1.0f, 8);
+    ReportXnnpackContract<uint8_t>(p, "f32->qu8");
+    p = ChooseSymmetricParams(-1.0f, 1.0f, 8);
+    ReportXnnpackContract<int8_t>(p, "f32->qs8");
+  }
+  RegisterQ8_0Benchmarks(targets);
   RegisterPercentileBenchmarks();
   RegisterLayoutBenchmarks(full, targets);
 

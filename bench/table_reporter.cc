@@ -86,7 +86,8 @@ void TableReporter::Finalize() {
          best_.c_str());
   printf("%-*s", static_cast<int>(row_width), "case");
   for (const std::string& c : columns) printf(" %9s", c.c_str());
-  printf(" %9s %9s %9s\n", "vs ref", "vs plain", "of memcpy");
+  printf(" %9s %9s %9s %9s\n", "vs ref", "vs plain", "vs peer",
+         "of memcpy");
   for (const std::string& row : row_order_) {
     const auto& values = rows_[row];
     printf("%-*s", static_cast<int>(row_width), row.c_str());
@@ -98,8 +99,18 @@ void TableReporter::Finalize() {
         printf(" %9.2f", it->second);
       }
     }
-    printf(" %9s %9s %9s\n", ratio(values, best_, "reference", 1.0).c_str(),
+    // The fastest of what a user would pick instead, in the same run.
+    std::map<std::string, double> with_peer = values;
+    for (const char* peer : {"plain", "eigen", "xnnpack", "ggml"}) {
+      const auto it = values.find(peer);
+      if (it != values.end()) {
+        with_peer["peer"] = std::max(with_peer["peer"], it->second);
+      }
+    }
+    printf(" %9s %9s %9s %9s\n",
+           ratio(values, best_, "reference", 1.0).c_str(),
            ratio(values, best_, "plain", 1.0).c_str(),
+           ratio(with_peer, best_, "peer", 1.0).c_str(),
            ratio(values, best_, "memcpy", 100.0).c_str());
   }
   fflush(stdout);
