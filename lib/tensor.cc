@@ -242,20 +242,242 @@ struct ConstantsCache {
   }
 };
 
+// ---------------------------------------------------------------------------
+// Per-group batches: up to kGroupBatch consecutive whole groups at a time.
+// Their parameters are loaded (or, for QuantizeDynamic, chosen) in vectors
+// across groups, with exactly the float32 steps of the scalar choosers, and
+// then each group runs the per-tensor kernel with its own constants. Per
+// group of 32 this replaces a scalar choice with its checks and branches,
+// which cost more than the group's arithmetic.
+
+constexpr size_t kGroupBatch = 16;
+
+struct GroupBatch {
+  size_t count = 0;
+  size_t k0 = 0;                   // parameter set of group 0; then k0 + g
+  size_t starts[kGroupBatch] = {};  // first element of group g
+};
+
+// Calls whole(batch) for runs of up to kGroupBatch whole groups with
+// consecutive parameter sets, and part(start, count, k, col) for every other
+// run (the short last group of a row, or a group cut by [begin, end)), in
+// the order of the elements.
+template <class Whole, class Part>
+void ForEachGroupBatch(const Layout& layout, size_t begin, size_t end,
+                       const Whole& whole, const Part& part) {
+  GroupBatch b;
+  const size_t G = layout.group_size;
+  if (layout.cols % G == 0 && begin % G == 0 && end % G == 0) {
+    // Every group whole and the groups back to back: no run bookkeeping.
+    for (size_t start = begin; start < end; start += kGroupBatch * G) {
+      b.k0 = start / G;
+      b.count = HWY_MIN(kGroupBatch, (end - start) / G);
+      for (size_t g = 0; g < b.count; ++g) b.starts[g] = start + g * G;
+      whole(b);
+    }
+    return;
+  }
+  internal::ForEachRun(
+      layout, begin, end, [&](size_t start, size_t count, size_t k, size_t col) {
+        if (b.count != 0 && (count != G || k != b.k0 + b.count)) {
+          whole(b);
+          b.count = 0;
+        }
+        if (count != G) return part(start, count, k, col);
+        if (b.count == 0) b.k0 = k;
+        b.starts[b.count++] = start;
+        if (b.count == kGroupBatch) {
+          whole(b);
+          b.count = 0;
+        }
+      });
+  if (b.count != 0) whole(b);
+}
+
+// Per group the batch engine pays off when a group is whole vectors.
+bool BatchesGroups(const Layout& layout) {
+  return layout.granularity == Granularity::kPerGroup &&
+         layout.group_size % hn::Lanes(hn::ScalableTag<float>()) == 0;
+}
+
+// Parameter sets [k0, k0 + count) of p, padded to kGroupBatch with scale 1
+// and zero point 0: scales as float32, zero points.
+struct BatchParams {
+  HWY_ALIGN float scale[kGroupBatch];
+  HWY_ALIGN int32_t zero_point[kGroupBatch];
+};
+
+void LoadBatchParams(const GroupParams& p, size_t k0, size_t count,
+                     BatchParams* out) {
+  const hn::ScalableTag<float> df;
+  const size_t N = hn::Lanes(df);
+  HWY_ALIGN hwy::float16_t f16[kGroupBatch];
+  for (size_t g = 0; g < kGroupBatch; ++g) {
+    out->scale[g] = 1.0f;
+    out->zero_point[g] = 0;
+  }
+  if (p.scales != nullptr) {
+    memcpy(out->scale, p.scales + k0, count * sizeof(float));
+  } else {
+    memcpy(f16, p.scales_f16 + k0, count * sizeof(f16[0]));
+    for (size_t i = 0; i < kGroupBatch; i += N) {
+      hn::Store(LoadF32(df, f16 + i), df, out->scale + i);
+    }
+    for (size_t g = count; g < kGroupBatch; ++g) out->scale[g] = 1.0f;
+  }
+  if (p.zero_points != nullptr) {
+    memcpy(out->zero_point, p.zero_points + k0, count * sizeof(int32_t));
+  }
+}
+
+// The parameters QuantizeDynamic chooses for the batch's groups, written to
+// job.out and to *params: ChooseGroupParams in vectors. Returns false,
+// writing nothing, if a group is not finite or its scale overflows (float32
+// or float16): the caller then takes the groups one at a time, and the
+// scalar choice reports the first bad one.
+template <typename TIn>
+bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
+                       BatchParams* params) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const size_t N = hn::Lanes(df);
+  const size_t G = job.layout.group_size;
+  const QuantSpec& spec = *job.spec;
+  HWY_ALIGN float mins[kGroupBatch] = {}, maxs[kGroupBatch] = {};
+  // x - x is +0 for finite x and NaN otherwise: OR-ing the bits of all of
+  // them finds any NaN or Inf in one test (x86 min/max drop NaN by operand
+  // order, so the ranges cannot tell).
+  auto not_finite = hn::Zero(df);
+  for (size_t g = 0; g < b.count; ++g) {
+    const TIn* p = x + b.starts[g];
+    auto v = LoadF32(df, p);
+    auto lo = v, hi = v;
+    not_finite = hn::Or(not_finite, hn::Sub(v, v));
+    for (size_t j = N; j < G; j += N) {
+      v = LoadF32(df, p + j);
+      lo = hn::Min(lo, v);
+      hi = hn::Max(hi, v);
+      not_finite = hn::Or(not_finite, hn::Sub(v, v));
+    }
+    mins[g] = hn::GetLane(hn::MinOfLanes(df, lo));
+    maxs[g] = hn::GetLane(hn::MaxOfLanes(df, hi));
+  }
+  const bool symmetric = spec.scheme == Scheme::kSymmetric;
+  const CodeRange r = job.range;
+  HWY_ALIGN hwy::float16_t f16[kGroupBatch];
+  for (size_t i = 0; i < kGroupBatch; i += N) {
+    const auto min = hn::Load(df, mins + i), max = hn::Load(df, maxs + i);
+    const auto zero = hn::Zero(df);
+    // As ChooseSymmetricParams / ChooseAsymmetricParams, in float32.
+    const auto lo = hn::Min(min, zero);
+    auto scale =
+        symmetric
+            ? hn::Div(hn::Max(hn::Abs(min), hn::Abs(max)),
+                      hn::Set(df, static_cast<float>(r.max)))
+            : hn::Div(hn::Sub(hn::Max(max, zero), lo),
+                      hn::Set(df, static_cast<float>(r.max - r.min)));
+    not_finite = hn::Or(not_finite, hn::Sub(scale, scale));
+    scale = hn::Max(scale, hn::Set(df, std::numeric_limits<float>::epsilon()));
+    if (job.out.scales_f16 != nullptr) {  // rounded to float16 and back
+      StoreF32(df, scale, f16 + i);
+      scale = LoadF32(df, f16 + i);
+      not_finite = hn::Or(not_finite, hn::Sub(scale, scale));
+    }
+    auto zero_point = hn::Zero(di);
+    if (!symmetric) {
+      // |lo / scale| <= 2^17 (params.cc): the magic-number rounding of
+      // QuantizeVectors is exact there, and ties go to even as nearbyint.
+      const auto magic = hn::Set(df, QuantizeVectors<DF>::kMagic);
+      const auto rounded = hn::Sub(
+          hn::BitCast(di, hn::Add(hn::Div(lo, scale), magic)),
+          hn::Set(di, QuantizeVectors<DF>::kMagicBits));
+      zero_point = hn::Min(hn::Max(hn::Sub(hn::Set(di, r.min), rounded),
+                                   hn::Set(di, r.min)),
+                           hn::Set(di, r.max));
+    }
+    hn::Store(scale, df, params->scale + i);
+    hn::Store(zero_point, di, params->zero_point + i);
+  }
+  const hn::RebindToUnsigned<DF> du;
+  if (!hn::AllTrue(du, hn::Eq(hn::BitCast(du, not_finite), hn::Zero(du)))) {
+    return false;
+  }
+  const GroupParamsOut& out = job.out;
+  if (out.scales != nullptr) {
+    memcpy(out.scales + b.k0, params->scale, b.count * sizeof(float));
+  } else {
+    memcpy(out.scales_f16 + b.k0, f16, b.count * sizeof(f16[0]));
+  }
+  if (out.zero_points != nullptr) {
+    memcpy(out.zero_points + b.k0, params->zero_point,
+           b.count * sizeof(int32_t));
+  }
+  return true;
+}
+
+// The QuantizeConstants of each group of a batch (MakeQuantizeConstants in
+// vectors: its scalar 1 / scale per group of 32 would cost more than the
+// group's multiplies).
+struct BatchConstants {
+  HWY_ALIGN float factor[kGroupBatch];
+  HWY_ALIGN float lo[kGroupBatch];
+  HWY_ALIGN float hi[kGroupBatch];
+
+  internal::QuantizeConstants Of(const BatchParams& params, size_t g,
+                                 bool divide) const {
+    return {divide, factor[g], lo[g], hi[g], params.zero_point[g]};
+  }
+};
+
+void MakeBatchConstants(const BatchParams& params, CodeRange range,
+                        bool divide, BatchConstants* c) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  for (size_t i = 0; i < kGroupBatch; i += hn::Lanes(df)) {
+    const auto scale = hn::Load(df, params.scale + i);
+    const auto zero_point = hn::Load(di, params.zero_point + i);
+    hn::Store(divide ? scale : hn::Div(hn::Set(df, 1.0f), scale), df,
+              c->factor + i);
+    hn::Store(hn::ConvertTo(df, hn::Sub(hn::Set(di, range.min), zero_point)),
+              df, c->lo + i);
+    hn::Store(hn::ConvertTo(df, hn::Sub(hn::Set(di, range.max), zero_point)),
+              df, c->hi + i);
+  }
+}
+
 // Quantizes elements [begin, end) of the tensor x into q[0, end - begin).
 template <bool kDivide, typename TIn, typename T>
 void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
                   ConstantsCache& cache, T* q) {
-  internal::ForEachRun(
-      job.layout, begin, end,
-      [&](size_t start, size_t count, size_t k, size_t col) {
-        T* out = q + (start - begin);
-        if (job.layout.granularity == Granularity::kPerColumn) {
-          return QuantizeColumns<kDivide>(x + start, count, job, col, out);
-        }
-        if (job.spec != nullptr) ChooseIfFirstRun(x, start, col, k, job);
-        QuantizeRun<kDivide>(x + start, count, cache.For(job, k), out);
-      });
+  const auto part = [&](size_t start, size_t count, size_t k, size_t col) {
+    T* out = q + (start - begin);
+    if (job.layout.granularity == Granularity::kPerColumn) {
+      return QuantizeColumns<kDivide>(x + start, count, job, col, out);
+    }
+    if (job.spec != nullptr) ChooseIfFirstRun(x, start, col, k, job);
+    QuantizeRun<kDivide>(x + start, count, cache.For(job, k), out);
+  };
+  if (!BatchesGroups(job.layout)) {
+    return internal::ForEachRun(job.layout, begin, end, part);
+  }
+  const size_t G = job.layout.group_size;
+  const auto whole = [&](const GroupBatch& b) {
+    BatchParams params;
+    if (job.spec == nullptr) {
+      LoadBatchParams(job.params, b.k0, b.count, &params);
+    } else if (!ChooseBatchParams(x, b, job, &params)) {
+      for (size_t g = 0; g < b.count; ++g) part(b.starts[g], G, b.k0 + g, 0);
+      return;
+    }
+    BatchConstants c;
+    MakeBatchConstants(params, job.range, kDivide, &c);
+    for (size_t g = 0; g < b.count; ++g) {
+      QuantizeRun<kDivide>(x + b.starts[g], G, c.Of(params, g, kDivide),
+                           q + (b.starts[g] - begin));
+    }
+  };
+  ForEachGroupBatch(job.layout, begin, end, whole, part);
 }
 
 // Codes go through a block of this many bytes on the stack (L1) on their
@@ -313,16 +535,27 @@ HWY_NOINLINE void DequantizeColumns(const T* HWY_RESTRICT q, size_t n,
 template <typename T, typename TOut>
 void DequantizeSpan(const T* q, size_t begin, size_t end, const LayoutJob& job,
                     TOut* y) {
-  internal::ForEachRun(
-      job.layout, begin, end,
-      [&](size_t start, size_t count, size_t k, size_t col) {
-        const T* in = q + (start - begin);
-        if (job.layout.granularity == Granularity::kPerColumn) {
-          return DequantizeColumns(in, count, job, col, y + start);
-        }
-        DequantizeRun(in, count, internal::ZeroPointAt(job.params, k),
-                      internal::ScaleAt(job.params, k), y + start);
-      });
+  const auto part = [&](size_t start, size_t count, size_t k, size_t col) {
+    const T* in = q + (start - begin);
+    if (job.layout.granularity == Granularity::kPerColumn) {
+      return DequantizeColumns(in, count, job, col, y + start);
+    }
+    DequantizeRun(in, count, internal::ZeroPointAt(job.params, k),
+                  internal::ScaleAt(job.params, k), y + start);
+  };
+  if (!BatchesGroups(job.layout)) {
+    return internal::ForEachRun(job.layout, begin, end, part);
+  }
+  const size_t G = job.layout.group_size;
+  const auto whole = [&](const GroupBatch& b) {
+    BatchParams params;
+    LoadBatchParams(job.params, b.k0, b.count, &params);
+    for (size_t g = 0; g < b.count; ++g) {
+      DequantizeRun(q + (b.starts[g] - begin), G, params.zero_point[g],
+                    params.scale[g], y + b.starts[g]);
+    }
+  };
+  ForEachGroupBatch(job.layout, begin, end, whole, part);
 }
 
 template <typename T8, typename TOut>
