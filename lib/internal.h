@@ -138,8 +138,12 @@ inline GroupParams ParamsOf(const QuantSpec& spec, const GroupParamsOut& out) {
 void CheckLayout(const Layout& layout, const char* function);
 // Throws unless p has exactly one scale array, valid parameters for every
 // one of layout.NumParams() sets, and a code range that fits `code`.
+// sets_valid, if given, tells at vector speed whether every set is valid;
+// the per-set loop then runs only to name the first invalid one.
+using SetsValidFn = bool (*)(const GroupParams& p, size_t count, CodeRange r);
 void CheckGroupParams(const GroupParams& p, const Layout& layout,
-                      detail::CodeType code, const char* function);
+                      detail::CodeType code, const char* function,
+                      SetsValidFn sets_valid = nullptr);
 // Throws unless spec is usable with `code` and `out` has somewhere to write
 // scales (exactly one array) and zero points (unless symmetric).
 void CheckDynamicSpec(const QuantSpec& spec, const GroupParamsOut& out,

@@ -354,13 +354,15 @@ void CheckCodeStorage(int bits, Signedness signedness, bool narrow_range,
 }  // namespace
 
 void CheckGroupParams(const GroupParams& p, const Layout& layout,
-                      detail::CodeType code, const char* function) {
+                      detail::CodeType code, const char* function,
+                      SetsValidFn sets_valid) {
   CheckCodeStorage(p.bits, p.signedness, p.narrow_range, code, function);
   if ((p.scales == nullptr) == (p.scales_f16 == nullptr)) {
     Fail(function, "exactly one of p.scales and p.scales_f16 must be set");
   }
   const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
   const size_t count = layout.NumParams();
+  if (sets_valid != nullptr && sets_valid(p, count, r)) return;
   for (size_t k = 0; k < count; ++k) {
     const QuantParams q = ParamsAt(p, k);
     if (!(q.scale > 0.0f) || !isfinite(q.scale) || q.zero_point < r.min ||
