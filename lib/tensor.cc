@@ -380,6 +380,25 @@ void LoadBatchParams(const GroupParams& p, size_t k0, size_t count,
   }
 }
 
+// Lane g of the result = op over the lanes of v[g], for the Lanes(df)
+// vectors v: a transposing reduction, log2(N) rounds combining the even
+// and the odd lanes of pairs of vectors, so that N groups take N - 1
+// combining steps instead of N horizontal reductions. Overwrites v.
+template <class DF, class Op>
+HWY_INLINE hn::Vec<DF> ReduceAcross(DF df, hn::Vec<DF>* v, const Op& op) {
+#if HWY_TARGET != HWY_SCALAR
+  for (size_t count = hn::Lanes(df); count > 1; count /= 2) {
+    for (size_t i = 0; i < count / 2; ++i) {
+      v[i] = op(hn::ConcatEven(df, v[2 * i + 1], v[2 * i]),
+                hn::ConcatOdd(df, v[2 * i + 1], v[2 * i]));
+    }
+  }
+#endif
+  (void)df;
+  (void)op;
+  return v[0];
+}
+
 // The parameters QuantizeDynamic chooses for the batch's groups, written to
 // job.out and to *params: ChooseGroupParams in vectors. Returns false,
 // writing nothing, if a group is not finite or its scale overflows (float32
@@ -394,24 +413,33 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
   const size_t N = hn::Lanes(df);
   const size_t G = job.layout.group_size;
   const QuantSpec& spec = *job.spec;
-  HWY_ALIGN float mins[kGroupBatch] = {}, maxs[kGroupBatch] = {};
+  HWY_ALIGN float mins[kGroupBatch], maxs[kGroupBatch];
   // x - x is +0 for finite x and NaN otherwise: OR-ing the bits of all of
   // them finds any NaN or Inf in one test (x86 min/max drop NaN by operand
   // order, so the ranges cannot tell).
   auto not_finite = hn::Zero(df);
-  for (size_t g = 0; g < b.count; ++g) {
-    const TIn* p = x + b.starts[g];
-    auto v = LoadF32(df, p);
-    auto lo = v, hi = v;
-    not_finite = hn::Or(not_finite, hn::Sub(v, v));
-    for (size_t j = N; j < G; j += N) {
-      v = LoadF32(df, p + j);
-      lo = hn::Min(lo, v);
-      hi = hn::Max(hi, v);
+  for (size_t g0 = 0; g0 < kGroupBatch; g0 += N) {
+    hn::Vec<DF> lo[hn::MaxLanes(df)], hi[hn::MaxLanes(df)];
+    for (size_t g = 0; g < N; ++g) {
+      if (g0 + g >= b.count) {  // past a short batch: a neutral range
+        lo[g] = hi[g] = hn::Zero(df);
+        continue;
+      }
+      const TIn* p = x + b.starts[g0 + g];
+      auto v = LoadF32(df, p);
+      lo[g] = hi[g] = v;
       not_finite = hn::Or(not_finite, hn::Sub(v, v));
+      for (size_t j = N; j < G; j += N) {
+        v = LoadF32(df, p + j);
+        lo[g] = hn::Min(lo[g], v);
+        hi[g] = hn::Max(hi[g], v);
+        not_finite = hn::Or(not_finite, hn::Sub(v, v));
+      }
     }
-    mins[g] = hn::GetLane(hn::MinOfLanes(df, lo));
-    maxs[g] = hn::GetLane(hn::MaxOfLanes(df, hi));
+    hn::Store(ReduceAcross(df, lo, [](auto a, auto c) { return hn::Min(a, c); }),
+              df, mins + g0);
+    hn::Store(ReduceAcross(df, hi, [](auto a, auto c) { return hn::Max(a, c); }),
+              df, maxs + g0);
   }
   const bool symmetric = spec.scheme == Scheme::kSymmetric;
   const CodeRange r = job.range;
