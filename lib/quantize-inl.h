@@ -215,6 +215,101 @@ HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
   memcpy(out, out_buf, count * sizeof(TOut));
 }
 
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_AVX3_DL
+#define SIMDQUANT_HAVE_CODES8 1
+// 8-bit codes of four vectors, clamped in the integer domain after packing
+// (as XNNPACK does): per vector a product, a NaN mask, one float clamp and a
+// conversion, against seven operations for QuantizeVec; per four vectors two
+// saturating packs, the zero point added in 16 bits, and one permute.
+// Exact: with t = min(x * factor, qmax - zero_point), cvtps2dq rounds to
+// nearest even (the default environment the contract assumes), gives
+// INT32_MIN below -2^31 (and for -Inf), and the saturating packs and add
+// then keep every code below qmin below it, so the final saturation (to
+// the container) and, for narrower signed ranges, one max give qmin. Codes
+// above qmax cannot occur: t <= qmax - zero_point. NaN -> 0 -> zero point.
+// Highway 1.0.3 has neither masked conversions nor saturating 32 -> 16 bit
+// packs across a whole vector.
+template <typename T8, class DF>
+struct Codes8Vectors {
+  using VF = hn::Vec<DF>;
+  using VI = hn::Vec<hn::RebindToSigned<DF>>;
+  Codes8Vectors(DF df, const internal::QuantizeConstants& c)
+      : factor(hn::Set(df, c.factor)),
+        hi(hn::Set(df, c.hi)),
+        zero_point(hn::Set(hn::RebindToSigned<DF>(), c.zero_point)),
+        qmin(hn::Set(hn::RebindToSigned<DF>(),
+                     static_cast<int32_t>(c.lo) + c.zero_point)) {}
+  VF factor, hi;
+  VI zero_point, qmin;  // int32 lanes; only the low 16 / 8 bits are used
+};
+
+template <bool kDivide, typename T8, class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> Codes32(
+    DF df, const Codes8Vectors<T8, DF>& c, hn::Vec<DF> x) {
+  // The NaN mask comes from the quotient, before min() replaces NaN by hi.
+  const auto scaled = kDivide ? hn::Div(x, c.factor) : hn::Mul(x, c.factor);
+  const auto t = hn::Min(scaled, c.hi);
+  (void)df;
+#if HWY_TARGET == HWY_AVX2
+  // NaN -> +0 through the ordered-compare mask.
+  const __m256 ordered = _mm256_cmp_ps(scaled.raw, scaled.raw, _CMP_ORD_Q);
+  return hn::Vec<hn::RebindToSigned<DF>>{
+      _mm256_cvtps_epi32(_mm256_and_ps(t.raw, ordered))};
+#else
+  const __mmask16 ordered =
+      _mm512_cmp_ps_mask(scaled.raw, scaled.raw, _CMP_ORD_Q);
+  return hn::Vec<hn::RebindToSigned<DF>>{
+      _mm512_maskz_cvtps_epi32(ordered, t.raw)};
+#endif
+}
+
+template <bool kDivide, typename T8, class DF, typename TIn>
+HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& c,
+                              const TIn* HWY_RESTRICT x, T8* HWY_RESTRICT q) {
+  constexpr bool kSigned = hwy::IsSigned<T8>();
+  const size_t N = hn::Lanes(df);
+  const auto i0 = Codes32<kDivide>(df, c, LoadF32(df, x)).raw;
+  const auto i1 = Codes32<kDivide>(df, c, LoadF32(df, x + N)).raw;
+  const auto i2 = Codes32<kDivide>(df, c, LoadF32(df, x + 2 * N)).raw;
+  const auto i3 = Codes32<kDivide>(df, c, LoadF32(df, x + 3 * N)).raw;
+#if HWY_TARGET == HWY_AVX2
+  const __m256i zp = _mm256_packs_epi32(c.zero_point.raw, c.zero_point.raw);
+  const __m256i ab = _mm256_adds_epi16(_mm256_packs_epi32(i0, i1), zp);
+  const __m256i cd = _mm256_adds_epi16(_mm256_packs_epi32(i2, i3), zp);
+  __m256i bytes = kSigned ? _mm256_packs_epi16(ab, cd)
+                          : _mm256_packus_epi16(ab, cd);
+  if (kSigned) {
+    bytes = _mm256_max_epi8(
+        bytes, _mm256_packs_epi16(_mm256_packs_epi32(c.qmin.raw, c.qmin.raw),
+                                  _mm256_packs_epi32(c.qmin.raw, c.qmin.raw)));
+  }
+  // Packs work within 128-bit halves: dwords a_lo b_lo c_lo d_lo a_hi ...
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
+                      _mm256_permutevar8x32_epi32(bytes, order));
+#else
+  const __m512i zp = _mm512_packs_epi32(c.zero_point.raw, c.zero_point.raw);
+  const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(i0, i1), zp);
+  const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(i2, i3), zp);
+  __m512i bytes = kSigned ? _mm512_packs_epi16(ab, cd)
+                          : _mm512_packus_epi16(ab, cd);
+  if (kSigned) {
+    bytes = _mm512_max_epi8(
+        bytes, _mm512_packs_epi16(_mm512_packs_epi32(c.qmin.raw, c.qmin.raw),
+                                  _mm512_packs_epi32(c.qmin.raw, c.qmin.raw)));
+  }
+  // Packs work within 128-bit blocks: dword 4 * block + vector -> 4 *
+  // vector + block.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10,
+                                          14, 3, 7, 11, 15);
+  _mm512_storeu_si512(q, _mm512_permutexvar_epi32(order, bytes));
+#endif
+}
+#else
+#define SIMDQUANT_HAVE_CODES8 0
+#endif
+
 // Quantizes x[0, n) (float, bfloat16 or float16) to codes q[0, n) with one
 // set of parameters.
 template <bool kDivide, typename TIn, typename T>
@@ -232,7 +327,15 @@ HWY_INLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
   };
   size_t i = 0;
   if (n >= 4 * N) {
-    for (; i <= n - 4 * N; i += 4 * N) {
+#if SIMDQUANT_HAVE_CODES8
+    if constexpr (sizeof(T) == 1) {
+      const Codes8Vectors<T, DF> c8(df, constants);
+      for (; i <= n - 4 * N; i += 4 * N) {
+        StoreCodes8x4<kDivide>(df, c8, x + i, q + i);
+      }
+    }
+#endif
+    for (; i + 4 * N <= n; i += 4 * N) {
       const auto load = [&](size_t k) {
         return QuantizeVec<kDivide>(df, c, LoadF32(df, x + i + k * N));
       };
