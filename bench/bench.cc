@@ -108,27 +108,39 @@ size_t TrafficBytes(const Shape& s, size_t n) {
   }
 }
 
-// Calls f(T*) with the code container type of the shape.
+// Calls f(T*) with the code container type of the shape ("u8", "i8", "u16",
+// "i16"), without string comparisons inside the timed loops.
 template <class F>
-void WithContainer(const std::string& c, void* p, const F& f) {
-  if (c == "u8") f(static_cast<uint8_t*>(p));
-  if (c == "i8") f(static_cast<int8_t*>(p));
-  if (c == "u16") f(static_cast<uint16_t*>(p));
-  if (c == "i16") f(static_cast<int16_t*>(p));
+void WithContainer(const char* c, void* p, const F& f) {
+  const bool is_signed = c[0] == 'i', wide = c[1] == '1';
+  if (!is_signed && !wide) f(static_cast<uint8_t*>(p));
+  if (is_signed && !wide) f(static_cast<int8_t*>(p));
+  if (!is_signed && wide) f(static_cast<uint16_t*>(p));
+  if (is_signed && wide) f(static_cast<int16_t*>(p));
 }
 
-// One call of `impl` ("reference", "plain", "eigen", "xnnpack", or a target
-// name, which the caller has pinned, going through the public dispatched
-// entry point).
-void RunOnce(const Shape& s, const std::string& impl, const float* x,
-             size_t n, const QuantParams& p, void* codes, float* y) {
-  const bool ref = impl == "reference", plain = impl == "plain";
+// What a column runs: the library through its dispatched entry points (for a
+// target the caller has pinned), or a baseline.
+enum class Impl { kLibrary, kReference, kPlain, kEigen, kXnnpack };
+
+Impl ImplOf(const std::string& name) {
+  if (name == "reference") return Impl::kReference;
+  if (name == "plain") return Impl::kPlain;
+  if (name == "eigen") return Impl::kEigen;
+  if (name == "xnnpack") return Impl::kXnnpack;
+  return Impl::kLibrary;
+}
+
+// One call of `impl`.
+void RunOnce(const Shape& s, Impl impl, const float* x, size_t n,
+             const QuantParams& p, void* codes, float* y) {
+  const bool ref = impl == Impl::kReference, plain = impl == Impl::kPlain;
   switch (s.kernel) {
     case Kernel::kMinMax: {
       MinMaxResult r = ref ? reference::MinMax(x, n)
                        : plain ? plain::MinMax(x, n)
-                       : impl == "eigen" ? plain::EigenMinMax(x, n)
-                                         : MinMax(x, n);
+                       : impl == Impl::kEigen ? plain::EigenMinMax(x, n)
+                                              : MinMax(x, n);
       benchmark::DoNotOptimize(r);
       break;
     }
@@ -142,7 +154,7 @@ void RunOnce(const Shape& s, const std::string& impl, const float* x,
       WithContainer(s.container, codes, [&](auto* q) {
         if (ref) {
           reference::Quantize(x, n, p, q, s.mode);
-        } else if (impl == "xnnpack") {
+        } else if (impl == Impl::kXnnpack) {
           if constexpr (sizeof(*q) == 1) peers::XnnpackQuantize(x, n, p, q);
         } else if (plain) {
           plain::Quantize(x, n, p, q, s.mode);
@@ -156,7 +168,7 @@ void RunOnce(const Shape& s, const std::string& impl, const float* x,
       WithContainer(s.container, codes, [&](auto* q) {
         if (ref) {
           reference::Dequantize(q, n, p, y);
-        } else if (impl == "xnnpack") {
+        } else if (impl == Impl::kXnnpack) {
           if constexpr (sizeof(*q) == 1) peers::XnnpackDequantize(q, n, p, y);
         } else if (plain) {
           plain::Dequantize(q, n, p, y);
@@ -223,7 +235,8 @@ void Measure(benchmark::State& state, const Shape& s, const std::string& impl,
                     [&](auto* q) { Quantize(x, n, p, q, s.mode); });
     }
     if (is_target) RestrictToTarget(impl);
-    for (auto _ : state) RunOnce(s, impl, x, n, p, codes, y);
+    const Impl which = ImplOf(impl);
+    for (auto _ : state) RunOnce(s, which, x, n, p, codes, y);
     if (is_target) RestrictToTarget("");
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * traffic));
@@ -674,26 +687,30 @@ void RegisterQ8_0Benchmarks(const std::vector<Target>& targets) {
                                             static_cast<int64_t>(size));
               }
               const auto k = static_cast<int64_t>(size);
+              enum { kLibrary, kReference, kGgml, kGgmlRef } which =
+                  impl == "ggml"        ? kGgml
+                  : impl == "ggml_ref"  ? kGgmlRef
+                  : impl == "reference" ? kReference
+                                        : kLibrary;
               if (is_target) RestrictToTarget(impl);
               for (auto _ : state) {
-                if (quantize) {
-                  if (impl == "ggml") {
-                    ggml->quantize_row_q8_0(x, b.blocks, k);
-                  } else if (impl == "ggml_ref") {
+                switch (which) {
+                  case kGgml:
+                    quantize ? ggml->quantize_row_q8_0(x, b.blocks, k)
+                             : ggml->dequantize_row_q8_0(b.blocks, y, k);
+                    break;
+                  case kGgmlRef:
                     ggml->quantize_row_q8_0_ref(x, b.blocks, k);
-                  } else if (impl == "reference") {
-                    reference::QuantizeDynamic(x, layout, spec, out, b.codes);
-                  } else {
-                    QuantizeDynamic(x, layout, spec, out, b.codes);
-                  }
-                } else {
-                  if (impl == "ggml") {
-                    ggml->dequantize_row_q8_0(b.blocks, y, k);
-                  } else if (impl == "reference") {
-                    reference::Dequantize(b.codes, layout, p, y);
-                  } else {
-                    Dequantize(b.codes, layout, p, y);
-                  }
+                    break;
+                  case kReference:
+                    quantize ? reference::QuantizeDynamic(x, layout, spec, out,
+                                                          b.codes)
+                             : reference::Dequantize(b.codes, layout, p, y);
+                    break;
+                  case kLibrary:
+                    quantize ? QuantizeDynamic(x, layout, spec, out, b.codes)
+                             : Dequantize(b.codes, layout, p, y);
+                    break;
                 }
                 benchmark::ClobberMemory();
               }
