@@ -232,16 +232,21 @@ HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
 // packs across a whole vector.
 template <typename T8, class DF>
 struct Codes8Vectors {
-  using VF = hn::Vec<DF>;
-  using VI = hn::Vec<hn::RebindToSigned<DF>>;
+  using DI = hn::RebindToSigned<DF>;
+  using D16 = hn::Repartition<int16_t, DI>;
+  using D8 = hn::Repartition<int8_t, DI>;
   Codes8Vectors(DF df, const internal::QuantizeConstants& c)
       : factor(hn::Set(df, c.factor)),
         hi(hn::Set(df, c.hi)),
-        zero_point(hn::Set(hn::RebindToSigned<DF>(), c.zero_point)),
-        qmin(hn::Set(hn::RebindToSigned<DF>(),
-                     static_cast<int32_t>(c.lo) + c.zero_point)) {}
-  VF factor, hi;
-  VI zero_point, qmin;  // int32 lanes; only the low 16 / 8 bits are used
+        zero_point(hn::Set(D16(), static_cast<int16_t>(c.zero_point))),
+        qmin(hn::Set(D8(), static_cast<int8_t>(static_cast<int32_t>(c.lo) +
+                                                c.zero_point))),
+        clamp_low(hwy::IsSigned<T8>() &&
+                  static_cast<int32_t>(c.lo) + c.zero_point > -128) {}
+  hn::Vec<DF> factor, hi;
+  hn::Vec<D16> zero_point;
+  hn::Vec<D8> qmin;  // applied if clamp_low (narrower signed ranges)
+  bool clamp_low;
 };
 
 template <bool kDivide, typename T8, class DF>
@@ -264,41 +269,38 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> Codes32(
 #endif
 }
 
+// Codes of the four vectors at x: the first two with constants ab, the
+// last two with cd (per group of two vectors; else the same constants).
 template <bool kDivide, typename T8, class DF, typename TIn>
-HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& c,
+HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
+                              const Codes8Vectors<T8, DF>& cd,
                               const TIn* HWY_RESTRICT x, T8* HWY_RESTRICT q) {
   constexpr bool kSigned = hwy::IsSigned<T8>();
   const size_t N = hn::Lanes(df);
-  const auto i0 = Codes32<kDivide>(df, c, LoadF32(df, x)).raw;
-  const auto i1 = Codes32<kDivide>(df, c, LoadF32(df, x + N)).raw;
-  const auto i2 = Codes32<kDivide>(df, c, LoadF32(df, x + 2 * N)).raw;
-  const auto i3 = Codes32<kDivide>(df, c, LoadF32(df, x + 3 * N)).raw;
+  const auto i0 = Codes32<kDivide>(df, ab, LoadF32(df, x)).raw;
+  const auto i1 = Codes32<kDivide>(df, ab, LoadF32(df, x + N)).raw;
+  const auto i2 = Codes32<kDivide>(df, cd, LoadF32(df, x + 2 * N)).raw;
+  const auto i3 = Codes32<kDivide>(df, cd, LoadF32(df, x + 3 * N)).raw;
 #if HWY_TARGET == HWY_AVX2
-  const __m256i zp = _mm256_packs_epi32(c.zero_point.raw, c.zero_point.raw);
-  const __m256i ab = _mm256_adds_epi16(_mm256_packs_epi32(i0, i1), zp);
-  const __m256i cd = _mm256_adds_epi16(_mm256_packs_epi32(i2, i3), zp);
-  __m256i bytes = kSigned ? _mm256_packs_epi16(ab, cd)
-                          : _mm256_packus_epi16(ab, cd);
-  if (kSigned) {
-    bytes = _mm256_max_epi8(
-        bytes, _mm256_packs_epi16(_mm256_packs_epi32(c.qmin.raw, c.qmin.raw),
-                                  _mm256_packs_epi32(c.qmin.raw, c.qmin.raw)));
-  }
+  const __m256i w01 = _mm256_adds_epi16(_mm256_packs_epi32(i0, i1),
+                                        ab.zero_point.raw);
+  const __m256i w23 = _mm256_adds_epi16(_mm256_packs_epi32(i2, i3),
+                                        cd.zero_point.raw);
+  __m256i bytes = kSigned ? _mm256_packs_epi16(w01, w23)
+                          : _mm256_packus_epi16(w01, w23);
+  if (ab.clamp_low) bytes = _mm256_max_epi8(bytes, ab.qmin.raw);
   // Packs work within 128-bit halves: dwords a_lo b_lo c_lo d_lo a_hi ...
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
                       _mm256_permutevar8x32_epi32(bytes, order));
 #else
-  const __m512i zp = _mm512_packs_epi32(c.zero_point.raw, c.zero_point.raw);
-  const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(i0, i1), zp);
-  const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(i2, i3), zp);
-  __m512i bytes = kSigned ? _mm512_packs_epi16(ab, cd)
-                          : _mm512_packus_epi16(ab, cd);
-  if (kSigned) {
-    bytes = _mm512_max_epi8(
-        bytes, _mm512_packs_epi16(_mm512_packs_epi32(c.qmin.raw, c.qmin.raw),
-                                  _mm512_packs_epi32(c.qmin.raw, c.qmin.raw)));
-  }
+  const __m512i w01 = _mm512_adds_epi16(_mm512_packs_epi32(i0, i1),
+                                        ab.zero_point.raw);
+  const __m512i w23 = _mm512_adds_epi16(_mm512_packs_epi32(i2, i3),
+                                        cd.zero_point.raw);
+  __m512i bytes = kSigned ? _mm512_packs_epi16(w01, w23)
+                          : _mm512_packus_epi16(w01, w23);
+  if (ab.clamp_low) bytes = _mm512_max_epi8(bytes, ab.qmin.raw);
   // Packs work within 128-bit blocks: dword 4 * block + vector -> 4 *
   // vector + block.
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10,
@@ -331,7 +333,7 @@ HWY_INLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
     if constexpr (sizeof(T) == 1) {
       const Codes8Vectors<T, DF> c8(df, constants);
       for (; i <= n - 4 * N; i += 4 * N) {
-        StoreCodes8x4<kDivide>(df, c8, x + i, q + i);
+        StoreCodes8x4<kDivide>(df, c8, c8, x + i, q + i);
       }
     }
 #endif

@@ -414,10 +414,11 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
   const size_t G = job.layout.group_size;
   const QuantSpec& spec = *job.spec;
   HWY_ALIGN float mins[kGroupBatch], maxs[kGroupBatch];
-  // x - x is +0 for finite x and NaN otherwise: OR-ing the bits of all of
-  // them finds any NaN or Inf in one test (x86 min/max drop NaN by operand
-  // order, so the ranges cannot tell).
-  auto not_finite = hn::Zero(df);
+  // The sum of finite values is finite unless it overflows, and any NaN or
+  // Inf makes it NaN or Inf: one add per vector finds them (x86 min/max
+  // drop NaN by operand order, so the ranges cannot). An overflowing sum of
+  // huge finite values only sends the batch to the scalar path.
+  auto sum = hn::Zero(df);
   for (size_t g0 = 0; g0 < kGroupBatch; g0 += N) {
     hn::Vec<DF> lo[hn::MaxLanes(df)], hi[hn::MaxLanes(df)];
     for (size_t g = 0; g < N; ++g) {
@@ -428,12 +429,12 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
       const TIn* p = x + b.starts[g0 + g];
       auto v = LoadF32(df, p);
       lo[g] = hi[g] = v;
-      not_finite = hn::Or(not_finite, hn::Sub(v, v));
+      sum = hn::Add(sum, v);
       for (size_t j = N; j < G; j += N) {
         v = LoadF32(df, p + j);
         lo[g] = hn::Min(lo[g], v);
         hi[g] = hn::Max(hi[g], v);
-        not_finite = hn::Or(not_finite, hn::Sub(v, v));
+        sum = hn::Add(sum, v);
       }
     }
     hn::Store(ReduceAcross(df, lo, [](auto a, auto c) { return hn::Min(a, c); }),
@@ -441,6 +442,9 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
     hn::Store(ReduceAcross(df, hi, [](auto a, auto c) { return hn::Max(a, c); }),
               df, maxs + g0);
   }
+  // x - x is +0 for finite x and NaN otherwise: OR-ing their bits tests
+  // the sum and every scale below at once.
+  auto not_finite = hn::Sub(sum, sum);
   const bool symmetric = spec.scheme == Scheme::kSymmetric;
   const CodeRange r = job.range;
   HWY_ALIGN hwy::float16_t f16[kGroupBatch];
@@ -540,6 +544,45 @@ void MakeBatchConstants(const BatchParams& params, CodeRange range,
   }
 }
 
+// 8-bit codes of a batch's groups (contiguous in memory) by StoreCodes8x4,
+// where groups are a multiple of four vectors, or two vectors (then two
+// groups per call). Returns how many groups it did, from the first.
+template <bool kDivide, typename TIn, typename T>
+size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
+                      size_t G, const BatchParams& params,
+                      const BatchConstants& c, T* q) {
+#if SIMDQUANT_HAVE_CODES8
+  if constexpr (sizeof(T) == 1) {
+    using DF = hn::ScalableTag<float>;
+    const DF df;
+    const size_t N = hn::Lanes(df);
+    using C8 = Codes8Vectors<T, DF>;
+    if (G % (4 * N) == 0) {
+      for (size_t g = 0; g < b.count; ++g) {
+        const C8 c8(df, c.Of(params, g, kDivide));
+        for (size_t j = 0; j < G; j += 4 * N) {
+          const size_t i = b.starts[g] + j;
+          StoreCodes8x4<kDivide>(df, c8, c8, x + i, q + (i - begin));
+        }
+      }
+      return b.count;
+    }
+    if (G == 2 * N) {
+      size_t g = 0;
+      for (; g + 2 <= b.count; g += 2) {
+        const size_t i = b.starts[g];
+        StoreCodes8x4<kDivide>(df, C8(df, c.Of(params, g, kDivide)),
+                               C8(df, c.Of(params, g + 1, kDivide)), x + i,
+                               q + (i - begin));
+      }
+      return g;
+    }
+  }
+#endif
+  (void)x, (void)begin, (void)b, (void)G, (void)params, (void)c, (void)q;
+  return 0;
+}
+
 // Quantizes elements [begin, end) of the tensor x into q[0, end - begin).
 template <bool kDivide, typename TIn, typename T>
 void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
@@ -566,7 +609,8 @@ void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
     }
     BatchConstants c;
     MakeBatchConstants(params, job.range, kDivide, &c);
-    for (size_t g = 0; g < b.count; ++g) {
+    size_t g = QuantizeBatch8<kDivide>(x, begin, b, G, params, c, q);
+    for (; g < b.count; ++g) {
       QuantizeRun<kDivide>(x + b.starts[g], G, c.Of(params, g, kDivide),
                            q + (b.starts[g] - begin));
     }
