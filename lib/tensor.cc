@@ -380,23 +380,44 @@ void LoadBatchParams(const GroupParams& p, size_t k0, size_t count,
   }
 }
 
-// Lane g of the result = op over the lanes of v[g], for the Lanes(df)
-// vectors v: a transposing reduction, log2(N) rounds combining the even
-// and the odd lanes of pairs of vectors, so that N groups take N - 1
-// combining steps instead of N horizontal reductions. Overwrites v.
-template <class DF, class Op>
-HWY_INLINE hn::Vec<DF> ReduceAcross(DF df, hn::Vec<DF>* v, const Op& op) {
-#if HWY_TARGET != HWY_SCALAR
-  for (size_t count = hn::Lanes(df); count > 1; count /= 2) {
-    for (size_t i = 0; i < count / 2; ++i) {
-      v[i] = op(hn::ConcatEven(df, v[2 * i + 1], v[2 * i]),
-                hn::ConcatOdd(df, v[2 * i + 1], v[2 * i]));
+constexpr size_t CeilLog2(size_t n) { return n <= 1 ? 0 : 1 + CeilLog2(n / 2); }
+
+// Ranges of the 2^kLevel groups of G elements from group `first` of the
+// contiguous groups at x (groups from `count` on count as [0, 0]), reduced
+// across groups by transposition: level 0 is one group's vectors combined;
+// each level then combines the even and the odd lanes of two halves, so that
+// at level log2(N) lane g holds group first + g. N groups take N - 1
+// combining steps instead of N horizontal reductions, and only one vector
+// per level is live. Adds every element to sum (finiteness, see caller).
+template <size_t kLevel, class DF, typename TIn>
+HWY_INLINE void GroupRanges(DF df, const TIn* HWY_RESTRICT x, size_t G,
+                            size_t first, size_t count, hn::Vec<DF>& lo,
+                            hn::Vec<DF>& hi, hn::Vec<DF>& sum) {
+  if constexpr (kLevel == 0) {
+    if (first >= count) {
+      lo = hi = hn::Zero(df);
+      return;
     }
-  }
+    const TIn* p = x + first * G;
+    auto v = LoadF32(df, p);
+    lo = hi = v;
+    sum = hn::Add(sum, v);
+    for (size_t j = hn::Lanes(df); j < G; j += hn::Lanes(df)) {
+      v = LoadF32(df, p + j);
+      lo = hn::Min(lo, v);
+      hi = hn::Max(hi, v);
+      sum = hn::Add(sum, v);
+    }
+  } else {
+#if HWY_TARGET != HWY_SCALAR  // one lane: level 0 only
+    constexpr size_t kHalf = size_t{1} << (kLevel - 1);
+    hn::Vec<DF> lo0, hi0, lo1, hi1;
+    GroupRanges<kLevel - 1>(df, x, G, first, count, lo0, hi0, sum);
+    GroupRanges<kLevel - 1>(df, x, G, first + kHalf, count, lo1, hi1, sum);
+    lo = hn::Min(hn::ConcatEven(df, lo1, lo0), hn::ConcatOdd(df, lo1, lo0));
+    hi = hn::Max(hn::ConcatEven(df, hi1, hi0), hn::ConcatOdd(df, hi1, hi0));
 #endif
-  (void)df;
-  (void)op;
-  return v[0];
+  }
 }
 
 // The parameters QuantizeDynamic chooses for the batch's groups, written to
@@ -420,27 +441,11 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
   // huge finite values only sends the batch to the scalar path.
   auto sum = hn::Zero(df);
   for (size_t g0 = 0; g0 < kGroupBatch; g0 += N) {
-    hn::Vec<DF> lo[hn::MaxLanes(df)], hi[hn::MaxLanes(df)];
-    for (size_t g = 0; g < N; ++g) {
-      if (g0 + g >= b.count) {  // past a short batch: a neutral range
-        lo[g] = hi[g] = hn::Zero(df);
-        continue;
-      }
-      const TIn* p = x + b.starts[g0 + g];
-      auto v = LoadF32(df, p);
-      lo[g] = hi[g] = v;
-      sum = hn::Add(sum, v);
-      for (size_t j = N; j < G; j += N) {
-        v = LoadF32(df, p + j);
-        lo[g] = hn::Min(lo[g], v);
-        hi[g] = hn::Max(hi[g], v);
-        sum = hn::Add(sum, v);
-      }
-    }
-    hn::Store(ReduceAcross(df, lo, [](auto a, auto c) { return hn::Min(a, c); }),
-              df, mins + g0);
-    hn::Store(ReduceAcross(df, hi, [](auto a, auto c) { return hn::Max(a, c); }),
-              df, maxs + g0);
+    hn::Vec<DF> lo, hi;
+    GroupRanges<CeilLog2(hn::MaxLanes(df))>(df, x + b.starts[0], G, g0,
+                                            b.count, lo, hi, sum);
+    hn::Store(lo, df, mins + g0);
+    hn::Store(hi, df, maxs + g0);
   }
   // x - x is +0 for finite x and NaN otherwise: OR-ing their bits tests
   // the sum and every scale below at once.
