@@ -697,9 +697,45 @@ void DequantizeSpan(const T* q, size_t begin, size_t end, const LayoutJob& job,
   const auto whole = [&](const GroupBatch& b) {
     BatchParams params;
     LoadBatchParams(job.params, b.k0, b.count, &params);
-    for (size_t g = 0; g < b.count; ++g) {
-      DequantizeRun(q + (b.starts[g] - begin), G, params.zero_point[g],
-                    params.scale[g], y + b.starts[g]);
+    // The batch's groups are contiguous: four vectors per step, from one
+    // group or (groups of two vectors) two, as ForWholeVectors unrolls.
+    const hn::ScalableTag<float> df;
+    const hn::RebindToSigned<decltype(df)> di;
+    const hn::Rebind<T, decltype(df)> dt;
+    const size_t N = hn::Lanes(df);
+    const T* HWY_RESTRICT in = q + (b.starts[0] - begin);
+    TOut* HWY_RESTRICT out = y + b.starts[0];
+    // Each group's constants in registers first: stores may alias memory.
+    const auto vector = [&](size_t i, auto zero_point, auto scale) {
+      const auto codes = hn::PromoteTo(di, hn::LoadU(dt, in + i));
+      StoreF32(df, DequantizeVec(df, codes, zero_point, scale), out + i);
+    };
+    size_t g = 0;
+    if (N == 1) {
+      // One lane: DequantizeRun's loop below is as good.
+    } else if (G % (4 * N) == 0) {
+      for (; g < b.count; ++g) {
+        const auto zp = hn::Set(di, params.zero_point[g]);
+        const auto scale = hn::Set(df, params.scale[g]);
+        for (size_t i = g * G; i < (g + 1) * G; i += 4 * N) {
+          vector(i, zp, scale), vector(i + N, zp, scale);
+          vector(i + 2 * N, zp, scale), vector(i + 3 * N, zp, scale);
+        }
+      }
+    } else if (G == 2 * N) {
+      for (; g + 2 <= b.count; g += 2) {
+        const auto zp0 = hn::Set(di, params.zero_point[g]);
+        const auto scale0 = hn::Set(df, params.scale[g]);
+        const auto zp1 = hn::Set(di, params.zero_point[g + 1]);
+        const auto scale1 = hn::Set(df, params.scale[g + 1]);
+        const size_t i = g * G;
+        vector(i, zp0, scale0), vector(i + N, zp0, scale0);
+        vector(i + 2 * N, zp1, scale1), vector(i + 3 * N, zp1, scale1);
+      }
+    }
+    for (; g < b.count; ++g) {
+      DequantizeRun(in + g * G, G, params.zero_point[g], params.scale[g],
+                    out + g * G);
     }
   };
   ForEachGroupBatch(job.layout, begin, end, whole, part);
