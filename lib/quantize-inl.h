@@ -215,6 +215,8 @@ HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
   memcpy(out, out_buf, count * sizeof(TOut));
 }
 
+// Redefined for each target that foreach_target.h compiles.
+#undef SIMDQUANT_HAVE_CODES8
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
     HWY_TARGET == HWY_AVX3_DL
 #define SIMDQUANT_HAVE_CODES8 1
