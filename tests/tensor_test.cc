@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -351,6 +352,125 @@ TEST_P(TensorTest, RandomShapesMatchReference) {
     QuantSpec spec;
     spec.bits = 1 + static_cast<int>(rng() % 8);
     ExpectDynamicMatches<float, uint8_t>(layout, spec, trial % 2 == 0, seed);
+  }
+}
+
+// Per-group kernels take groups of whole vectors in batches of 64 whole
+// groups (parameters chosen or loaded in vectors across groups): layouts
+// with full and short batches, back-to-back groups and rows whose last
+// group is short, and groups of one, two, four and eight vectors on every
+// target, against the reference for every container and spec.
+std::vector<Layout> BatchLayouts() {
+  std::vector<Layout> layouts;
+  for (size_t g : {size_t{16}, size_t{32}, size_t{64}, size_t{128}}) {
+    layouts.push_back(Layout::PerGroup(3, 64 * g + 5 * g, g));   // back to back
+    layouts.push_back(Layout::PerGroup(2, 70 * g + 7, g));       // short last
+    layouts.push_back(Layout::PerGroup(1, 64 * g, g));           // one batch
+  }
+  return layouts;
+}
+
+TEST_P(TensorTest, BatchedGroupsMatchReference) {
+  uint32_t seed = 500;
+  for (const Layout& layout : BatchLayouts()) {
+    ExpectQuantizeMatches<float, uint8_t>(layout, seed++);
+    ExpectQuantizeMatches<hwy::bfloat16_t, int8_t>(layout, seed++);
+    ExpectDequantizeMatches<int8_t, float>(layout, seed++);
+    ExpectDequantizeMatches<uint8_t, hwy::float16_t>(layout, seed++);
+    for (bool f16 : {false, true}) {
+      QuantSpec asym;
+      asym.bits = 4;
+      QuantSpec sym;  // ggml's Q8_0 with f16 scales
+      sym.scheme = Scheme::kSymmetric;
+      sym.signedness = Signedness::kSigned;
+      sym.mode = QuantizeMode::kReciprocal;
+      ExpectDynamicMatches<float, uint8_t>(layout, asym, f16, seed++);
+      ExpectDynamicMatches<float, int8_t>(layout, sym, f16, seed++);
+      ExpectDynamicMatches<hwy::float16_t, int8_t>(layout, sym, f16, seed++);
+    }
+  }
+}
+
+// A bad group inside a batch (NaN, Inf, a range whose scale overflows
+// float32 or float16) sends the batch to the per-group path: the same
+// error as the reference, and every group before the bad one written as
+// the reference writes it. Huge finite values whose sum overflows (the
+// batch's finiteness test) must still quantize exactly.
+TEST_P(TensorTest, BadGroupInABatchActsAsTheReference) {
+  const size_t g = 32, rows = 2, cols = 100 * g;
+  const Layout layout = Layout::PerGroup(rows, cols, g);
+  const size_t n = rows * cols, count = layout.NumParams();
+  const float inf = std::numeric_limits<float>::infinity();
+  struct Case {
+    float value;
+    Scheme scheme;
+    bool f16;
+    bool throws;
+  };
+  const Case cases[] = {
+      {std::numeric_limits<float>::quiet_NaN(), Scheme::kAsymmetric, false, true},
+      {inf, Scheme::kSymmetric, true, true},
+      {-inf, Scheme::kAsymmetric, true, true},
+      {3e38f, Scheme::kAsymmetric, false, true},  // hi - lo overflows
+      {1e7f, Scheme::kSymmetric, true, true},     // scale over 65504
+      {3e38f, Scheme::kSymmetric, false, false},  // sum overflows only
+  };
+  for (const Case& c : cases) {
+    for (size_t bad_group : {size_t{0}, size_t{37}, size_t{63}, size_t{64},
+                             size_t{150}}) {
+      std::vector<float> x = NormalWithOutliers(n, static_cast<uint32_t>(7 + bad_group));
+      x[bad_group * g + 5] = c.value;
+      if (c.value == 3e38f) {  // and a second one: -3e38 for a wide range
+        x[bad_group * g + 9] = c.throws ? -3e38f : 3e38f;
+      }
+      QuantSpec spec;
+      spec.scheme = c.scheme;
+      spec.signedness = Signedness::kSigned;
+      std::vector<int8_t> q(n, 11), want(n, 11);
+      std::vector<float> scales(count, -1.0f), want_scales(count, -1.0f);
+      std::vector<hwy::float16_t> f16(count), want_f16(count);
+      std::vector<int32_t> zps(count, -1), want_zps(count, -1);
+      GroupParamsOut out, want_out;
+      out.zero_points = zps.data();
+      want_out.zero_points = want_zps.data();
+      if (c.f16) {
+        out.scales_f16 = f16.data();
+        want_out.scales_f16 = want_f16.data();
+      } else {
+        out.scales = scales.data();
+        want_out.scales = want_scales.data();
+      }
+      std::string error, want_error;
+      try {
+        QuantizeDynamic(x.data(), layout, spec, out, q.data());
+      } catch (const std::invalid_argument& e) {
+        error = e.what();
+      }
+      try {
+        reference::QuantizeDynamic(x.data(), layout, spec, want_out,
+                                   want.data());
+      } catch (const std::invalid_argument& e) {
+        want_error = e.what();
+      }
+      const std::string what = "value " + std::to_string(c.value) +
+                               " in group " + std::to_string(bad_group);
+      ASSERT_EQ(!error.empty(), c.throws) << what << ": " << error;
+      ASSERT_EQ(error, want_error) << what;
+      // On an error the reference has written no codes yet (it chooses every
+      // set first); both have written the sets before the bad group.
+      const size_t groups = c.throws ? bad_group : count;
+      if (!c.throws) {
+        ASSERT_EQ(memcmp(q.data(), want.data(), n), 0) << what;
+      }
+      ASSERT_TRUE(std::equal(zps.begin(), zps.begin() + groups,
+                             want_zps.begin()))
+          << what;
+      for (size_t k = 0; k < groups; ++k) {
+        ASSERT_EQ(c.f16 ? f16[k].bits : BitsOf(scales[k]),
+                  c.f16 ? want_f16[k].bits : BitsOf(want_scales[k]))
+            << what << " set " << k;
+      }
+    }
   }
 }
 
