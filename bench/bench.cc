@@ -556,6 +556,23 @@ bool HasXnnpackPeer(const Shape& s) {
          CodeBytes(s) == 1;
 }
 
+// Eigen's column computes min and max, but NaN is not its business: says
+// what it returns for a NaN at the start, in the middle and at the end.
+void ReportEigenContract() {
+  const size_t n = 4099;
+  std::vector<float> x(Input(n), Input(n) + n);
+  std::string got;
+  for (size_t at : {size_t{0}, n / 2, n - 1}) {
+    std::vector<float> y = x;
+    y[at] = std::numeric_limits<float>::quiet_NaN();
+    const MinMaxResult r = plain::EigenMinMax(y.data(), n);
+    got += " NaN at " + std::to_string(at) + " -> {" + std::to_string(r.min) +
+           ", " + std::to_string(r.max) + "};";
+  }
+  fprintf(stderr, "eigen min/max: the contract gives {nan, nan};%s\n",
+          got.c_str());
+}
+
 // Prints where a peer's codes differ from simdquant's contract on the
 // special values that contracts disagree on; the peers are timed anyway,
 // with the differences stated rather than hidden.
@@ -783,6 +800,7 @@ int main(int argc, char** argv) {
     p = ChooseSymmetricParams(-1.0f, 1.0f, 8);
     ReportXnnpackContract<int8_t>(p, "f32->qs8");
   }
+  ReportEigenContract();
   RegisterQ8_0Benchmarks(targets);
   RegisterPercentileBenchmarks();
   RegisterLayoutBenchmarks(full, targets);

@@ -25,8 +25,30 @@ MinMaxResult MinMax(const float* x, size_t n) {
 }
 
 MinMaxResult EigenMinMax(const float* x, size_t n) {
-  const Eigen::Map<const Eigen::ArrayXf> a(x, static_cast<Eigen::Index>(n));
-  return {a.minCoeff(), a.maxCoeff()};
+  // One pass with fixed-size accumulators of 64 floats (four AVX-512 or
+  // eight AVX2 registers each for min and max: enough independent chains to
+  // hide the latency), the fastest Eigen formulation we found; two passes
+  // (minCoeff, then maxCoeff) are about half as fast. Eigen's min/max let
+  // NaN through unpredictably (PropagateFast): this peer does less than the
+  // contract asks.
+  using Block = Eigen::Array<float, 64, 1>;
+  const size_t whole = n / 64 * 64;
+  float lo = x[0], hi = x[0];
+  if (whole != 0) {
+    Block vlo = Eigen::Map<const Block>(x), vhi = vlo;
+    for (size_t i = 64; i < whole; i += 64) {
+      const Eigen::Map<const Block> b(x + i);
+      vlo = vlo.min(b);
+      vhi = vhi.max(b);
+    }
+    lo = vlo.minCoeff();
+    hi = vhi.maxCoeff();
+  }
+  for (size_t i = whole; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  return {lo, hi};
 }
 
 float AbsMax(const float* x, size_t n) {

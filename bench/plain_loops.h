@@ -1,6 +1,6 @@
 // The "what the compiler gives for free" baselines: each kernel's contract as
 // a plain C++ loop, compiled with -O3 -march=native (bench/CMakeLists.txt),
-// plus Eigen's minCoeff/maxCoeff for MinMax. bench.cc checks at start-up that
+// plus Eigen (one pass, fixed-size accumulators) for MinMax. bench.cc checks at start-up that
 // each produces the reference's results, so the comparison is like for like.
 #ifndef SIMDQUANT_BENCH_PLAIN_LOOPS_H_
 #define SIMDQUANT_BENCH_PLAIN_LOOPS_H_

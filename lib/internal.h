@@ -70,7 +70,18 @@ struct QuantizeConstants {
   float lo;          // qmin - zero_point: clamp bounds of the scaled value,
   float hi;          // exact in float32 because |qmin - zero_point| < 2^17
   int32_t zero_point;
+  float inverse;     // divide: DivideInverse(scale); else unused
 };
+
+// 1.0f / scale where that is a normal float32 (scale in [2^-126, 2^126]),
+// else NaN: the divide mode's 8-bit kernels take x * inverse in place of the
+// quotient where that provably gives the same code (quantize-inl.h,
+// FarFromHalfIntegers), and NaN sends every lane to the division.
+inline float DivideInverse(float scale) {
+  return scale >= 0x1p-126f && scale <= 0x1p126f
+             ? 1.0f / scale
+             : std::numeric_limits<float>::quiet_NaN();
+}
 QuantizeConstants MakeQuantizeConstants(const QuantParams& p,
                                         QuantizeMode mode);
 // The same from parts already checked (per channel or group: no checks).
@@ -83,6 +94,7 @@ inline QuantizeConstants MakeQuantizeConstants(float scale, int32_t zero_point,
   c.lo = static_cast<float>(range.min - zero_point);
   c.hi = static_cast<float>(range.max - zero_point);
   c.zero_point = zero_point;
+  c.inverse = c.divide ? DivideInverse(scale) : 0.0f;
   return c;
 }
 

@@ -530,10 +530,12 @@ struct BatchConstants {
   HWY_ALIGN float factor[kGroupBatch];
   HWY_ALIGN float lo[kGroupBatch];
   HWY_ALIGN float hi[kGroupBatch];
+  HWY_ALIGN float inverse[kGroupBatch];  // divide: DivideInverse(scale)
 
   internal::QuantizeConstants Of(const BatchParams& params, size_t g,
                                  bool divide) const {
-    return {divide, factor[g], lo[g], hi[g], params.zero_point[g]};
+    return {divide, factor[g], lo[g], hi[g], params.zero_point[g],
+            divide ? inverse[g] : 0.0f};
   }
 };
 
@@ -544,8 +546,14 @@ void MakeBatchConstants(const BatchParams& params, CodeRange range,
   for (size_t i = 0; i < kGroupBatch; i += hn::Lanes(df)) {
     const auto scale = hn::Load(df, params.scale + i);
     const auto zero_point = hn::Load(di, params.zero_point + i);
-    hn::Store(divide ? scale : hn::Div(hn::Set(df, 1.0f), scale), df,
-              c->factor + i);
+    const auto inverse = hn::Div(hn::Set(df, 1.0f), scale);
+    hn::Store(divide ? scale : inverse, df, c->factor + i);
+    if (divide) {  // internal::DivideInverse
+      const auto normal = hn::And(hn::Ge(scale, hn::Set(df, 0x1p-126f)),
+                                  hn::Le(scale, hn::Set(df, 0x1p126f)));
+      hn::Store(hn::IfThenElse(normal, inverse, hn::NaN(df)), df,
+                c->inverse + i);
+    }
     hn::Store(hn::ConvertTo(df, hn::Sub(hn::Set(di, range.min), zero_point)),
               df, c->lo + i);
     hn::Store(hn::ConvertTo(df, hn::Sub(hn::Set(di, range.max), zero_point)),
