@@ -8,6 +8,7 @@
 
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "hwy/base.h"  // HWY_MIN
 #include "simdquant/calibrate.h"
@@ -181,7 +182,8 @@ inline QuantParams ParamsAt(const GroupParams& p, size_t k) {
 }
 
 // A layout kernel call, checked and prepared by the dispatch wrapper
-// (lib/tensor.cc) for the per-target kernels.
+// (lib/quantize_layout.cc, lib/dequantize_layout.cc) for the per-target
+// kernels.
 struct LayoutJob {
   Layout layout;
   GroupParams params;  // what to apply; for QuantizeDynamic, views of `out`
@@ -199,6 +201,17 @@ struct LayoutJob {
   GroupParamsOut out;
 };
 constexpr size_t kColumnPadding = 16;  // lanes of the widest float vector
+
+// The layout units' shared preparation (lib/params.cc): the name of the code
+// argument in messages, the job of a checked call, and the padded
+// per-column arrays of a kPerColumn job (factor = scale for dequantize and
+// divide, 1 / scale for reciprocal, as MakeQuantizeConstants).
+const char* CodesName(detail::CodeType code);
+LayoutJob MakeJob(const Layout& layout, const GroupParams& p,
+                  QuantizeMode mode);
+void PrepareColumns(const GroupParams& p, bool reciprocal,
+                    std::vector<float>* factor,
+                    std::vector<int32_t>* zero_point, LayoutJob* job);
 
 // Calls run(begin, count, k, col) for each maximal run of elements in
 // [begin, end) (row-major indices) that lie in one row and share parameter

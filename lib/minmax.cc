@@ -1,4 +1,5 @@
-// Range reductions: MinMax and AbsMax of float32 arrays.
+// Range reductions: MinMax and AbsMax of float32 arrays, and MinMax over
+// layouts (tensor.h).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "lib/minmax.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -9,133 +10,95 @@
 
 #include "hwy/highway.h"
 #include "lib/internal.h"
+#include "lib/layout-inl.h"
+#include "lib/range-inl.h"
+#include "simdquant/tensor.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// GCC folds a vector's load into every instruction that uses it (here min,
-// max and the NaN probe), reading each vector from memory three times; at
-// L1/L2 sizes that triples load traffic and halves MinMax's speed. An empty
-// asm that claims to modify the register makes it load once.
-template <class V>
-HWY_INLINE void KeepInRegister(V& v) {
-#if HWY_ARCH_X86 && (HWY_COMPILER_GCC || HWY_COMPILER_CLANG) && \
-    HWY_TARGET != HWY_EMU128
-  asm("" : "+v"(v.raw));
-#else
-  (void)v;
-#endif
-}
-
-// Lanes where a or b is NaN. x86 compares two vectors for "unordered" in one
-// instruction, which Highway 1.0.3 does not expose; elsewhere two IsNaN.
-template <class D>
-HWY_INLINE hn::Mask<D> EitherNaN(D d, hn::Vec<D> a, hn::Vec<D> b) {
-  (void)d;
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  if constexpr (hn::MaxLanes(D()) == 16) {
-    return hn::Mask512<float>{_mm512_cmp_ps_mask(a.raw, b.raw, _CMP_UNORD_Q)};
-  }
-#elif HWY_TARGET == HWY_AVX2
-  if constexpr (hn::MaxLanes(D()) == 8) {
-    return hn::Mask256<float>{_mm256_cmp_ps(a.raw, b.raw, _CMP_UNORD_Q)};
-  }
-#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
-  if constexpr (hn::MaxLanes(D()) == 4) {
-    return hn::Mask128<float>{_mm_cmpunord_ps(a.raw, b.raw)};
-  }
-#endif
-  return hn::Or(hn::IsNaN(a), hn::IsNaN(b));
-}
-
-// Min and max of x[0, n) (only the max of |x| if kAbs), NaN in both if any x
-// is NaN. Requires n >= 1.
-//
-// Min/Max of a NaN operand differ between targets, so NaN is detected apart
-// from them, one compare per two vectors.
-template <bool kAbs>
-MinMaxResult Range(const float* HWY_RESTRICT x, size_t n) {
-  const hn::ScalableTag<float> df;
-  const size_t N = hn::Lanes(df);
-  const auto load = [&](const float* p) {
-    auto v = hn::LoadU(df, p);
-    if (kAbs) v = hn::Abs(v);
-    KeepInRegister(v);
-    return v;
-  };
-
-  // Short arrays: pad one vector with copies of x[0], neutral for min/max.
-  HWY_ALIGN float padded[hn::MaxLanes(df)];
-  if (n < N) {
-    for (size_t j = 0; j < N; ++j) padded[j] = x[j < n ? j : 0];
-    x = padded;
-    n = N;
-  }
-
-  // Four independent accumulators each: min/max latency would otherwise bound
-  // the loop.
-  auto max0 = load(x), max1 = max0, max2 = max0, max3 = max0;
-  auto min0 = max0, min1 = max0, min2 = max0, min3 = max0;
-  auto nan = hn::IsNaN(max0);
-  // The first vector covered [0, N); continue from the next vector-aligned
-  // address (re-reading a few elements is harmless for min/max). Loads that
-  // straddle cache lines halve the AVX-512 loop's speed from DRAM.
-  size_t i = N - (reinterpret_cast<uintptr_t>(x) / sizeof(float)) % N;
-  if (reinterpret_cast<uintptr_t>(x) % sizeof(float) != 0) i = N;
-  const auto update = [&](decltype(max0) v, decltype(max0)& min,
-                          decltype(max0)& max) {
-    if (!kAbs) min = hn::Min(min, v);
-    max = hn::Max(max, v);
-  };
-  if (n >= i + 4 * N) {
-    for (; i <= n - 4 * N; i += 4 * N) {
-      const auto v0 = load(x + i);
-      const auto v1 = load(x + i + N);
-      const auto v2 = load(x + i + 2 * N);
-      const auto v3 = load(x + i + 3 * N);
-      update(v0, min0, max0);
-      update(v1, min1, max1);
-      update(v2, min2, max2);
-      update(v3, min3, max3);
-      nan = hn::Or(nan, hn::Or(EitherNaN(df, v0, v1), EitherNaN(df, v2, v3)));
-    }
-  }
-  for (; i + N <= n; i += N) {
-    const auto v = load(x + i);
-    update(v, min0, max0);
-    nan = hn::Or(nan, hn::IsNaN(v));
-  }
-  if (i != n) {  // Last partial vector: overlap the previous one, no harm.
-    const auto v = load(x + n - N);
-    update(v, min0, max0);
-    nan = hn::Or(nan, hn::IsNaN(v));
-  }
-  if (!hn::AllFalse(df, nan)) {
-    const float qnan = std::numeric_limits<float>::quiet_NaN();
-    return {qnan, qnan};
-  }
-  const auto vmin = hn::Min(hn::Min(min0, min1), hn::Min(min2, min3));
-  const auto vmax = hn::Max(hn::Max(max0, max1), hn::Max(max2, max3));
-  // Horizontal min/max in scalar code: Highway 1.0.3's EMU128 MinOfLanes
-  // starts from FLT_MAX rather than +inf, so it misreports all-inf inputs.
-  HWY_ALIGN float lanes_min[hn::MaxLanes(df)];
-  HWY_ALIGN float lanes_max[hn::MaxLanes(df)];
-  hn::Store(vmin, df, lanes_min);
-  hn::Store(vmax, df, lanes_max);
-  MinMaxResult r = {lanes_min[0], lanes_max[0]};
-  for (size_t j = 1; j < N; ++j) {
-    r.min = lanes_min[j] < r.min ? lanes_min[j] : r.min;
-    r.max = lanes_max[j] > r.max ? lanes_max[j] : r.max;
-  }
-  return r;
-}
-
 MinMaxResult MinMaxImpl(const float* x, size_t n) { return Range<false>(x, n); }
 MinMaxResult AbsRangeImpl(const float* x, size_t n) {
   return Range<true>(x, n);
 }
+
+// ---------------------------------------------------------------------------
+// Ranges over layouts (tensor.h)
+
+// Per column: a vertical reduction, columns across lanes, rows down the loop.
+template <typename TIn>
+void ColumnRanges(const TIn* HWY_RESTRICT x, size_t rows, size_t cols,
+                  MinMaxResult* HWY_RESTRICT ranges) {
+  const hn::ScalableTag<float> df;
+  const size_t N = hn::Lanes(df);
+  const float qnan = std::numeric_limits<float>::quiet_NaN();
+  HWY_ALIGN float lanes_min[hn::MaxLanes(df)];
+  HWY_ALIGN float lanes_max[hn::MaxLanes(df)];
+  // Columns [c, c + N) of every row; `load(row)` gives them as floats.
+  const auto reduce = [&](size_t c, size_t count, const auto& load) {
+    auto min0 = load(0), max0 = min0, min1 = min0, max1 = min0;
+    auto nan = hn::IsNaN(min0);
+    size_t r = 1;
+    for (; r + 2 <= rows; r += 2) {
+      const auto v0 = load(r);
+      const auto v1 = load(r + 1);
+      min0 = hn::Min(min0, v0);
+      max0 = hn::Max(max0, v0);
+      min1 = hn::Min(min1, v1);
+      max1 = hn::Max(max1, v1);
+      nan = hn::Or(nan, hn::Or(hn::IsNaN(v0), hn::IsNaN(v1)));
+    }
+    if (r < rows) {
+      const auto v = load(r);
+      min0 = hn::Min(min0, v);
+      max0 = hn::Max(max0, v);
+      nan = hn::Or(nan, hn::IsNaN(v));
+    }
+    const auto vnan = hn::Set(df, qnan);
+    hn::Store(hn::IfThenElse(nan, vnan, hn::Min(min0, min1)), df, lanes_min);
+    hn::Store(hn::IfThenElse(nan, vnan, hn::Max(max0, max1)), df, lanes_max);
+    for (size_t j = 0; j < count; ++j) {
+      ranges[c + j] = {lanes_min[j], lanes_max[j]};
+    }
+  };
+  if (cols < N) {  // narrower than a vector: each row through a buffer
+    HWY_ALIGN TIn row[hn::MaxLanes(df)] = {};
+    reduce(0, cols, [&](size_t r) {
+      memcpy(row, x + r * cols, cols * sizeof(TIn));
+      return LoadF32(df, row);
+    });
+    return;
+  }
+  for (size_t c = 0; c < cols; c += N) {
+    // The last vector ends at the last column, overlapping the previous
+    // one: recomputing a column's range gives the same result.
+    const size_t start = c + N <= cols ? c : cols - N;
+    reduce(start, N, [&](size_t r) { return LoadF32(df, x + r * cols + start); });
+  }
+}
+
+template <typename TIn>
+void RangesT(const TIn* x, const Layout& layout, MinMaxResult* ranges) {
+  if (layout.granularity == Granularity::kPerColumn) {
+    return ColumnRanges(x, layout.rows, layout.cols, ranges);
+  }
+  internal::ForEachRun(layout, 0, layout.NumElements(),
+                       [&](size_t start, size_t count, size_t k, size_t) {
+                         ranges[k] = Range<false>(x + start, count);
+                       });
+}
+
+
+void RangesLayoutImpl(const void* x, detail::FloatType type,
+                      const Layout& layout, MinMaxResult* ranges) {
+  VisitFloatType(type, [&](auto in_tag) {
+    using TIn = typename decltype(in_tag)::type;
+    RangesT(static_cast<const TIn*>(x), layout, ranges);
+  });
+}
+
 
 }  // namespace HWY_NAMESPACE
 }  // namespace simdquant
@@ -145,6 +108,7 @@ HWY_AFTER_NAMESPACE();
 namespace simdquant {
 HWY_EXPORT(MinMaxImpl);
 HWY_EXPORT(AbsRangeImpl);
+HWY_EXPORT(RangesLayoutImpl);
 
 MinMaxResult MinMax(const float* x, size_t n) {
   internal::InitDispatch();
@@ -160,5 +124,23 @@ float AbsMax(const float* x, size_t n) {
   return HWY_DYNAMIC_DISPATCH(AbsRangeImpl)(x, n).max;
 }
 
+namespace detail {
+
+void MinMax(const void* x, FloatType type, const Layout& layout,
+            MinMaxResult* ranges) {
+  internal::InitDispatch();
+  internal::CheckLayout(layout, "MinMax");
+  if (layout.NumElements() == 0) {
+    internal::Fail("MinMax", "the layout has no elements (rows = " +
+                                 std::to_string(layout.rows) + ", cols = " +
+                                 std::to_string(layout.cols) +
+                                 "); every range needs at least one");
+  }
+  internal::CheckPointer(x, 1, "MinMax", "x");
+  internal::CheckPointer(ranges, 1, "MinMax", "ranges");
+  HWY_DYNAMIC_DISPATCH(RangesLayoutImpl)(x, type, layout, ranges);
+}
+
+}  // namespace detail
 }  // namespace simdquant
 #endif  // HWY_ONCE

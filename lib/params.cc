@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <string.h>
 
@@ -396,6 +397,37 @@ void CheckDynamicSpec(const QuantSpec& spec, const GroupParamsOut& out,
       layout.NumParams() != 0) {
     Fail(function, "out.zero_points is null but the scheme is asymmetric");
   }
+}
+
+const char* CodesName(detail::CodeType code) {
+  return code == detail::CodeType::kPacked ? "packed" : "q";
+}
+
+// Fills the padded per-column arrays of a kPerColumn job: factor = scale
+// (dequantize, divide) or 1 / scale (reciprocal), as MakeQuantizeConstants.
+void PrepareColumns(const GroupParams& p, bool reciprocal,
+                    std::vector<float>* factor,
+                    std::vector<int32_t>* zero_point, LayoutJob* job) {
+  const size_t cols = job->layout.cols;
+  factor->assign(cols + kColumnPadding, 1.0f);
+  zero_point->assign(cols + kColumnPadding, 0);
+  for (size_t c = 0; c < cols; ++c) {
+    const float scale = ScaleAt(p, c);
+    (*factor)[c] = reciprocal ? 1.0f / scale : scale;
+    (*zero_point)[c] = ZeroPointAt(p, c);
+  }
+  job->column_factor = factor->data();
+  job->column_zero_point = zero_point->data();
+}
+
+LayoutJob MakeJob(const Layout& layout, const GroupParams& p,
+                            QuantizeMode mode) {
+  LayoutJob job;
+  job.layout = layout;
+  job.params = p;
+  job.mode = mode;
+  job.range = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
+  return job;
 }
 
 }  // namespace internal

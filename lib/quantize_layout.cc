@@ -1,0 +1,461 @@
+// Quantize, QuantizePacked and QuantizeDynamic over layouts (tensor.h): per
+// row, per column, per group (batched), bfloat16 / float16 tensors.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "lib/quantize_layout.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "hwy/highway.h"
+#include "lib/internal.h"
+#include "lib/layout-inl.h"
+#include "lib/pack-inl.h"
+#include "lib/quantize-inl.h"
+#include "simdquant/tensor.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using internal::LayoutJob;
+
+// ---------------------------------------------------------------------------
+// Quantize
+
+// A run of one row with one parameter per column, starting at column col.
+template <bool kDivide, typename TIn, typename T>
+HWY_NOINLINE void QuantizeColumns(const TIn* HWY_RESTRICT x, size_t n,
+                                  const LayoutJob& job, size_t col,
+                                  T* HWY_RESTRICT q) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const size_t N = hn::Lanes(df);
+  const float* factor = job.column_factor + col;
+  const int32_t* zero_point = job.column_zero_point + col;
+  // The parameter arrays are padded, so the tail may load a whole vector.
+  const auto body = [&](size_t i, const TIn* HWY_RESTRICT in,
+                        T* HWY_RESTRICT out) {
+    const QuantizeVectors<DF> c(df, hn::LoadU(df, factor + i),
+                                hn::LoadU(di, zero_point + i), job.range.min,
+                                job.range.max);
+    StoreCodes(di, QuantizeVec<kDivide>(df, c, LoadF32(df, in)), out);
+  };
+  size_t i = 0;
+  for (; i + N <= n; i += N) body(i, x + i, q + i);
+  if (i != n) {
+    ForTail(df, x + i, n - i, q + i,
+            [&](const TIn* in, T* out) { body(i, in, out); });
+  }
+}
+
+// QuantizeDynamic per row / per group: chooses parameter set k from its
+// elements when the run at `start` (column col) is its first.
+template <typename TIn>
+void ChooseIfFirstRun(const TIn* x, size_t start, size_t col, size_t k,
+                      const LayoutJob& job) {
+  const Layout& layout = job.layout;
+  size_t count = layout.cols;  // kPerRow: the whole row
+  if (layout.granularity == Granularity::kPerGroup) {
+    if (col % layout.group_size != 0) return;
+    count = HWY_MIN(layout.group_size, layout.cols - col);
+  } else if (col != 0) {
+    return;
+  }
+  const MinMaxResult r = Range<false>(x + start, count);
+  internal::ChooseGroupParams(r.min, r.max, *job.spec, job.out, k);
+}
+
+// The QuantizeConstants of the parameter set used last: a set's runs may
+// span several blocks (per tensor: all of them).
+struct ConstantsCache {
+  size_t k = ~size_t{0};
+  internal::QuantizeConstants constants{};
+
+  const internal::QuantizeConstants& For(const LayoutJob& job, size_t set) {
+    if (set != k) {
+      constants = internal::MakeQuantizeConstants(
+          internal::ScaleAt(job.params, set),
+          internal::ZeroPointAt(job.params, set), job.range, job.mode);
+      k = set;
+    }
+    return constants;
+  }
+};
+
+
+constexpr size_t CeilLog2(size_t n) { return n <= 1 ? 0 : 1 + CeilLog2(n / 2); }
+
+// Ranges of the 2^kLevel groups of G elements from group `first` of the
+// contiguous groups at x (groups from `count` on count as [0, 0]), reduced
+// across groups by transposition: level 0 is one group's vectors combined;
+// each level then combines the even and the odd lanes of two halves, so that
+// at level log2(N) lane g holds group first + g. N groups take N - 1
+// combining steps instead of N horizontal reductions, and only one vector
+// per level is live. Adds every element to sum (finiteness, see caller).
+template <size_t kLevel, class DF, typename TIn>
+HWY_INLINE void GroupRanges(DF df, const TIn* HWY_RESTRICT x, size_t G,
+                            size_t first, size_t count, hn::Vec<DF>& lo,
+                            hn::Vec<DF>& hi, hn::Vec<DF>& sum) {
+  if constexpr (kLevel == 0) {
+    if (first >= count) {
+      lo = hi = hn::Zero(df);
+      return;
+    }
+    const TIn* p = x + first * G;
+    auto v = LoadF32(df, p);
+    lo = hi = v;
+    sum = hn::Add(sum, v);
+    for (size_t j = hn::Lanes(df); j < G; j += hn::Lanes(df)) {
+      v = LoadF32(df, p + j);
+      lo = hn::Min(lo, v);
+      hi = hn::Max(hi, v);
+      sum = hn::Add(sum, v);
+    }
+  } else {
+#if HWY_TARGET != HWY_SCALAR  // one lane: level 0 only
+    constexpr size_t kHalf = size_t{1} << (kLevel - 1);
+    hn::Vec<DF> lo0, hi0, lo1, hi1;
+    GroupRanges<kLevel - 1>(df, x, G, first, count, lo0, hi0, sum);
+    GroupRanges<kLevel - 1>(df, x, G, first + kHalf, count, lo1, hi1, sum);
+    lo = hn::Min(hn::ConcatEven(df, lo1, lo0), hn::ConcatOdd(df, lo1, lo0));
+    hi = hn::Max(hn::ConcatEven(df, hi1, hi0), hn::ConcatOdd(df, hi1, hi0));
+#endif
+  }
+}
+
+// The parameters QuantizeDynamic chooses for the batch's groups, written to
+// job.out and to *params: ChooseGroupParams in vectors. Returns false,
+// writing nothing, if a group is not finite or its scale overflows (float32
+// or float16): the caller then takes the groups one at a time, and the
+// scalar choice reports the first bad one.
+template <typename TIn>
+bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
+                       BatchParams* params) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const size_t N = hn::Lanes(df);
+  const size_t G = job.layout.group_size;
+  const QuantSpec& spec = *job.spec;
+  HWY_ALIGN float mins[kGroupBatch], maxs[kGroupBatch];
+  // The sum of finite values is finite unless it overflows, and any NaN or
+  // Inf makes it NaN or Inf: one add per vector finds them (x86 min/max
+  // drop NaN by operand order, so the ranges cannot). An overflowing sum of
+  // huge finite values only sends the batch to the scalar path.
+  auto sum = hn::Zero(df);
+  for (size_t g0 = 0; g0 < kGroupBatch; g0 += N) {
+    hn::Vec<DF> lo, hi;
+    GroupRanges<CeilLog2(hn::MaxLanes(df))>(df, x + b.starts[0], G, g0,
+                                            b.count, lo, hi, sum);
+    hn::Store(lo, df, mins + g0);
+    hn::Store(hi, df, maxs + g0);
+  }
+  // x - x is +0 for finite x and NaN otherwise: OR-ing their bits tests
+  // the sum and every scale below at once.
+  auto not_finite = hn::Sub(sum, sum);
+  const bool symmetric = spec.scheme == Scheme::kSymmetric;
+  const CodeRange r = job.range;
+  HWY_ALIGN hwy::float16_t f16[kGroupBatch];
+  for (size_t i = 0; i < kGroupBatch; i += N) {
+    const auto min = hn::Load(df, mins + i), max = hn::Load(df, maxs + i);
+    const auto zero = hn::Zero(df);
+    // As ChooseSymmetricParams / ChooseAsymmetricParams, in float32.
+    const auto lo = hn::Min(min, zero);
+    auto scale =
+        symmetric
+            ? hn::Div(hn::Max(hn::Abs(min), hn::Abs(max)),
+                      hn::Set(df, static_cast<float>(r.max)))
+            : hn::Div(hn::Sub(hn::Max(max, zero), lo),
+                      hn::Set(df, static_cast<float>(r.max - r.min)));
+    not_finite = hn::Or(not_finite, hn::Sub(scale, scale));
+    scale = hn::Max(scale, hn::Set(df, std::numeric_limits<float>::epsilon()));
+    if (job.out.scales_f16 != nullptr) {  // rounded to float16 and back
+      StoreF32(df, scale, f16 + i);
+      scale = LoadF32(df, f16 + i);
+      not_finite = hn::Or(not_finite, hn::Sub(scale, scale));
+    }
+    auto zero_point = hn::Zero(di);
+    if (!symmetric) {
+      // |lo / scale| <= 2^17 (params.cc): the magic-number rounding of
+      // QuantizeVectors is exact there, and ties go to even as nearbyint.
+      const auto magic = hn::Set(df, QuantizeVectors<DF>::kMagic);
+      const auto rounded = hn::Sub(
+          hn::BitCast(di, hn::Add(hn::Div(lo, scale), magic)),
+          hn::Set(di, QuantizeVectors<DF>::kMagicBits));
+      zero_point = hn::Min(hn::Max(hn::Sub(hn::Set(di, r.min), rounded),
+                                   hn::Set(di, r.min)),
+                           hn::Set(di, r.max));
+    }
+    hn::Store(scale, df, params->scale + i);
+    hn::Store(zero_point, di, params->zero_point + i);
+  }
+  const hn::RebindToUnsigned<DF> du;
+  if (!hn::AllTrue(du, hn::Eq(hn::BitCast(du, not_finite), hn::Zero(du)))) {
+    return false;
+  }
+  // Full batches with whole-vector stores, short ones with copies.
+  const GroupParamsOut& out = job.out;
+  if (b.count == kGroupBatch) {
+    for (size_t i = 0; i < kGroupBatch; i += N) {
+      if (out.scales != nullptr) {
+        hn::StoreU(hn::Load(df, params->scale + i), df, out.scales + b.k0 + i);
+      }
+      if (out.zero_points != nullptr) {
+        hn::StoreU(hn::Load(di, params->zero_point + i), di,
+                   out.zero_points + b.k0 + i);
+      }
+    }
+    if (out.scales_f16 != nullptr) {
+      memcpy(out.scales_f16 + b.k0, f16, sizeof(f16));
+    }
+    return true;
+  }
+  if (out.scales != nullptr) {
+    memcpy(out.scales + b.k0, params->scale, b.count * sizeof(float));
+  } else {
+    memcpy(out.scales_f16 + b.k0, f16, b.count * sizeof(f16[0]));
+  }
+  if (out.zero_points != nullptr) {
+    memcpy(out.zero_points + b.k0, params->zero_point,
+           b.count * sizeof(int32_t));
+  }
+  return true;
+}
+
+// The QuantizeConstants of each group of a batch (MakeQuantizeConstants in
+// vectors: its scalar 1 / scale per group of 32 would cost more than the
+// group's multiplies).
+struct BatchConstants {
+  HWY_ALIGN float factor[kGroupBatch];
+  HWY_ALIGN float lo[kGroupBatch];
+  HWY_ALIGN float hi[kGroupBatch];
+  HWY_ALIGN float inverse[kGroupBatch];  // divide: DivideInverse(scale)
+
+  internal::QuantizeConstants Of(const BatchParams& params, size_t g,
+                                 bool divide) const {
+    return {divide, factor[g], lo[g], hi[g], params.zero_point[g],
+            divide ? inverse[g] : 0.0f};
+  }
+};
+
+void MakeBatchConstants(const BatchParams& params, CodeRange range,
+                        bool divide, BatchConstants* c) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  for (size_t i = 0; i < kGroupBatch; i += hn::Lanes(df)) {
+    const auto scale = hn::Load(df, params.scale + i);
+    const auto zero_point = hn::Load(di, params.zero_point + i);
+    const auto inverse = hn::Div(hn::Set(df, 1.0f), scale);
+    hn::Store(divide ? scale : inverse, df, c->factor + i);
+    if (divide) {  // internal::DivideInverse
+      const auto normal = hn::And(hn::Ge(scale, hn::Set(df, 0x1p-126f)),
+                                  hn::Le(scale, hn::Set(df, 0x1p126f)));
+      hn::Store(hn::IfThenElse(normal, inverse, hn::NaN(df)), df,
+                c->inverse + i);
+    }
+    hn::Store(hn::ConvertTo(df, hn::Sub(hn::Set(di, range.min), zero_point)),
+              df, c->lo + i);
+    hn::Store(hn::ConvertTo(df, hn::Sub(hn::Set(di, range.max), zero_point)),
+              df, c->hi + i);
+  }
+}
+
+// 8-bit codes of a batch's groups (contiguous in memory) by StoreCodes8x4,
+// where groups are a multiple of four vectors, or two vectors (then two
+// groups per call). Returns how many groups it did, from the first.
+template <bool kDivide, typename TIn, typename T>
+size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
+                      size_t G, const BatchParams& params,
+                      const BatchConstants& c, T* q) {
+#if SIMDQUANT_HAVE_CODES8
+  if constexpr (sizeof(T) == 1) {
+    using DF = hn::ScalableTag<float>;
+    const DF df;
+    const size_t N = hn::Lanes(df);
+    using C8 = Codes8Vectors<T, DF>;
+    if (G % (4 * N) == 0) {
+      for (size_t g = 0; g < b.count; ++g) {
+        const C8 c8(df, c.Of(params, g, kDivide));
+        for (size_t j = 0; j < G; j += 4 * N) {
+          const size_t i = b.starts[g] + j;
+          StoreCodes8x4<kDivide>(df, c8, c8, x + i, q + (i - begin));
+        }
+      }
+      return b.count;
+    }
+    if (G == 2 * N) {
+      size_t g = 0;
+      for (; g + 2 <= b.count; g += 2) {
+        const size_t i = b.starts[g];
+        StoreCodes8x4<kDivide>(df, C8(df, c.Of(params, g, kDivide)),
+                               C8(df, c.Of(params, g + 1, kDivide)), x + i,
+                               q + (i - begin));
+      }
+      return g;
+    }
+  }
+#endif
+  (void)x, (void)begin, (void)b, (void)G, (void)params, (void)c, (void)q;
+  return 0;
+}
+
+// Quantizes elements [begin, end) of the tensor x into q[0, end - begin).
+template <bool kDivide, typename TIn, typename T>
+void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
+                  ConstantsCache& cache, T* q) {
+  const auto part = [&](size_t start, size_t count, size_t k, size_t col) {
+    T* out = q + (start - begin);
+    if (job.layout.granularity == Granularity::kPerColumn) {
+      return QuantizeColumns<kDivide>(x + start, count, job, col, out);
+    }
+    if (job.spec != nullptr) ChooseIfFirstRun(x, start, col, k, job);
+    QuantizeRun<kDivide>(x + start, count, cache.For(job, k), out);
+  };
+  if (!BatchesGroups(job.layout)) {
+    return internal::ForEachRun(job.layout, begin, end, part);
+  }
+  const size_t G = job.layout.group_size;
+  const auto whole = [&](const GroupBatch& b) {
+    BatchParams params;
+    if (job.spec == nullptr) {
+      LoadBatchParams(job.params, b.k0, b.count, &params);
+    } else if (!ChooseBatchParams(x, b, job, &params)) {
+      for (size_t g = 0; g < b.count; ++g) part(b.starts[g], G, b.k0 + g, 0);
+      return;
+    }
+    BatchConstants c;
+    MakeBatchConstants(params, job.range, kDivide, &c);
+    size_t g = QuantizeBatch8<kDivide>(x, begin, b, G, params, c, q);
+    for (; g < b.count; ++g) {
+      QuantizeRun<kDivide>(x + b.starts[g], G, c.Of(params, g, kDivide),
+                           q + (b.starts[g] - begin));
+    }
+  };
+  ForEachGroupBatch(job.layout, begin, end, whole, part);
+}
+
+
+template <bool kDivide, typename TIn, typename T8>
+void QuantizePackedT(const TIn* x, const LayoutJob& job, uint8_t* packed) {
+  const size_t n = job.layout.NumElements();
+  const int bits = job.params.bits;
+  const size_t total = PackedBytes(n, bits);
+  ConstantsCache cache;
+  for (size_t begin = 0; begin < n; begin += kBlockCodes) {
+    const size_t end = HWY_MIN(n, begin + kBlockCodes);
+    HWY_ALIGN T8 codes[kBlockCodes];
+    QuantizeSpan<kDivide>(x, begin, end, job, cache, codes);
+    const size_t offset = begin / 8 * static_cast<size_t>(bits);
+    PackAnyBits(bits, reinterpret_cast<const uint8_t*>(codes), end - begin,
+                packed + offset, total - offset);
+  }
+}
+
+
+void QuantizeLayoutImpl(const void* x, detail::FloatType type,
+                        const LayoutJob& job, void* q, detail::CodeType code) {
+  const bool is_signed = job.params.signedness == Signedness::kSigned;
+  VisitFloatType(type, [&](auto in_tag) {
+    using TIn = typename decltype(in_tag)::type;
+    const TIn* in = static_cast<const TIn*>(x);
+    VisitCodeType(code, is_signed, [&](auto code_tag, auto packed) {
+      using T = typename decltype(code_tag)::type;
+      const auto run = [&](auto divide) {
+        if constexpr (decltype(packed)::value) {
+          QuantizePackedT<decltype(divide)::value, TIn, T>(
+              in, job, static_cast<uint8_t*>(q));
+        } else {
+          ConstantsCache cache;
+          QuantizeSpan<decltype(divide)::value>(
+              in, 0, job.layout.NumElements(), job, cache, static_cast<T*>(q));
+        }
+      };
+      if (job.mode == QuantizeMode::kDivide) {
+        run(std::true_type());
+      } else {
+        run(std::false_type());
+      }
+    });
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace simdquant {
+HWY_EXPORT(GroupParamsValid);
+HWY_EXPORT(QuantizeLayoutImpl);
+
+namespace detail {
+
+void Quantize(const void* x, FloatType type, const Layout& layout,
+              const GroupParams& p, void* q, CodeType code, QuantizeMode mode) {
+  const char* function =
+      code == CodeType::kPacked ? "QuantizePacked" : "Quantize";
+  internal::InitDispatch();
+  internal::CheckLayout(layout, function);
+  internal::CheckMode(mode, function);
+  internal::CheckGroupParams(p, layout, code, function,
+                             HWY_DYNAMIC_DISPATCH(GroupParamsValid));
+  const size_t n = layout.NumElements();
+  internal::CheckPointer(x, n, function, "x");
+  internal::CheckPointer(q, n, function, internal::CodesName(code));
+  if (n == 0) return;
+  internal::LayoutJob job = internal::MakeJob(layout, p, mode);
+  std::vector<float> factor;
+  std::vector<int32_t> zero_point;
+  if (layout.granularity == Granularity::kPerColumn) {
+    internal::PrepareColumns(p, mode == QuantizeMode::kReciprocal, &factor, &zero_point,
+                   &job);
+  }
+  HWY_DYNAMIC_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
+}
+
+void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
+                     const QuantSpec& spec, const GroupParamsOut& out, void* q,
+                     CodeType code) {
+  const char* function =
+      code == CodeType::kPacked ? "QuantizeDynamicPacked" : "QuantizeDynamic";
+  internal::InitDispatch();
+  internal::CheckLayout(layout, function);
+  internal::CheckDynamicSpec(spec, out, layout, code, function);
+  const size_t n = layout.NumElements();
+  internal::CheckPointer(x, n, function, "x");
+  internal::CheckPointer(q, n, function, internal::CodesName(code));
+  if (n == 0) return;
+  const GroupParams p = internal::ParamsOf(spec, out);
+  internal::LayoutJob job = internal::MakeJob(layout, p, spec.mode);
+  job.out = out;
+  std::vector<float> factor;
+  std::vector<int32_t> zero_point;
+  if (layout.granularity == Granularity::kPerRow ||
+      layout.granularity == Granularity::kPerGroup) {
+    job.spec = &spec;  // chosen group by group, in the quantize pass
+  } else {
+    std::vector<MinMaxResult> ranges(layout.NumParams());
+    MinMax(x, type, layout, ranges.data());
+    for (size_t k = 0; k < ranges.size(); ++k) {
+      internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k);
+    }
+    if (layout.granularity == Granularity::kPerColumn) {
+      internal::PrepareColumns(p, spec.mode == QuantizeMode::kReciprocal, &factor,
+                     &zero_point, &job);
+    }
+  }
+  HWY_DYNAMIC_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
+}
+
+
+}  // namespace detail
+}  // namespace simdquant
+#endif  // HWY_ONCE
