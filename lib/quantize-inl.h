@@ -271,9 +271,8 @@ struct Codes8Vectors {
 //   uses 0.5 - 2^-12 (p - roundeven(p) is exact for |p| < 2^23; above, it is
 //   0 and the previous case applies).
 // - p zero or subnormal: |z| < 2^-125, c rounds to 0 as p does.
-// - x NaN: p and c are NaN and both give the zero point; the test is false
-//   for NaN lanes (an ordered compare), so they divide anyway, which is
-//   also what makes y = NaN divide everywhere.
+// - x NaN: p and c are NaN and both give the zero point, divided or not.
+//   y = NaN makes every p NaN, which fails the test: every lane divides.
 // About 2^-11 of the lanes with |p| < 512 are near a half-integer: the
 // division runs for about one group of four vectors in 30 on random data,
 // and for every group when the data are exact ties (for example x = s / 2).
@@ -288,18 +287,23 @@ HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
                                     hn::Vec<DF> p2, hn::Vec<DF> p3) {
   const auto bound = hn::Set(df, 0.5f - 0x1p-12f);
 #if HWY_TARGET == HWY_AVX2
-  // |p - roundeven(p)|, the largest of the four, then one ordered compare.
-  const auto distance = [&](hn::Vec<DF> p) {
-    return hn::Abs(hn::Sub(p, hn::Round(p)));
+  // |p - roundeven(p)| < bound per vector, ordered (a NaN or infinite p
+  // fails it, and divides), then AND: a max across vectors would not do, as
+  // vmaxps returns its second operand when either is NaN and so can drop a
+  // lane near a tie.
+  const auto far = [&](hn::Vec<DF> p) {
+    const auto distance = hn::Abs(hn::Sub(p, hn::Round(p)));
+    return _mm256_cmp_ps(distance.raw, bound.raw, _CMP_LT_OQ);
   };
-  const auto largest = hn::Max(hn::Max(distance(p0), distance(p1)),
-                               hn::Max(distance(p2), distance(p3)));
-  return _mm256_movemask_ps(
-             _mm256_cmp_ps(largest.raw, bound.raw, _CMP_LT_OQ)) == 0xFF;
+  const __m256 all = _mm256_and_ps(_mm256_and_ps(far(p0), far(p1)),
+                                   _mm256_and_ps(far(p2), far(p3)));
+  return _mm256_movemask_ps(all) == 0xFF;
 #else
   // vreduceps: p - roundeven(p) in one instruction; vrangeps: the larger
-  // magnitude of two, sign cleared (a NaN operand gives NaN, so a NaN
-  // anywhere fails the ordered compare: all four vectors divide).
+  // magnitude of two, sign cleared. vrangeps returns the other operand when
+  // one is a quiet NaN, NaN only when both are: a lane whose p is NaN (x NaN,
+  // both codes the zero point) or infinite (both saturate) drops out, while
+  // y = NaN makes every lane NaN, which fails the ordered compare.
   constexpr int kRoundEven = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
   constexpr int kMaxAbs = 0x0B;
   const auto reduce = [](hn::Vec<DF> p) {
