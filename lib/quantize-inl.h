@@ -246,6 +246,17 @@ struct Codes8Vectors {
         clamp_low(hwy::IsSigned<T8>() &&
                   static_cast<int32_t>(c.lo) + c.zero_point > -128),
         inverse(hn::Set(df, c.inverse)) {}
+  // Per group of a batch: qmin and clamp_low (which depend on the code range
+  // only) from `range`, the rest given.
+  Codes8Vectors(const Codes8Vectors& range, hn::Vec<DF> factor_,
+                hn::Vec<DF> hi_, hn::Vec<D16> zero_point_,
+                hn::Vec<DF> inverse_)
+      : factor(factor_),
+        hi(hi_),
+        zero_point(zero_point_),
+        qmin(range.qmin),
+        clamp_low(range.clamp_low),
+        inverse(inverse_) {}
   hn::Vec<DF> factor, hi;
   hn::Vec<D16> zero_point;
   hn::Vec<D8> qmin;  // applied if clamp_low (narrower signed ranges)

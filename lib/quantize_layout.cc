@@ -99,34 +99,44 @@ constexpr size_t CeilLog2(size_t n) { return n <= 1 ? 0 : 1 + CeilLog2(n / 2); }
 // each level then combines the even and the odd lanes of two halves, so that
 // at level log2(N) lane g holds group first + g. N groups take N - 1
 // combining steps instead of N horizontal reductions, and only one vector
-// per level is live. Adds every element to sum (finiteness, see caller).
+// per level is live. sum: the sum of the groups' elements (finiteness, see
+// caller), added as a tree too: one running sum was a chain of dependent
+// adds through the whole batch, its latency a third of the batch's time.
 template <size_t kLevel, class DF, typename TIn>
 HWY_INLINE void GroupRanges(DF df, const TIn* HWY_RESTRICT x, size_t G,
                             size_t first, size_t count, hn::Vec<DF>& lo,
                             hn::Vec<DF>& hi, hn::Vec<DF>& sum) {
   if constexpr (kLevel == 0) {
     if (first >= count) {
-      lo = hi = hn::Zero(df);
+      lo = hi = sum = hn::Zero(df);
       return;
     }
+    const size_t N = hn::Lanes(df);
     const TIn* p = x + first * G;
-    auto v = LoadF32(df, p);
-    lo = hi = v;
-    sum = hn::Add(sum, v);
-    for (size_t j = hn::Lanes(df); j < G; j += hn::Lanes(df)) {
-      v = LoadF32(df, p + j);
-      lo = hn::Min(lo, v);
-      hi = hn::Max(hi, v);
-      sum = hn::Add(sum, v);
+    const auto v = LoadF32(df, p);
+    if (G == 2 * N) {  // groups of 32 on AVX-512: no loop
+      const auto v1 = LoadF32(df, p + N);
+      lo = hn::Min(v, v1);
+      hi = hn::Max(v, v1);
+      sum = hn::Add(v, v1);
+      return;
+    }
+    lo = hi = sum = v;
+    for (size_t j = N; j < G; j += N) {
+      const auto vj = LoadF32(df, p + j);
+      lo = hn::Min(lo, vj);
+      hi = hn::Max(hi, vj);
+      sum = hn::Add(sum, vj);
     }
   } else {
 #if HWY_TARGET != HWY_SCALAR  // one lane: level 0 only
     constexpr size_t kHalf = size_t{1} << (kLevel - 1);
-    hn::Vec<DF> lo0, hi0, lo1, hi1;
-    GroupRanges<kLevel - 1>(df, x, G, first, count, lo0, hi0, sum);
-    GroupRanges<kLevel - 1>(df, x, G, first + kHalf, count, lo1, hi1, sum);
+    hn::Vec<DF> lo0, hi0, lo1, hi1, sum0, sum1;
+    GroupRanges<kLevel - 1>(df, x, G, first, count, lo0, hi0, sum0);
+    GroupRanges<kLevel - 1>(df, x, G, first + kHalf, count, lo1, hi1, sum1);
     lo = hn::Min(hn::ConcatEven(df, lo1, lo0), hn::ConcatOdd(df, lo1, lo0));
     hi = hn::Max(hn::ConcatEven(df, hi1, hi0), hn::ConcatOdd(df, hi1, hi0));
+    sum = hn::Add(sum0, sum1);
 #endif
   }
 }
@@ -152,9 +162,10 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
   // huge finite values only sends the batch to the scalar path.
   auto sum = hn::Zero(df);
   for (size_t g0 = 0; g0 < kGroupBatch; g0 += N) {
-    hn::Vec<DF> lo, hi;
+    hn::Vec<DF> lo, hi, group_sum;
     GroupRanges<CeilLog2(hn::MaxLanes(df))>(df, x + b.starts[0], G, g0,
-                                            b.count, lo, hi, sum);
+                                            b.count, lo, hi, group_sum);
+    sum = hn::Add(sum, group_sum);
     hn::Store(lo, df, mins + g0);
     hn::Store(hi, df, maxs + g0);
   }
@@ -281,9 +292,19 @@ size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
     const DF df;
     const size_t N = hn::Lanes(df);
     using C8 = Codes8Vectors<T, DF>;
+    // qmin and clamp_low depend on the code range only (lo + zero_point is
+    // qmin for every group): computed once, and per group only the
+    // constants that differ are broadcast from the batch's arrays.
+    const C8 base(df, c.Of(params, 0, kDivide));
+    const auto group = [&](size_t g) {
+      return C8(base, hn::Set(df, c.factor[g]), hn::Set(df, c.hi[g]),
+                hn::Set(typename C8::D16(),
+                        static_cast<int16_t>(params.zero_point[g])),
+                kDivide ? hn::Set(df, c.inverse[g]) : base.inverse);
+    };
     if (G % (4 * N) == 0) {
       for (size_t g = 0; g < b.count; ++g) {
-        const C8 c8(df, c.Of(params, g, kDivide));
+        const C8 c8 = group(g);
         for (size_t j = 0; j < G; j += 4 * N) {
           const size_t i = b.starts[g] + j;
           StoreCodes8x4<kDivide>(df, c8, c8, x + i, q + (i - begin));
@@ -295,8 +316,7 @@ size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
       size_t g = 0;
       for (; g + 2 <= b.count; g += 2) {
         const size_t i = b.starts[g];
-        StoreCodes8x4<kDivide>(df, C8(df, c.Of(params, g, kDivide)),
-                               C8(df, c.Of(params, g + 1, kDivide)), x + i,
+        StoreCodes8x4<kDivide>(df, group(g), group(g + 1), x + i,
                                q + (i - begin));
       }
       return g;
