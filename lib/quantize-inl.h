@@ -290,9 +290,11 @@ struct Codes8Vectors {
 // tests/divide_test.cc checks every float32 x for a set of scales, and ties
 // and their neighbours for many more.
 //
-// True if every lane of the four products is at least 2^-12 away from a
-// half-integer and none is NaN. Port-bound: on Zen 4 each extra operation
-// per vector costs about 15% of the multiply mode's speed.
+// True if the four products may stand for the quotients: every lane at
+// least 2^-12 away from a half-integer (on AVX-512, NaN and infinite lanes,
+// whose codes do not depend on it, may pass too); false when y is NaN.
+// Port-bound: on Zen 4 each extra operation per vector costs about 15% of
+// the multiply mode's speed.
 template <class DF>
 HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
                                     hn::Vec<DF> p2, hn::Vec<DF> p3) {
