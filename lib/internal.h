@@ -233,8 +233,9 @@ void ForEachRun(const Layout& layout, size_t begin, size_t end,
   if (layout.granularity == Granularity::kPerGroup) {
     const size_t g = layout.group_size;
     size_t k = row * layout.GroupsPerRow() + col / g;
-    size_t stop = (col / g + 1) * g;  // end of the current group
-    if (stop > cols) stop = cols;
+    // End of the current group, without overflow for any g.
+    const size_t group_start = col - col % g;
+    size_t stop = group_start + HWY_MIN(g, cols - group_start);
     while (begin != end) {
       const size_t count = HWY_MIN(stop - col, end - begin);
       run(begin, count, k, col);
@@ -243,7 +244,7 @@ void ForEachRun(const Layout& layout, size_t begin, size_t end,
       if (col == stop) {  // next group, of this row or the next
         ++k;
         if (col == cols) col = 0;
-        stop = HWY_MIN(col + g, cols);
+        stop = col + HWY_MIN(g, cols - col);
       }
     }
     return;

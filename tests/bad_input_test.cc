@@ -238,8 +238,9 @@ std::vector<Row> Rows() {
         [] { Pack(qi8, 3, 1, q8); },  // signed codes need 2 bits
         [] { Unpack(q8, 3, 9, q8); },
         [] {
-          GroupParams p = GroupParams::Of(With([](QuantParams& q) { q.bits = 12; }));
-          QuantizePacked(x, Layout::PerTensor(3), p, q8);
+          static const QuantParams twelve =
+              With([](QuantParams& q) { q.bits = 12; });
+          QuantizePacked(x, Layout::PerTensor(3), GroupParams::Of(twelve), q8);
         }},
        "for packed"},
       {"CodeOutsidePackedWidth",

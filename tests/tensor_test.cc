@@ -11,6 +11,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -471,6 +472,53 @@ TEST_P(TensorTest, BadGroupInABatchActsAsTheReference) {
             << what << " set " << k;
       }
     }
+  }
+}
+
+// GroupParams::Of keeps pointers into its argument: a temporary would
+// dangle, so it does not compile (checked here, at compile time).
+template <typename T>
+constexpr auto OfCompiles(int)
+    -> decltype(GroupParams::Of(std::declval<T>()), bool()) {
+  return true;
+}
+template <typename T>
+constexpr bool OfCompiles(...) {
+  return false;
+}
+static_assert(OfCompiles<const QuantParams&>(0), "lvalues bind");
+static_assert(!OfCompiles<QuantParams>(0), "temporaries must not bind");
+
+// A group larger than the row is one group per row, whatever its size:
+// GPTQ's "group_size: -1" becomes SIZE_MAX after a cast, where
+// ceil(cols / group_size) used to wrap to 0 sets (no parameter checked, one
+// read per row past the arrays).
+TEST_P(TensorTest, HugeGroupSizeIsOneGroupPerRow) {
+  const size_t rows = 3, cols = 100;
+  for (size_t g : {size_t{101}, size_t{1} << 63, SIZE_MAX - 15, SIZE_MAX}) {
+    const Layout layout = Layout::PerGroup(rows, cols, g);
+    ASSERT_EQ(layout.GroupsPerRow(), 1u) << g;
+    ASSERT_EQ(layout.NumParams(), rows) << g;
+    ASSERT_EQ(layout.ParamIndex(2, 99), 2u) << g;
+    ExpectQuantizeMatches<float, uint8_t>(layout, 41);
+    ExpectDequantizeMatches<int8_t, float>(layout, 42);
+    ExpectMinMaxMatches<float>(layout, 43);
+    if (HasFatalFailure()) return;
+
+    // The same codes as per row, and every set is checked.
+    const RandomParams rp(layout, 8, Signedness::kUnsigned, false, false, 44);
+    const std::vector<float> x = Values(rows * cols, 45, true);
+    std::vector<uint8_t> q(rows * cols), per_row(rows * cols);
+    Quantize(x.data(), layout, rp.params, q.data());
+    Quantize(x.data(), Layout::PerRow(rows, cols), rp.params, per_row.data());
+    EXPECT_EQ(q, per_row) << g;
+    std::vector<float> bad_scales = rp.scales;
+    bad_scales[rows - 1] = -1.0f;
+    GroupParams bad = rp.params;
+    bad.scales = bad_scales.data();
+    EXPECT_THROW(Quantize(x.data(), layout, bad, q.data()),
+                 std::invalid_argument)
+        << g;
   }
 }
 

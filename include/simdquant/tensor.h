@@ -80,9 +80,11 @@ struct Layout {
     return {rows, cols, Granularity::kPerGroup, group_size};
   }
 
-  // Groups per row (kPerGroup): ceil(cols / group_size).
+  // Groups per row (kPerGroup): ceil(cols / group_size), without overflow:
+  // a group larger than the row (GPTQ's group_size -1 cast to size_t is
+  // SIZE_MAX) makes one group per row.
   size_t GroupsPerRow() const {
-    return group_size == 0 ? 0 : (cols + group_size - 1) / group_size;
+    return group_size == 0 || cols == 0 ? 0 : (cols - 1) / group_size + 1;
   }
   size_t NumElements() const { return rows * cols; }
   // Number of parameter sets: 1, rows, cols or rows * GroupsPerRow().
@@ -129,7 +131,9 @@ struct GroupParams {
   Signedness signedness = Signedness::kUnsigned;
   bool narrow_range = false;
 
-  // One QuantParams for all elements (kPerTensor), pointing into p.
+  // One QuantParams for all elements (kPerTensor), pointing into p, which
+  // must outlive the result: a temporary does not compile.
+  static GroupParams Of(const QuantParams&& p) = delete;
   static GroupParams Of(const QuantParams& p) {
     GroupParams g;
     g.scales = &p.scale;
