@@ -67,6 +67,18 @@ void CheckPercentiles(double lower_pct, double upper_pct,
 
 }  // namespace internal
 
+namespace {
+
+// x[i] for any alignment of x (the contract allows misaligned arrays, and a
+// misaligned float access is undefined behaviour); compiles to one load.
+float At(const float* x, size_t i) {
+  float v;
+  memcpy(&v, x + i, sizeof(v));
+  return v;
+}
+
+}  // namespace
+
 MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
                              double upper_pct) {
   const char* function = "PercentileRange";
@@ -105,12 +117,12 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
   std::vector<uint64_t> counts(4 * num_buckets, 0);
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    ++counts[bucket_of(x[i])];
-    ++counts[num_buckets + bucket_of(x[i + 1])];
-    ++counts[2 * num_buckets + bucket_of(x[i + 2])];
-    ++counts[3 * num_buckets + bucket_of(x[i + 3])];
+    ++counts[bucket_of(At(x, i))];
+    ++counts[num_buckets + bucket_of(At(x, i + 1))];
+    ++counts[2 * num_buckets + bucket_of(At(x, i + 2))];
+    ++counts[3 * num_buckets + bucket_of(At(x, i + 3))];
   }
-  for (; i < n; ++i) ++counts[bucket_of(x[i])];
+  for (; i < n; ++i) ++counts[bucket_of(At(x, i))];
   for (size_t b = 0; b < num_buckets; ++b) {
     counts[b] += counts[num_buckets + b] + counts[2 * num_buckets + b] +
                  counts[3 * num_buckets + b];
@@ -138,9 +150,10 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
     members[d].reserve(counts[distinct[d]]);
   }
   for (size_t j = 0; j < n; ++j) {
-    const size_t b = bucket_of(x[j]);
+    const float v = At(x, j);
+    const size_t b = bucket_of(v);
     for (size_t d = 0; d < distinct.size(); ++d) {
-      if (b == distinct[d]) members[d].push_back(x[j]);
+      if (b == distinct[d]) members[d].push_back(v);
     }
   }
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <limits>
 
@@ -77,7 +78,10 @@ MinMaxResult Range(const TIn* HWY_RESTRICT x, size_t n) {
   // Short arrays: pad one vector with copies of x[0], neutral for min/max.
   HWY_ALIGN TIn padded[hn::MaxLanes(df)];
   if (n < N) {
-    for (size_t j = 0; j < N; ++j) padded[j] = x[j < n ? j : 0];
+    // memcpy: x may be misaligned for its type (any alignment is allowed).
+    for (size_t j = 0; j < N; ++j) {
+      memcpy(&padded[j], x + (j < n ? j : 0), sizeof(TIn));
+    }
     x = padded;
     n = N;
   }

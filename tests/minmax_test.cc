@@ -1,9 +1,12 @@
 // MinMax and AbsMax on every target against the reference.
+#include <string.h>
+
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "simdquant/calibrate.h"
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
 #include "tests/test_util.h"
@@ -46,6 +49,31 @@ TEST_P(MinMaxTest, RandomAllLengthsAndOffsets) {
     if (n == 0) continue;
     for (size_t offset : Offsets()) {
       CheckRanges(NormalWithOutliers(n, static_cast<uint32_t>(n)), offset);
+    }
+  }
+}
+
+// Any alignment is allowed: float arrays at an odd byte address, short ones
+// included (their padding used to read x[j] as a float, which UBSan reports
+// in the sanitizer build), and PercentileRange's scalar passes.
+TEST_P(MinMaxTest, MisalignedArraysOfEveryShortLength) {
+  for (size_t n = 1; n <= 40; ++n) {
+    const std::vector<float> values =
+        NormalWithOutliers(n, static_cast<uint32_t>(n + 100));
+    std::vector<unsigned char> bytes((n + 1) * sizeof(float));
+    for (size_t misalign = 1; misalign < sizeof(float); ++misalign) {
+      memcpy(bytes.data() + misalign, values.data(), n * sizeof(float));
+      const float* x = reinterpret_cast<const float*>(bytes.data() + misalign);
+      const MinMaxResult got = MinMax(x, n);
+      const MinMaxResult want = reference::MinMax(values.data(), n);
+      ExpectSameRange(got.min, want.min, n, misalign, "min");
+      ExpectSameRange(got.max, want.max, n, misalign, "max");
+      EXPECT_TRUE(SameFloat(AbsMax(x, n), reference::AbsMax(values.data(), n)))
+          << "AbsMax n=" << n;
+      const MinMaxResult p = PercentileRange(x, n, 10.0, 90.0);
+      const MinMaxResult p_want = PercentileRange(values.data(), n, 10.0, 90.0);
+      EXPECT_TRUE(SameFloat(p.min, p_want.min) && SameFloat(p.max, p_want.max))
+          << "PercentileRange n=" << n;
     }
   }
 }
