@@ -159,7 +159,6 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace simdquant {
-HWY_EXPORT(GroupParamsValid);
 HWY_EXPORT(DequantizeLayoutImpl);
 
 namespace detail {
@@ -171,7 +170,7 @@ void Dequantize(const void* q, CodeType code, const Layout& layout,
   internal::InitDispatch();
   internal::CheckLayout(layout, function);
   internal::CheckGroupParams(p, layout, code, function,
-                             HWY_DYNAMIC_DISPATCH(GroupParamsValid));
+                             internal::GroupSetsValid);
   const size_t n = layout.NumElements();
   internal::CheckPointer(q, n, function, internal::CodesName(code));
   internal::CheckPointer(y, n, function, "y");

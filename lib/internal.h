@@ -157,6 +157,9 @@ using SetsValidFn = bool (*)(const GroupParams& p, size_t count, CodeRange r);
 void CheckGroupParams(const GroupParams& p, const Layout& layout,
                       detail::CodeType code, const char* function,
                       SetsValidFn sets_valid = nullptr);
+// The dispatched vector check of every set (lib/quantize_layout.cc), for the
+// layout kernels' CheckGroupParams.
+bool GroupSetsValid(const GroupParams& p, size_t count, CodeRange r);
 // Throws unless spec is usable with `code` and `out` has somewhere to write
 // scales (exactly one array) and zero points (unless symmetric).
 void CheckDynamicSpec(const QuantSpec& spec, const GroupParamsOut& out,

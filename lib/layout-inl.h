@@ -1,6 +1,5 @@
-// Per-target building blocks of the kernels over layouts (tensor.h): the
-// per-set parameter check, per-group batches, the packed
-// block size and the type switches. Included once per target by each layout
+// Per-target building blocks of the kernels over layouts (tensor.h):
+// per-group batches, the packed block size and the type switches. Included once per target by each layout
 // unit (after foreach_target.h), hence the toggle guard.
 #if defined(SIMDQUANT_LIB_LAYOUT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIMDQUANT_LIB_LAYOUT_INL_H_
@@ -26,43 +25,6 @@ HWY_BEFORE_NAMESPACE();
 namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
-
-// ---------------------------------------------------------------------------
-// Parameter checks
-
-// True if every one of the count sets of p has a finite scale > 0 and a
-// zero point within r: CheckGroupParams' per-set test, a vector at a time
-// (per group of 32 the scalar loop took a third of Dequantize's time).
-inline bool GroupParamsValid(const GroupParams& p, size_t count,
-                             CodeRange r) {
-  const hn::ScalableTag<float> df;
-  const hn::RebindToSigned<decltype(df)> di;
-  const size_t N = hn::Lanes(df);
-  const auto max_scale = hn::Set(df, std::numeric_limits<float>::max());
-  const auto zp_min = hn::Set(di, r.min), zp_max = hn::Set(di, r.max);
-  const auto check = [&](size_t k, auto& ok) {
-    const auto scale = p.scales != nullptr ? hn::LoadU(df, p.scales + k)
-                                           : LoadF32(df, p.scales_f16 + k);
-    ok = hn::And(ok, hn::And(hn::Gt(scale, hn::Zero(df)),
-                             hn::Le(scale, max_scale)));
-    if (p.zero_points != nullptr) {
-      const auto zp = hn::LoadU(di, p.zero_points + k);
-      ok = hn::And(ok, hn::RebindMask(df, hn::Not(hn::Or(
-                                              hn::Lt(zp, zp_min),
-                                              hn::Gt(zp, zp_max)))));
-    }
-  };
-  auto ok = hn::FirstN(df, N);
-  size_t k = 0;
-  for (; k + N <= count; k += N) check(k, ok);
-  bool valid = hn::AllTrue(df, ok);
-  for (; k < count; ++k) {  // the last few, one at a time
-    const QuantParams q = internal::ParamsAt(p, k);
-    valid &= q.scale > 0.0f && q.scale <= std::numeric_limits<float>::max() &&
-             q.zero_point >= r.min && q.zero_point <= r.max;
-  }
-  return valid;
-}
 
 // ---------------------------------------------------------------------------
 // Per-group batches: up to kGroupBatch consecutive whole groups at a time.
