@@ -217,6 +217,7 @@ HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
 
 // Redefined for each target that foreach_target.h compiles.
 #undef SIMDQUANT_HAVE_CODES8
+#undef SIMDQUANT_DIVIDE_BY_RECIPROCAL
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
     HWY_TARGET == HWY_AVX3_DL
 #define SIMDQUANT_HAVE_CODES8 1
@@ -264,7 +265,7 @@ struct Codes8Vectors {
   hn::Vec<DF> inverse;  // divide mode: internal::DivideInverse(scale)
 };
 
-// Divide mode without a division per vector. The contract's code is
+// Divide mode without a division per vector (AVX-512). The contract's code is
 // code(c) = clamp(roundeven(c) + zero_point, qmin, qmax) of the correctly
 // rounded quotient c = RN(x / s); vdivps costs twice the rest of the kernel.
 // Take p = RN(x * y) with y = RN(1 / s) instead, and prove code(p) ==
@@ -295,23 +296,12 @@ struct Codes8Vectors {
 // whose codes do not depend on it, may pass too); false when y is NaN.
 // Port-bound: on Zen 4 each extra operation per vector costs about 15% of
 // the multiply mode's speed.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#define SIMDQUANT_DIVIDE_BY_RECIPROCAL 1
 template <class DF>
 HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
                                     hn::Vec<DF> p2, hn::Vec<DF> p3) {
   const auto bound = hn::Set(df, 0.5f - 0x1p-12f);
-#if HWY_TARGET == HWY_AVX2
-  // |p - roundeven(p)| < bound per vector, ordered (a NaN or infinite p
-  // fails it, and divides), then AND: a max across vectors would not do, as
-  // vmaxps returns its second operand when either is NaN and so can drop a
-  // lane near a tie.
-  const auto far = [&](hn::Vec<DF> p) {
-    const auto distance = hn::Abs(hn::Sub(p, hn::Round(p)));
-    return _mm256_cmp_ps(distance.raw, bound.raw, _CMP_LT_OQ);
-  };
-  const __m256 all = _mm256_and_ps(_mm256_and_ps(far(p0), far(p1)),
-                                   _mm256_and_ps(far(p2), far(p3)));
-  return _mm256_movemask_ps(all) == 0xFF;
-#else
   // vreduceps: p - roundeven(p) in one instruction; vrangeps: the larger
   // magnitude of two, sign cleared. vrangeps returns the other operand when
   // one is a quiet NaN, NaN only when both are: a lane whose p is NaN (x NaN,
@@ -326,8 +316,12 @@ HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
       _mm512_range_ps(reduce(p0), reduce(p1), kMaxAbs),
       _mm512_range_ps(reduce(p2), reduce(p3), kMaxAbs), kMaxAbs);
   return _mm512_cmp_ps_mask(largest, bound.raw, _CMP_LT_OQ) == 0xFFFF;
-#endif
 }
+#else
+// AVX2 divides: there the test (round, subtract, abs, compare per vector)
+// cost as much as vdivps on Zen 4 (47-48 against 45-48 GB/s).
+#define SIMDQUANT_DIVIDE_BY_RECIPROCAL 0
+#endif
 
 // The codes (int32 lanes, before the zero point) of a quotient or product
 // `scaled`.
@@ -361,13 +355,16 @@ HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
   auto s0 = LoadF32(df, x), s1 = LoadF32(df, x + N);
   auto s2 = LoadF32(df, x + 2 * N), s3 = LoadF32(df, x + 3 * N);
   if constexpr (kDivide) {
+#if SIMDQUANT_DIVIDE_BY_RECIPROCAL
     const auto p0 = hn::Mul(s0, ab.inverse), p1 = hn::Mul(s1, ab.inverse);
     const auto p2 = hn::Mul(s2, cd.inverse), p3 = hn::Mul(s3, cd.inverse);
-    if (HWY_UNLIKELY(!FarFromHalfIntegers(df, p0, p1, p2, p3))) {
+    if (HWY_LIKELY(FarFromHalfIntegers(df, p0, p1, p2, p3))) {
+      s0 = p0, s1 = p1, s2 = p2, s3 = p3;
+    } else
+#endif
+    {
       s0 = hn::Div(s0, ab.factor), s1 = hn::Div(s1, ab.factor);
       s2 = hn::Div(s2, cd.factor), s3 = hn::Div(s3, cd.factor);
-    } else {
-      s0 = p0, s1 = p1, s2 = p2, s3 = p3;
     }
   } else {
     s0 = hn::Mul(s0, ab.factor), s1 = hn::Mul(s1, ab.factor);

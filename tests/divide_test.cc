@@ -128,8 +128,8 @@ TEST_P(DivideLargeTest, TiesAndNeighboursForManyScales) {
     ExpectCodesEqual<uint8_t>(x, p);
     if (::testing::Test::HasFatalFailure()) return;
     // A lane that cannot decide (NaN, +-Inf) must not hide the same lane of
-    // a neighbouring vector near a tie (the fuzzer found that on AVX2, where
-    // vmaxps dropped it): blocks of 64 zeros holding the value nearest each
+    // a neighbouring vector near a tie (the fuzzer found that in an AVX2
+    // version that took the largest distance with vmaxps): blocks of 64 zeros holding the value nearest each
     // tie and, 4, 8 or 16 elements on (the next vector of SSE, AVX2 or
     // AVX-512), a special value.
     const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
