@@ -121,13 +121,23 @@ void WithContainer(const char* c, void* p, const F& f) {
 
 // What a column runs: the library through its dispatched entry points (for a
 // target the caller has pinned), or a baseline.
-enum class Impl { kLibrary, kReference, kPlain, kEigen, kXnnpack };
+enum class Impl {
+  kLibrary,
+  kReference,
+  kPlain,
+  kEigen,
+  kXnnpack,
+  kGgml,
+  kGgmlRef
+};
 
 Impl ImplOf(const std::string& name) {
   if (name == "reference") return Impl::kReference;
   if (name == "plain") return Impl::kPlain;
   if (name == "eigen") return Impl::kEigen;
   if (name == "xnnpack") return Impl::kXnnpack;
+  if (name == "ggml") return Impl::kGgml;
+  if (name == "ggml_ref") return Impl::kGgmlRef;
   return Impl::kLibrary;
 }
 
@@ -704,27 +714,23 @@ void RegisterQ8_0Benchmarks(const std::vector<Target>& targets) {
                                             static_cast<int64_t>(size));
               }
               const auto k = static_cast<int64_t>(size);
-              enum { kLibrary, kReference, kGgml, kGgmlRef } which =
-                  impl == "ggml"        ? kGgml
-                  : impl == "ggml_ref"  ? kGgmlRef
-                  : impl == "reference" ? kReference
-                                        : kLibrary;
+              const Impl which = ImplOf(impl);
               if (is_target) RestrictToTarget(impl);
               for (auto _ : state) {
                 switch (which) {
-                  case kGgml:
+                  case Impl::kGgml:
                     quantize ? ggml->quantize_row_q8_0(x, b.blocks, k)
                              : ggml->dequantize_row_q8_0(b.blocks, y, k);
                     break;
-                  case kGgmlRef:
+                  case Impl::kGgmlRef:
                     ggml->quantize_row_q8_0_ref(x, b.blocks, k);
                     break;
-                  case kReference:
+                  case Impl::kReference:
                     quantize ? reference::QuantizeDynamic(x, layout, spec, out,
                                                           b.codes)
                              : reference::Dequantize(b.codes, layout, p, y);
                     break;
-                  case kLibrary:
+                  default:  // the library, on the pinned target
                     quantize ? QuantizeDynamic(x, layout, spec, out, b.codes)
                              : Dequantize(b.codes, layout, p, y);
                     break;
