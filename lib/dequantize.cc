@@ -40,12 +40,11 @@ HWY_EXPORT(DequantizeAny);
 namespace {
 template <typename T>
 void DequantizeChecked(const T* q, size_t n, const QuantParams& p, float* x) {
-  internal::InitDispatch();
   internal::CheckParamsFor<T>(p, "Dequantize");
   internal::CheckPointer(q, n, "Dequantize", "q");
   internal::CheckPointer(x, n, "Dequantize", "x");
   if (n == 0) return;
-  HWY_DYNAMIC_DISPATCH(DequantizeAny)
+  SIMDQUANT_DISPATCH(DequantizeAny)
   (q, n, p.zero_point, p.scale, x, internal::ContainerOf<T>());
 }
 }  // namespace

@@ -167,7 +167,6 @@ void Dequantize(const void* q, CodeType code, const Layout& layout,
                 const GroupParams& p, void* y, FloatType type) {
   const char* function =
       code == CodeType::kPacked ? "DequantizePacked" : "Dequantize";
-  internal::InitDispatch();
   internal::CheckLayout(layout, function);
   internal::CheckGroupParams(p, layout, code, function,
                              internal::GroupSetsValid);
@@ -181,7 +180,7 @@ void Dequantize(const void* q, CodeType code, const Layout& layout,
   if (layout.granularity == Granularity::kPerColumn) {
     internal::PrepareColumns(p, false, &scale, &zero_point, &job);
   }
-  HWY_DYNAMIC_DISPATCH(DequantizeLayoutImpl)(q, code, job, y, type);
+  SIMDQUANT_DISPATCH(DequantizeLayoutImpl)(q, code, job, y, type);
 }
 
 }  // namespace detail

@@ -102,12 +102,11 @@ HWY_EXPORT(ErrorSumsImpl);
 
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode) {
-  internal::InitDispatch();
   internal::CheckParams(p, "MeasureError");
   internal::CheckMode(mode, "MeasureError");
   internal::CheckNonEmpty(n, "MeasureError");
   internal::CheckPointer(x, n, "MeasureError", "x");
-  const internal::ErrorSums sums = HWY_DYNAMIC_DISPATCH(ErrorSumsImpl)(
+  const internal::ErrorSums sums = SIMDQUANT_DISPATCH(ErrorSumsImpl)(
       x, n, internal::MakeQuantizeConstants(p, mode), p.scale);
   return internal::FinishErrorStats(sums, n);
 }

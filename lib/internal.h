@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <atomic>
 #include <limits>
 #include <string>
 #include <vector>
@@ -34,9 +35,30 @@ void CheckParams(const QuantParams& p, const char* function);
 // Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
 void CheckPercentiles(double lower_pct, double upper_pct, const char* function);
 
-// Applies SIMDQUANT_TARGET from the environment on the first call; every
-// public kernel calls it before dispatching (dispatch.cc).
-void InitDispatch();
+// The slot, in the tables HWY_EXPORT makes, of the target every kernel
+// dispatches to; 0 until the first call (dispatch.cc). Kept by simdquant, not
+// in Highway's process-wide ChosenTarget, so RestrictToTarget is never undone
+// by another thread's (or library's) Highway initialization.
+extern std::atomic<size_t> dispatch_index;
+// Sets the index from SIMDQUANT_TARGET (or the best target) unless it is set,
+// and returns it. Throws for a bad SIMDQUANT_TARGET.
+size_t InitDispatch();
+inline size_t DispatchIndex() {
+  const size_t index = dispatch_index.load(std::memory_order_acquire);
+  return HWY_LIKELY(index != 0) ? index : InitDispatch();
+}
+// The HWY_TARGET of the code SIMDQUANT_DISPATCH runs now (tests).
+int64_t DispatchedTarget();
+
+}  // namespace internal
+}  // namespace simdquant
+
+// Calls FUNC, exported with HWY_EXPORT, on simdquant's dispatch target.
+#define SIMDQUANT_DISPATCH(FUNC) \
+  (*(HWY_DISPATCH_TABLE(FUNC)[::simdquant::internal::DispatchIndex()]))
+
+namespace simdquant {
+namespace internal {
 
 // The code containers the kernels read and write.
 enum class Container : uint8_t { kU8, kI8, kU16, kI16 };

@@ -111,24 +111,21 @@ HWY_EXPORT(AbsRangeImpl);
 HWY_EXPORT(RangesLayoutImpl);
 
 MinMaxResult MinMax(const float* x, size_t n) {
-  internal::InitDispatch();
   internal::CheckNonEmpty(n, "MinMax");
   internal::CheckPointer(x, n, "MinMax", "x");
-  return HWY_DYNAMIC_DISPATCH(MinMaxImpl)(x, n);
+  return SIMDQUANT_DISPATCH(MinMaxImpl)(x, n);
 }
 
 float AbsMax(const float* x, size_t n) {
-  internal::InitDispatch();
   internal::CheckNonEmpty(n, "AbsMax");
   internal::CheckPointer(x, n, "AbsMax", "x");
-  return HWY_DYNAMIC_DISPATCH(AbsRangeImpl)(x, n).max;
+  return SIMDQUANT_DISPATCH(AbsRangeImpl)(x, n).max;
 }
 
 namespace detail {
 
 void MinMax(const void* x, FloatType type, const Layout& layout,
             MinMaxResult* ranges) {
-  internal::InitDispatch();
   internal::CheckLayout(layout, "MinMax");
   if (layout.NumElements() == 0) {
     internal::Fail("MinMax", "the layout has no elements (rows = " +
@@ -138,7 +135,7 @@ void MinMax(const void* x, FloatType type, const Layout& layout,
   }
   internal::CheckPointer(x, 1, "MinMax", "x");
   internal::CheckPointer(ranges, 1, "MinMax", "ranges");
-  HWY_DYNAMIC_DISPATCH(RangesLayoutImpl)(x, type, layout, ranges);
+  SIMDQUANT_DISPATCH(RangesLayoutImpl)(x, type, layout, ranges);
 }
 
 }  // namespace detail

@@ -87,7 +87,6 @@ void CheckPackBits(int bits, bool is_signed, const char* function) {
 
 template <typename T>
 void PackChecked(const T* codes, size_t n, int bits, uint8_t* packed) {
-  internal::InitDispatch();
   constexpr bool kSigned = std::is_signed_v<T>;
   CheckPackBits(bits, kSigned, "Pack");
   internal::CheckPointer(codes, n, "Pack", "codes");
@@ -95,7 +94,7 @@ void PackChecked(const T* codes, size_t n, int bits, uint8_t* packed) {
   if (n == 0) return;
   const auto* bytes = reinterpret_cast<const uint8_t*>(codes);
   const uint8_t offset = kSigned ? static_cast<uint8_t>(1u << (bits - 1)) : 0;
-  if (!HWY_DYNAMIC_DISPATCH(CodesFit)(bytes, n, offset, bits)) {
+  if (!SIMDQUANT_DISPATCH(CodesFit)(bytes, n, offset, bits)) {
     const int32_t lo = kSigned ? -(1 << (bits - 1)) : 0;
     const int32_t hi = kSigned ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
     for (size_t i = 0; i < n; ++i) {
@@ -108,18 +107,17 @@ void PackChecked(const T* codes, size_t n, int bits, uint8_t* packed) {
       }
     }
   }
-  HWY_DYNAMIC_DISPATCH(PackImpl)(bytes, n, bits, packed);
+  SIMDQUANT_DISPATCH(PackImpl)(bytes, n, bits, packed);
 }
 
 template <typename T>
 void UnpackChecked(const uint8_t* packed, size_t n, int bits, T* codes) {
-  internal::InitDispatch();
   constexpr bool kSigned = std::is_signed_v<T>;
   CheckPackBits(bits, kSigned, "Unpack");
   internal::CheckPointer(packed, n, "Unpack", "packed");
   internal::CheckPointer(codes, n, "Unpack", "codes");
   if (n == 0) return;
-  HWY_DYNAMIC_DISPATCH(UnpackImpl)(packed, n, bits, kSigned,
+  SIMDQUANT_DISPATCH(UnpackImpl)(packed, n, bits, kSigned,
                                    reinterpret_cast<uint8_t*>(codes));
 }
 

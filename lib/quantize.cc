@@ -47,13 +47,12 @@ namespace {
 template <typename T>
 void QuantizeChecked(const float* x, size_t n, const QuantParams& p, T* q,
                      QuantizeMode mode) {
-  internal::InitDispatch();
   internal::CheckParamsFor<T>(p, "Quantize");
   internal::CheckPointer(x, n, "Quantize", "x");
   internal::CheckPointer(q, n, "Quantize", "q");
   internal::CheckMode(mode, "Quantize");
   if (n == 0) return;
-  HWY_DYNAMIC_DISPATCH(QuantizeAny)
+  SIMDQUANT_DISPATCH(QuantizeAny)
   (x, n, internal::MakeQuantizeConstants(p, mode), q,
    internal::ContainerOf<T>());
 }

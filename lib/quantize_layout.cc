@@ -491,7 +491,7 @@ HWY_EXPORT(QuantizeLayoutImpl);
 
 bool internal::GroupSetsValid(const GroupParams& p, size_t count,
                               CodeRange r) {
-  return HWY_DYNAMIC_DISPATCH(GroupParamsValid)(p, count, r);
+  return SIMDQUANT_DISPATCH(GroupParamsValid)(p, count, r);
 }
 
 namespace detail {
@@ -500,7 +500,6 @@ void Quantize(const void* x, FloatType type, const Layout& layout,
               const GroupParams& p, void* q, CodeType code, QuantizeMode mode) {
   const char* function =
       code == CodeType::kPacked ? "QuantizePacked" : "Quantize";
-  internal::InitDispatch();
   internal::CheckLayout(layout, function);
   internal::CheckMode(mode, function);
   internal::CheckGroupParams(p, layout, code, function,
@@ -516,7 +515,7 @@ void Quantize(const void* x, FloatType type, const Layout& layout,
     internal::PrepareColumns(p, mode == QuantizeMode::kReciprocal, &factor, &zero_point,
                    &job);
   }
-  HWY_DYNAMIC_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
+  SIMDQUANT_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
 }
 
 void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
@@ -524,7 +523,6 @@ void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
                      CodeType code) {
   const char* function =
       code == CodeType::kPacked ? "QuantizeDynamicPacked" : "QuantizeDynamic";
-  internal::InitDispatch();
   internal::CheckLayout(layout, function);
   internal::CheckDynamicSpec(spec, out, layout, code, function);
   const size_t n = layout.NumElements();
@@ -550,7 +548,7 @@ void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
                      &zero_point, &job);
     }
   }
-  HWY_DYNAMIC_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
+  SIMDQUANT_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
 }
 
 

@@ -23,17 +23,20 @@ std::vector<Target> AvailableTargets();
 // The target the kernels dispatch to now.
 Target ActiveTarget();
 
-// Dispatch every kernel to `name` (one of AvailableTargets()) until the next
-// call. An empty name restores the default, the best available target.
-// Throws std::invalid_argument for a name that is not available.
+// Dispatch every kernel to `name` (one of AvailableTargets(), in any case;
+// "SCALAR" and "EMU128" both name the fallback) until the next call. An empty
+// name restores the default, the best available target. Throws
+// std::invalid_argument for a name that is not available.
 //
-// Process-wide, like Highway's own dispatch state (which lives in libhwy and
-// is shared with any other Highway user in the process). Set it between
-// kernel calls: a call running concurrently may use either target, and both
+// Process-wide, kept by simdquant (not in Highway's shared state, which other
+// threads and libraries rewrite): every kernel call that starts after this
+// returns runs `name`. A call running concurrently may use either target; both
 // produce the same results.
 //
 // The environment variable SIMDQUANT_TARGET=<name>, read at the first kernel
-// call, does the same.
+// call, does the same. A value that names no available target makes every
+// kernel call throw (naming the variable) until it is fixed or this function
+// chooses a target.
 void RestrictToTarget(const std::string& name);
 
 }  // namespace simdquant

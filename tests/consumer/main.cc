@@ -7,6 +7,11 @@
 #include "simdquant/targets.h"
 #include "simdquant/tensor.h"
 
+// The library's build settings stay out of its consumers' compiles.
+#if defined(HWY_WANT_AVX3_DL) || defined(HWY_COMPILE_ALL_ATTAINABLE)
+#error "simdquant's Highway target settings leaked into a consumer"
+#endif
+
 int main() {
   const float x[6] = {0.0f, 2.0f, -3.0f, -2.5f, 1.34f, 0.5f};
   const simdquant::MinMaxResult r = simdquant::MinMax(x, 6);
