@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
+#include "simdquant/tensor.h"
 #include "tests/test_util.h"
 
 namespace simdquant {
@@ -178,6 +179,57 @@ TEST_P(QuantizeTest, SpecialValuesMapAsDocumented) {
       EXPECT_EQ(q[i], want[i]) << "x=" << x[i] << " " << ModeName(mode);
     }
   }
+}
+
+// A scale below about 2.94e-39 has a reciprocal that overflows float32, so in
+// reciprocal mode (x * (1.0f / scale), as the contract writes it) every
+// nonzero x saturates and +-0 * Inf = NaN gives the zero point; divide mode
+// still divides. Every target, the reference and the per-group path agree.
+TEST_P(QuantizeTest, ScalesWithAnInfiniteReciprocalSaturateInReciprocalMode) {
+  using L = std::numeric_limits<float>;
+  QuantParams p;
+  p.zero_point = 100;
+  const std::vector<float> x = {0.0f,  -0.0f, L::denorm_min(), -L::denorm_min(),
+                                1.0f,  -1.0f, L::quiet_NaN(),  L::infinity(),
+                                3e-39f, 1e-39f};
+  const std::vector<int> want = {100, 100, 255, 0, 255, 0, 100, 255, 255, 255};
+  for (const float scale : {2.9e-39f, 1e-42f, L::denorm_min()}) {
+    p.scale = scale;
+    ASSERT_TRUE(std::isinf(1.0f / scale));
+    std::vector<uint8_t> q(x.size()), q_divide(x.size());
+    Quantize(x.data(), x.size(), p, q.data(), QuantizeMode::kReciprocal);
+    Quantize(x.data(), x.size(), p, q_divide.data(), QuantizeMode::kDivide);
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(q[i], want[i]) << "x=" << x[i] << " scale=" << scale;
+      EXPECT_EQ(q[i], reference::QuantizeOne(x[i], p, QuantizeMode::kReciprocal));
+      EXPECT_EQ(q_divide[i], reference::QuantizeOne(x[i], p, QuantizeMode::kDivide));
+    }
+    EXPECT_EQ(q_divide[2], 100 + (scale == L::denorm_min()));  // 1 ulp / 1 ulp.
+  }
+  // Per group, beside a normal group, in the batched engine (64 groups).
+  std::vector<float> rows(64 * 32);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = x[i % x.size()];
+  std::vector<float> scales(64, 0.5f);
+  std::vector<int32_t> zero_points(64, 100);
+  scales[5] = 1e-42f;
+  GroupParams g;
+  g.scales = scales.data();
+  g.zero_points = zero_points.data();
+  const Layout layout = Layout::PerGroup(2, 32 * 32, 32);
+  std::vector<uint8_t> q(rows.size()), q_ref(rows.size());
+  Quantize(rows.data(), layout, g, q.data(), QuantizeMode::kReciprocal);
+  reference::Quantize(rows.data(), layout, g, q_ref.data(),
+                      QuantizeMode::kReciprocal);
+  EXPECT_EQ(q, q_ref);
+  EXPECT_EQ(q[5 * 32 + 4], 255);  // 1.0 in the tiny-scale group.
+
+  // The smallest scale with a finite reciprocal behaves normally.
+  p.scale = 2.94e-39f;
+  ASSERT_FALSE(std::isinf(1.0f / p.scale));
+  const float one_step = p.scale;
+  uint8_t code;
+  Quantize(&one_step, 1, p, &code, QuantizeMode::kReciprocal);
+  EXPECT_EQ(code, 101);
 }
 
 // Ties round half to even after scaling, before the zero point is added.
