@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <map>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/peers.h"
@@ -342,46 +344,82 @@ bool BaselinesAgree() {
 
 // PercentileRange (the 0.01th and 99.99th percentiles) against what a user
 // would otherwise write: std::nth_element on a copy (four order statistics:
-// each rank and its successor), and std::sort on a copy.
+// each rank and its successor), and std::sort on a copy; on the bench's
+// normal data and on the distributions that defeat a one-level histogram:
+//   relu     half the values +0 (ReLU outputs), the rest |normal|
+//   copies   n - 2 copies of one value plus two extremes
+//   lowbits  values 1 + k ulp, k < 2^12: they differ in the low mantissa
+//            bits only
+const float* PercentileInput(const std::string& dist, size_t n) {
+  if (dist == "normal") return Input(n);
+  static std::map<std::pair<std::string, size_t>, AlignedBytes> cache;
+  AlignedBytes& slot = cache[{dist, n}];
+  if (!slot) {
+    slot = AllocateZeroed(n * sizeof(float));
+    float* x = reinterpret_cast<float*>(slot.get());
+    const float* normal = Input(n);
+    std::mt19937 rng(77);
+    for (size_t i = 0; i < n; ++i) {
+      if (dist == "relu") {
+        x[i] = i % 2 ? std::fabs(normal[i]) : 0.0f;
+      } else if (dist == "copies") {
+        x[i] = 0.25f;
+      } else {  // lowbits
+        x[i] = 1.0f + static_cast<float>(rng() % 4096) * 0x1p-23f;
+      }
+    }
+    if (dist == "copies") {
+      x[n / 3] = -1e30f;
+      x[2 * n / 3] = 1e30f;
+    }
+  }
+  return reinterpret_cast<const float*>(slot.get());
+}
+
 void RegisterPercentileBenchmarks() {
-  for (size_t n : {size_t{1} << 16, size_t{1} << 20, size_t{1} << 24}) {
-    for (const char* impl : {"simdquant", "nth_element", "sort"}) {
-      const std::string name = std::string("PercentileRange/f32/p:99.99/") +
-                               impl + "/n:" + std::to_string(n);
-      benchmark::RegisterBenchmark(
-          name.c_str(),
-          [n, impl = std::string(impl)](benchmark::State& state) {
-            const float* x = Input(n);
-            float* copy = static_cast<float*>(Output(n * sizeof(float), 4));
-            const auto rank = [n](double pct) {
-              return static_cast<size_t>((pct / 100.0) *
-                                         static_cast<double>(n - 1));
-            };
-            for (auto _ : state) {
-              MinMaxResult r;
-              if (impl == "simdquant") {
-                r = PercentileRange(x, n, 0.01, 99.99);
-              } else {
-                memcpy(copy, x, n * sizeof(float));
-                float* end = copy + n;
-                float *lo = copy + rank(0.01), *hi = copy + rank(99.99);
-                if (impl == "sort") {
-                  std::sort(copy, end);
+  for (const char* dist : {"normal", "relu", "copies", "lowbits"}) {
+    for (size_t n : {size_t{1} << 16, size_t{1} << 20, size_t{1} << 24}) {
+      for (const char* impl : {"simdquant", "nth_element", "sort"}) {
+        const std::string name = std::string("PercentileRange/f32/p:99.99/") +
+                                 dist + "/" + impl + "/n:" + std::to_string(n);
+        benchmark::RegisterBenchmark(
+            name.c_str(),
+            [n, dist = std::string(dist),
+             impl = std::string(impl)](benchmark::State& state) {
+              const float* x = PercentileInput(dist, n);
+              float* copy = static_cast<float*>(Output(n * sizeof(float), 4));
+              const auto rank = [n](double pct) {
+                return static_cast<size_t>((pct / 100.0) *
+                                           static_cast<double>(n - 1));
+              };
+              for (auto _ : state) {
+                MinMaxResult r;
+                if (impl == "simdquant") {
+                  r = PercentileRange(x, n, 0.01, 99.99);
                 } else {
-                  std::nth_element(copy, lo, end);
-                  *(lo + 1) = *std::min_element(lo + 1, end);
-                  std::nth_element(lo + 1, hi, end);
-                  *(hi + 1) = *std::min_element(hi + 1, end);
+                  memcpy(copy, x, n * sizeof(float));
+                  float* end = copy + n;
+                  float *lo = copy + rank(0.01), *hi = copy + rank(99.99);
+                  if (impl == "sort") {
+                    std::sort(copy, end);
+                  } else {
+                    std::nth_element(copy, lo, end);
+                    *(lo + 1) = *std::min_element(lo + 1, end);
+                    std::nth_element(lo + 1, hi, end);
+                    *(hi + 1) = *std::min_element(hi + 1, end);
+                  }
+                  // Not numpy's exact interpolation: the cost only.
+                  r = {lo[0] + (lo[1] - lo[0]) * 0.5f, hi[0]};
                 }
-                r = {lo[0] + (lo[1] - lo[0]) * 0.5f, hi[0]};  // not exact lerp; cost only
+                benchmark::DoNotOptimize(r);
               }
-              benchmark::DoNotOptimize(r);
-            }
-            state.SetBytesProcessed(
-                static_cast<int64_t>(state.iterations() * n * sizeof(float)));
-            state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
-          })
-          ->Unit(benchmark::kMillisecond);
+              state.SetBytesProcessed(static_cast<int64_t>(
+                  state.iterations() * n * sizeof(float)));
+              state.SetItemsProcessed(
+                  static_cast<int64_t>(state.iterations() * n));
+            })
+            ->Unit(benchmark::kMillisecond);
+      }
     }
   }
 }

@@ -61,45 +61,42 @@ bool SameParams(const QuantParams& a, const QuantParams& b) {
   return a.scale == b.scale && a.zero_point == b.zero_point;
 }
 
-}  // namespace
-
-QuantParams ParamsForRange(float min, float max, const QuantSpec& spec) {
-  if (spec.scheme == Scheme::kSymmetric) {
-    if (spec.signedness != Signedness::kSigned) {
-      internal::Fail("ParamsForRange",
-                     "symmetric quantization needs signed codes");
-    }
-    return ChooseSymmetricParams(min, max, spec.bits, spec.narrow_range);
+QuantParams PercentileParams(const float* x, size_t n, double pct,
+                             const QuantSpec& spec, const char* function) {
+  if (!(pct >= 50.0 && pct <= 100.0)) {
+    internal::Fail(function,
+                   "pct = " + internal::Str(pct) + " is outside [50, 100]");
   }
-  if (spec.scheme != Scheme::kAsymmetric) {
-    internal::Fail("ParamsForRange",
-                   "scheme = " + std::to_string(static_cast<int>(spec.scheme)) +
-                       " is neither kAsymmetric nor kSymmetric");
+  const MinMaxResult r =
+      internal::PercentileRange(x, n, 100.0 - pct, pct, function);
+  if (!isfinite(r.min) || !isfinite(r.max)) {
+    internal::Fail(function, "the percentile range [" + internal::Str(r.min) +
+                                 ", " + internal::Str(r.max) +
+                                 "] is not finite: x holds an infinity that "
+                                 "numpy's interpolation reaches at pct = " +
+                                 internal::Str(pct));
   }
-  return ChooseAsymmetricParams(min, max, spec.bits, spec.signedness,
-                                spec.narrow_range);
+  return internal::ParamsForRange(r.min, r.max, spec, function, "");
 }
+
+}  // namespace
 
 QuantParams CalibrateMinMax(const float* x, size_t n, const QuantSpec& spec) {
   const MinMaxResult r = CheckedRange(x, n, "CalibrateMinMax");
-  return ParamsForRange(r.min, r.max, spec);
+  return internal::ParamsForRange(r.min, r.max, spec, "CalibrateMinMax", "");
 }
 
 QuantParams CalibratePercentile(const float* x, size_t n, double pct,
                                 const QuantSpec& spec) {
-  if (!(pct >= 50.0 && pct <= 100.0)) {
-    internal::Fail("CalibratePercentile",
-                   "pct = " + std::to_string(pct) + " is outside [50, 100]");
-  }
-  const MinMaxResult r = PercentileRange(x, n, 100.0 - pct, pct);
-  return ParamsForRange(r.min, r.max, spec);
+  return PercentileParams(x, n, pct, spec, "CalibratePercentile");
 }
 
 QuantParams CalibrateMse(const float* x, size_t n, const QuantSpec& spec) {
   const char* function = "CalibrateMse";
   const MinMaxResult range = CheckedRange(x, n, function);
   internal::CheckMode(spec.mode, function);
-  const QuantParams min_max = ParamsForRange(range.min, range.max, spec);
+  const QuantParams min_max =
+      internal::ParamsForRange(range.min, range.max, spec, function, "");
   if (range.min == range.max) return min_max;
 
   // Histogram of x over [min, max].
@@ -123,7 +120,8 @@ QuantParams CalibrateMse(const float* x, size_t n, const QuantSpec& spec) {
   std::vector<Scored> scored;
   const std::vector<double> fractions = Fractions();
   const auto consider = [&](float clip_lo, float clip_hi) {
-    const QuantParams p = ParamsForRange(clip_lo, clip_hi, spec);
+    const QuantParams p =
+        internal::ParamsForRange(clip_lo, clip_hi, spec, function, "");
     for (const Scored& s : scored) {
       if (SameParams(s.params, p)) return;
     }
@@ -154,8 +152,8 @@ QuantParams CalibrateMse(const float* x, size_t n, const QuantSpec& spec) {
   // the first of equal MSEs wins. MeasureError is bit-identical on every
   // target, so the choice is too.
   std::vector<QuantParams> finalists = {
-      min_max, CalibratePercentile(x, n, 99.99, spec),
-      CalibratePercentile(x, n, 99.9, spec)};
+      min_max, PercentileParams(x, n, 99.99, spec, function),
+      PercentileParams(x, n, 99.9, spec, function)};
   for (size_t k = 0; k < std::min(kExactChecks, scored.size()); ++k) {
     finalists.push_back(scored[k].params);
   }

@@ -19,6 +19,11 @@
 namespace simdquant {
 namespace internal {
 
+// Values in messages, with enough digits to round-trip.
+std::string Str(float v);
+std::string Str(double v);
+std::string Str(int64_t v);
+
 // Throws std::invalid_argument("simdquant::<function>: <what>").
 [[noreturn]] void Fail(const char* function, const std::string& what);
 
@@ -34,6 +39,9 @@ void CheckParams(const QuantParams& p, const char* function);
 
 // Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
 void CheckPercentiles(double lower_pct, double upper_pct, const char* function);
+// PercentileRange with errors naming the public `function` called.
+MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
+                             double upper_pct, const char* function);
 
 // The slot, in the tables HWY_EXPORT makes, of the target every kernel
 // dispatches to; 0 until the first call (dispatch.cc). Kept by simdquant, not
@@ -154,8 +162,21 @@ uint16_t F16BitsFromF32(float f);
 // scale rounded to float16 and the zero point recomputed from the rounded
 // scale as ChooseAsymmetricParams computes it. Shared by the kernels and the
 // reference: it defines which parameters QuantizeDynamic chooses.
+// Errors name `function` and the parameter set.
 void ChooseGroupParams(float min, float max, const QuantSpec& spec,
-                       const GroupParamsOut& out, size_t k);
+                       const GroupParamsOut& out, size_t k,
+                       const char* function);
+
+// Throws unless the spec's enumerators are valid and agree (symmetric needs
+// signed codes); bits and narrow_range are checked with the code range.
+void CheckSpecFields(const QuantSpec& spec, const char* function);
+// ParamsForRange with errors naming the public `function` called, prefixed by
+// `set` ("parameter set 3: ") where there are several.
+QuantParams ParamsForRange(float min, float max, const QuantSpec& spec,
+                           const char* function, const std::string& set);
+// What symmetric scales divide max(|min|, |max|) by: qmax, or torch's
+// (qmax - qmin) / 2.
+float SymmetricDivisor(const CodeRange& r, SymmetricScale rule);
 
 // The parameters QuantizeDynamic writes to out, as GroupParams to apply.
 inline GroupParams ParamsOf(const QuantSpec& spec, const GroupParamsOut& out) {
@@ -224,6 +245,7 @@ struct LayoutJob {
   // its elements when the kernel reaches its first element.
   const QuantSpec* spec = nullptr;
   GroupParamsOut out;
+  const char* function = "QuantizeDynamic";  // named in choice errors
 };
 constexpr size_t kColumnPadding = 16;  // lanes of the widest float vector
 

@@ -18,15 +18,30 @@
 
 namespace simdquant {
 namespace internal {
-namespace {
 
-// Enough digits to round-trip a float, so the message shows the exact value.
+// Enough digits to round-trip the value, so the message shows it exactly
+// (std::to_string's six decimals print 100 + 1e-12 as 100.000000).
 std::string Str(float v) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(v));
   return buf;
 }
+std::string Str(double v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
 std::string Str(int64_t v) { return std::to_string(v); }
+
+namespace {
+
+void CheckSignedness(Signedness signedness, const char* function) {
+  if (signedness != Signedness::kSigned &&
+      signedness != Signedness::kUnsigned) {
+    Fail(function, "signedness = " + Str(static_cast<int64_t>(signedness)) +
+                       " is neither kUnsigned nor kSigned");
+  }
+}
 
 const char* Name(Signedness s) {
   return s == Signedness::kSigned ? "signed" : "unsigned";
@@ -36,11 +51,7 @@ const char* Name(Signedness s) {
 CodeRange CheckedCodeRange(int bits, Signedness signedness, bool narrow_range,
                            const char* function) {
   const int min_bits = signedness == Signedness::kSigned ? 2 : 1;
-  if (signedness != Signedness::kSigned &&
-      signedness != Signedness::kUnsigned) {
-    Fail(function, "signedness = " + Str(static_cast<int64_t>(signedness)) +
-                       " is neither kUnsigned nor kSigned");
-  }
+  CheckSignedness(signedness, function);
   if (bits < min_bits || bits > 16) {
     Fail(function, "bits = " + Str(int64_t{bits}) + " is out of range [" +
                        Str(int64_t{min_bits}) + ", 16] for " +
@@ -145,41 +156,41 @@ void ValidateParams(const QuantParams& p) {
   internal::CheckParams(p, "ValidateParams");
 }
 
+namespace internal {
 namespace {
 
-void CheckRange(float min, float max, const char* function) {
+// `set` ("parameter set 3: " or "") prefixes range errors of QuantizeDynamic.
+void CheckRange(float min, float max, const char* function,
+                const std::string& set) {
   if (!isfinite(min) || !isfinite(max)) {
-    internal::Fail(function, "range [" + internal::Str(min) + ", " +
-                                 internal::Str(max) + "] is not finite");
+    Fail(function, set + "range [" + Str(min) + ", " + Str(max) +
+                       "] is not finite");
   }
   if (min > max) {
-    internal::Fail(function, "min = " + internal::Str(min) + " > max = " +
-                                 internal::Str(max));
+    Fail(function, set + "min = " + Str(min) + " > max = " + Str(max));
   }
 }
 
 // Written as torch.ao.quantization's _calculate_qparams computes it on float32
 // tensors; float arithmetic here is float32 (x86-64 evaluates in SSE).
-float ClampScale(float scale, const char* function) {
+float ClampScale(float scale, float min, float max, const char* function,
+                 const std::string& set) {
   if (!isfinite(scale)) {
-    internal::Fail(function, "the range is too wide: scale = " +
-                                 internal::Str(scale) + " overflows float32");
+    Fail(function, set + "the range [" + Str(min) + ", " + Str(max) +
+                       "] is too wide: its scale overflows float32");
   }
   return std::max(scale, FLT_EPSILON);
 }
 
-}  // namespace
-
-QuantParams ChooseAsymmetricParams(float min, float max, int bits,
-                                   Signedness signedness, bool narrow_range) {
-  const char* function = "ChooseAsymmetricParams";
-  const CodeRange r =
-      internal::CheckedCodeRange(bits, signedness, narrow_range, function);
-  CheckRange(min, max, function);
+QuantParams ChooseAsymmetric(float min, float max, int bits,
+                             Signedness signedness, bool narrow_range,
+                             const char* function, const std::string& set) {
+  const CodeRange r = CheckedCodeRange(bits, signedness, narrow_range, function);
+  CheckRange(min, max, function, set);
   const float lo = std::min(min, 0.0f);
   const float hi = std::max(max, 0.0f);
-  const float scale =
-      ClampScale((hi - lo) / static_cast<float>(r.max - r.min), function);
+  const float scale = ClampScale(
+      (hi - lo) / static_cast<float>(r.max - r.min), min, max, function, set);
   // |lo / scale| <= qmax - qmin <= 65535, so the conversion is exact.
   const int32_t rounded = static_cast<int32_t>(nearbyintf(lo / scale));
   QuantParams p;
@@ -191,20 +202,78 @@ QuantParams ChooseAsymmetricParams(float min, float max, int bits,
   return p;
 }
 
-QuantParams ChooseSymmetricParams(float min, float max, int bits,
-                                  bool narrow_range) {
-  const char* function = "ChooseSymmetricParams";
-  const CodeRange r = internal::CheckedCodeRange(bits, Signedness::kSigned,
-                                                 narrow_range, function);
-  CheckRange(min, max, function);
+QuantParams ChooseSymmetric(float min, float max, int bits, bool narrow_range,
+                            SymmetricScale rule, const char* function,
+                            const std::string& set) {
+  const CodeRange r = CheckedCodeRange(bits, Signedness::kSigned,
+                                       narrow_range, function);
+  CheckRange(min, max, function, set);
   const float abs_max = std::max(fabsf(min), fabsf(max));
   QuantParams p;
-  p.scale = ClampScale(abs_max / static_cast<float>(r.max), function);
+  p.scale = ClampScale(abs_max / SymmetricDivisor(r, rule), min, max,
+                       function, set);
   p.zero_point = 0;
   p.bits = bits;
   p.signedness = Signedness::kSigned;
   p.narrow_range = narrow_range;
   return p;
+}
+
+}  // namespace
+
+float SymmetricDivisor(const CodeRange& r, SymmetricScale rule) {
+  // (qmax - qmin) / 2 is a multiple of 0.5 below 2^16: exact in float32.
+  return rule == SymmetricScale::kHalfCodeRange
+             ? static_cast<float>(r.max - r.min) / 2.0f
+             : static_cast<float>(r.max);
+}
+
+void CheckSpecFields(const QuantSpec& spec, const char* function) {
+  CheckSignedness(spec.signedness, function);
+  if (spec.scheme != Scheme::kSymmetric && spec.scheme != Scheme::kAsymmetric) {
+    Fail(function, "spec.scheme = " + Str(static_cast<int64_t>(spec.scheme)) +
+                       " is neither kAsymmetric nor kSymmetric");
+  }
+  if (spec.scheme == Scheme::kSymmetric &&
+      spec.signedness != Signedness::kSigned) {
+    Fail(function, "symmetric quantization needs signed codes");
+  }
+  if (spec.symmetric_scale != SymmetricScale::kQmax &&
+      spec.symmetric_scale != SymmetricScale::kHalfCodeRange) {
+    Fail(function, "spec.symmetric_scale = " +
+                       Str(static_cast<int64_t>(spec.symmetric_scale)) +
+                       " is neither kQmax nor kHalfCodeRange");
+  }
+}
+
+QuantParams ParamsForRange(float min, float max, const QuantSpec& spec,
+                           const char* function, const std::string& set) {
+  CheckSpecFields(spec, function);
+  if (spec.scheme == Scheme::kSymmetric) {
+    return ChooseSymmetric(min, max, spec.bits, spec.narrow_range,
+                           spec.symmetric_scale, function, set);
+  }
+  return ChooseAsymmetric(min, max, spec.bits, spec.signedness,
+                          spec.narrow_range, function, set);
+}
+
+}  // namespace internal
+
+QuantParams ChooseAsymmetricParams(float min, float max, int bits,
+                                   Signedness signedness, bool narrow_range) {
+  return internal::ChooseAsymmetric(min, max, bits, signedness, narrow_range,
+                                    "ChooseAsymmetricParams", "");
+}
+
+QuantParams ChooseSymmetricParams(float min, float max, int bits,
+                                  bool narrow_range) {
+  return internal::ChooseSymmetric(min, max, bits, narrow_range,
+                                   SymmetricScale::kQmax,
+                                   "ChooseSymmetricParams", "");
+}
+
+QuantParams ParamsForRange(float min, float max, const QuantSpec& spec) {
+  return internal::ParamsForRange(min, max, spec, "ParamsForRange", "");
 }
 
 namespace internal {
@@ -253,13 +322,10 @@ uint16_t F16BitsFromF32(float f) {
 }
 
 void ChooseGroupParams(float min, float max, const QuantSpec& spec,
-                       const GroupParamsOut& out, size_t k) {
-  if (!isfinite(min) || !isfinite(max)) {
-    Fail("QuantizeDynamic", "parameter set " + std::to_string(k) +
-                                " has range [" + Str(min) + ", " + Str(max) +
-                                "], not finite");
-  }
-  QuantParams p = ParamsForRange(min, max, spec);
+                       const GroupParamsOut& out, size_t k,
+                       const char* function) {
+  const std::string set = "parameter set " + std::to_string(k) + ": ";
+  QuantParams p = ParamsForRange(min, max, spec, function, set);
   if (out.scales != nullptr) {
     out.scales[k] = p.scale;
     if (out.zero_points != nullptr) out.zero_points[k] = p.zero_point;
@@ -270,9 +336,9 @@ void ChooseGroupParams(float min, float max, const QuantSpec& spec,
   // The scale is at least FLT_EPSILON = 2^-23, a float16 subnormal, so it
   // never rounds to zero; it may overflow.
   if (!isfinite(rounded)) {
-    Fail("QuantizeDynamic", "parameter set " + std::to_string(k) +
-                                ": scale " + Str(p.scale) +
-                                " overflows float16 (max 65504)");
+    Fail(function, set + "the range [" + Str(min) + ", " + Str(max) +
+                       "] has scale " + Str(p.scale) +
+                       ", which overflows float16 (max 65504)");
   }
   if (spec.scheme == Scheme::kAsymmetric) {
     const CodeRange r = CodeRangeOf(p.bits, p.signedness, p.narrow_range);
@@ -378,18 +444,9 @@ void CheckDynamicSpec(const QuantSpec& spec, const GroupParamsOut& out,
                       const Layout& layout, detail::CodeType code,
                       const char* function) {
   CheckMode(spec.mode, function);
-  const Signedness s =
-      spec.scheme == Scheme::kSymmetric ? Signedness::kSigned : spec.signedness;
-  CheckCodeStorage(spec.bits, s, spec.narrow_range, code, function);
-  if (spec.scheme == Scheme::kSymmetric &&
-      spec.signedness != Signedness::kSigned) {
-    Fail(function, "symmetric quantization needs signed codes");
-  }
-  if (spec.scheme != Scheme::kSymmetric && spec.scheme != Scheme::kAsymmetric) {
-    Fail(function, "spec.scheme = " +
-                       Str(static_cast<int64_t>(spec.scheme)) +
-                       " is neither kAsymmetric nor kSymmetric");
-  }
+  CheckSpecFields(spec, function);
+  CheckCodeStorage(spec.bits, spec.signedness, spec.narrow_range, code,
+                   function);
   if ((out.scales == nullptr) == (out.scales_f16 == nullptr)) {
     Fail(function, "exactly one of out.scales and out.scales_f16 must be set");
   }

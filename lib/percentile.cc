@@ -1,8 +1,10 @@
-// PercentileRange: exact numpy "linear" percentiles in O(n) without sorting.
+// PercentileRange: exact numpy "linear" percentiles in O(n) time and at most
+// 512 KiB of extra memory, without sorting or copying x.
 #include <math.h>
 #include <string.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,12 @@ inline uint32_t OrderedKey(float f) {
   uint32_t u;
   memcpy(&u, &f, sizeof(u));
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+inline float FloatOfKey(uint32_t key) {
+  const uint32_t u = (key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key;
+  float f;
+  memcpy(&f, &u, sizeof(f));
+  return f;
 }
 
 // Where numpy's linear method looks for percentile p of n sorted values.
@@ -45,29 +53,41 @@ float Lerp(float a, float b, double t) {
   return static_cast<float>(t < 0.5 ? da + diff * t : db - diff * (1.0 - t));
 }
 
-constexpr int kBucketBits = 12;  // 4096 buckets: the counts stay in L1.
+// Histograms have 2^kBucketBits buckets (32 KiB of counts: L1-resident), so
+// each pass narrows a key range by 12 bits: three passes reach one key.
+constexpr int kBucketBits = 12;
+// A key range holding at most this many elements is copied and selected in
+// instead of narrowed further (64 KiB per range).
+constexpr size_t kGatherLimit = 16384;
+// Interleaved sub-histograms: runs of equal keys would otherwise serialize
+// their increments on one counter.
+constexpr size_t kInterleave = 4;
 
-}  // namespace
+// One wanted order statistic (the rank-th smallest, 0-based, of the elements
+// whose key offset, key - key_min, lies in [base, base + 2^bits)), narrowed
+// pass by pass.
+struct Pick {
+  uint64_t base = 0;
+  int bits = 32;
+  uint64_t count = 0;  // elements in the range
+  uint64_t rank = 0;
+  bool done = false;
+  float value = 0.0f;
+};
 
-namespace internal {
+// The work of one pass for one distinct key range: gather its elements, or
+// count them per bucket; either way note its smallest and largest offsets.
+struct RangePass {
+  uint64_t base;
+  int bits;
+  int shift;  // bucket = (offset - base) >> shift
+  bool gather;
+  uint64_t lowest = ~uint64_t{0}, highest = 0;  // offsets - base seen
+  std::vector<float> members;
+  std::vector<uint64_t> counts;  // kInterleave sub-histograms
+};
 
-void CheckPercentiles(double lower_pct, double upper_pct,
-                      const char* function) {
-  for (double pct : {lower_pct, upper_pct}) {
-    if (!(pct >= 0.0 && pct <= 100.0)) {
-      Fail(function, "percentile " + std::to_string(pct) +
-                         " is outside [0, 100]");
-    }
-  }
-  if (lower_pct > upper_pct) {
-    Fail(function, "lower_pct = " + std::to_string(lower_pct) +
-                       " > upper_pct = " + std::to_string(upper_pct));
-  }
-}
-
-}  // namespace internal
-
-namespace {
+int BitWidth(uint32_t v) { return v == 0 ? 0 : 32 - __builtin_clz(v); }
 
 // x[i] for any alignment of x (the contract allows misaligned arrays, and a
 // misaligned float access is undefined behaviour); compiles to one load.
@@ -77,16 +97,194 @@ float At(const float* x, size_t i) {
   return v;
 }
 
+// The first pass: every element lies in the one range, so no range test and
+// no extremes (MinMax found them); consecutive elements count into
+// different sub-histograms.
+void CountAll(const float* x, size_t n, uint32_t key_min, RangePass& r) {
+  const size_t buckets = size_t{1} << (r.bits - r.shift);
+  uint64_t* c = r.counts.data();
+  const int shift = r.shift;
+  const auto bucket = [&](size_t j) {
+    return (OrderedKey(At(x, j)) - key_min) >> shift;
+  };
+  size_t j = 0;
+  for (; j + kInterleave <= n; j += kInterleave) {
+    ++c[bucket(j)];
+    ++c[buckets + bucket(j + 1)];
+    ++c[2 * buckets + bucket(j + 2)];
+    ++c[3 * buckets + bucket(j + 3)];
+  }
+  for (; j < n; ++j) ++c[bucket(j)];
+}
+
+// Later passes: each element is tested against every open range.
+void CountOrGather(const float* x, size_t n, uint32_t key_min,
+                   std::vector<RangePass>& ranges) {
+  for (size_t j = 0; j < n; ++j) {
+    const float v = At(x, j);
+    const uint32_t offset = OrderedKey(v) - key_min;
+    for (RangePass& r : ranges) {
+      const uint64_t d = uint64_t{offset} - r.base;
+      if ((d >> r.bits) != 0) continue;  // outside (below: d wrapped)
+      r.lowest = std::min(r.lowest, d);
+      r.highest = std::max(r.highest, d);
+      if (r.gather) {
+        r.members.push_back(v);
+      } else {
+        const size_t buckets = size_t{1} << (r.bits - r.shift);
+        ++r.counts[(j % kInterleave) * buckets + (d >> r.shift)];
+      }
+    }
+  }
+}
+
+// One pass over x that serves every open pick: each pick either resolves
+// (its range was gathered, held a single key, or narrowed to one) or narrows
+// by kBucketBits. Picks with the same range share its work. `all_bits`: the
+// width of the first range, which holds every element.
+void Pass(const float* x, size_t n, uint32_t key_min, int all_bits,
+          std::vector<Pick>& picks) {
+  std::vector<RangePass> ranges;
+  std::vector<size_t> range_of(picks.size());
+  for (size_t k = 0; k < picks.size(); ++k) {
+    const Pick& p = picks[k];
+    if (p.done) continue;
+    size_t r = 0;
+    while (r < ranges.size() &&
+           (ranges[r].base != p.base || ranges[r].bits != p.bits)) {
+      ++r;
+    }
+    if (r == ranges.size()) {
+      RangePass range;
+      range.base = p.base;
+      range.bits = p.bits;
+      range.shift = std::max(p.bits - kBucketBits, 0);
+      range.gather = p.count <= kGatherLimit;
+      if (range.gather) {
+        range.members.reserve(p.count);
+      } else {
+        range.counts.assign(kInterleave << (p.bits - range.shift), 0);
+      }
+      ranges.push_back(std::move(range));
+    }
+    range_of[k] = r;
+  }
+  const bool first = ranges.size() == 1 && ranges[0].base == 0 &&
+                     ranges[0].bits == all_bits && !ranges[0].gather;
+  if (first) {
+    CountAll(x, n, key_min, ranges[0]);
+  } else {
+    CountOrGather(x, n, key_min, ranges);
+  }
+
+  for (size_t k = 0; k < picks.size(); ++k) {
+    Pick& p = picks[k];
+    if (p.done) continue;
+    RangePass& r = ranges[range_of[k]];
+    if (!first && r.lowest == r.highest) {  // one key (n - 2 copies, zeros)
+      p.value = FloatOfKey(static_cast<uint32_t>(key_min + p.base + r.lowest));
+      p.done = true;
+      continue;
+    }
+    if (r.gather) {
+      const auto nth = r.members.begin() + static_cast<ptrdiff_t>(p.rank);
+      std::nth_element(r.members.begin(), nth, r.members.end());
+      p.value = *nth;
+      p.done = true;
+      continue;
+    }
+    const size_t buckets = size_t{1} << (r.bits - r.shift);
+    uint64_t before = 0, in_bucket = 0;
+    size_t b = 0;
+    for (;; ++b) {
+      in_bucket = 0;
+      for (size_t i = 0; i < kInterleave; ++i) {
+        in_bucket += r.counts[i * buckets + b];
+      }
+      if (before + in_bucket > p.rank) break;
+      before += in_bucket;
+    }
+    p.base += uint64_t{b} << r.shift;
+    p.bits = r.shift;
+    p.count = in_bucket;
+    p.rank -= before;
+    if (p.bits == 0) {
+      p.value = FloatOfKey(static_cast<uint32_t>(key_min + p.base));
+      p.done = true;
+    }
+  }
+}
+
+// Values that a sorted sample says fill a long run of equal elements around
+// each pick's rank (ReLU zeros, n - 2 copies of a value) are confirmed by
+// counting: one compare-and-add pass (the compiler vectorizes it), instead of
+// radix passes that pile every element into one bucket. Returns false,
+// resolving nothing, if the sample predicts no run for some pick.
+bool ResolveRuns(const float* x, size_t n, std::vector<Pick>& picks) {
+  constexpr size_t kSample = 1024, kMargin = 16;
+  if (n < 16 * kSample) return false;
+  float sample[kSample];
+  for (size_t i = 0; i < kSample; ++i) sample[i] = At(x, i * (n / kSample));
+  std::sort(sample, sample + kSample);
+  float value[4];
+  for (size_t k = 0; k < picks.size(); ++k) {
+    const size_t s = static_cast<size_t>(
+        static_cast<double>(picks[k].rank) * kSample / static_cast<double>(n));
+    const float lo = sample[s < kMargin ? 0 : s - kMargin];
+    const float hi = sample[std::min(s + kMargin, kSample - 1)];
+    if (lo != hi) return false;
+    value[k] = lo;
+  }
+  for (size_t k = 0; k < picks.size(); ++k) {
+    const float v = value[k];
+    if (isnan(v)) continue;  // counted with an earlier pick
+    size_t less = 0, equal = 0;
+    for (size_t j = 0; j < n; ++j) {
+      const float xj = At(x, j);
+      less += xj < v;
+      equal += xj == v;  // -0 == +0: either is a right answer
+    }
+    if (picks[k].rank >= less && picks[k].rank < less + equal) {
+      picks[k].value = v;
+      picks[k].done = true;
+    }
+    // Later picks with the same value share the count.
+    for (size_t other = k + 1; other < picks.size(); ++other) {
+      if (value[other] == v && !picks[other].done &&
+          picks[other].rank >= less && picks[other].rank < less + equal) {
+        picks[other].value = v;
+        picks[other].done = true;
+      }
+      if (value[other] == v) value[other] = std::numeric_limits<float>::quiet_NaN();
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
+namespace internal {
+
+void CheckPercentiles(double lower_pct, double upper_pct,
+                      const char* function) {
+  for (double pct : {lower_pct, upper_pct}) {
+    if (!(pct >= 0.0 && pct <= 100.0)) {
+      Fail(function, "percentile " + Str(pct) + " is outside [0, 100]");
+    }
+  }
+  if (lower_pct > upper_pct) {
+    Fail(function, "lower_pct = " + Str(lower_pct) +
+                       " > upper_pct = " + Str(upper_pct));
+  }
+}
+
 MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
-                             double upper_pct) {
-  const char* function = "PercentileRange";
-  internal::CheckNonEmpty(n, function);
-  internal::CheckPointer(x, n, function, "x");
-  internal::CheckPercentiles(lower_pct, upper_pct, function);
+                             double upper_pct, const char* function) {
+  CheckNonEmpty(n, function);
+  CheckPointer(x, n, function, "x");
+  CheckPercentiles(lower_pct, upper_pct, function);
   const MinMaxResult range = MinMax(x, n);
-  if (isnan(range.min)) internal::Fail(function, "x contains NaN");
+  if (isnan(range.min)) Fail(function, "x contains NaN");
 
   const Rank ranks[2] = {RankOf(lower_pct, n), RankOf(upper_pct, n)};
   if (range.min == range.max) {  // All equal (zeros of either sign).
@@ -96,80 +294,36 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
             Lerp(range.max, range.max, ranks[1].t)};
   }
 
-  // Histogram of keys relative to the minimum's, coarsened so that at most
-  // 2^kBucketBits buckets cover [min, max]. Buckets are contiguous in key
-  // order, so the k-th smallest value lies in the bucket where the running
-  // count passes k.
-  // MinMax may return either zero for a zero extreme (-0 == +0), but -0's
-  // key is below +0's: take the outer key so that every element's key lies
-  // within [key_min, key_min + span].
+  // Radix selection on the keys' offsets from the minimum's key. MinMax may
+  // return either zero for a zero extreme (-0 == +0), but -0's key is below
+  // +0's: take the outer key so that every element's offset lies in
+  // [0, span].
   const uint32_t key_min = OrderedKey(range.min == 0.0f ? -0.0f : range.min);
   const uint32_t key_max = OrderedKey(range.max == 0.0f ? 0.0f : range.max);
-  const uint32_t span = key_max - key_min;
-  int shift = 0;
-  while ((span >> shift) >= (uint32_t{1} << kBucketBits)) ++shift;
-  const size_t num_buckets = (span >> shift) + 1;
-  const auto bucket_of = [&](float v) {
-    return static_cast<size_t>((OrderedKey(v) - key_min) >> shift);
-  };
-  // Four interleaved sub-histograms: consecutive elements often fall into the
-  // same bucket, and one histogram would serialise those increments.
-  std::vector<uint64_t> counts(4 * num_buckets, 0);
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    ++counts[bucket_of(At(x, i))];
-    ++counts[num_buckets + bucket_of(At(x, i + 1))];
-    ++counts[2 * num_buckets + bucket_of(At(x, i + 2))];
-    ++counts[3 * num_buckets + bucket_of(At(x, i + 3))];
-  }
-  for (; i < n; ++i) ++counts[bucket_of(At(x, i))];
-  for (size_t b = 0; b < num_buckets; ++b) {
-    counts[b] += counts[num_buckets + b] + counts[2 * num_buckets + b] +
-                 counts[3 * num_buckets + b];
-  }
-  counts.resize(num_buckets);
-
-  // The bucket of each wanted rank, and how many elements precede it.
+  const int bits = BitWidth(key_max - key_min);
+  std::vector<Pick> picks(4);
   const size_t wanted[4] = {ranks[0].below, ranks[0].above, ranks[1].below,
                             ranks[1].above};
-  size_t bucket[4], before[4];
-  for (int k = 0; k < 4; ++k) {
-    size_t cumulative = 0, b = 0;
-    while (cumulative + counts[b] <= wanted[k]) cumulative += counts[b++];
-    bucket[k] = b;
-    before[k] = cumulative;
+  for (size_t k = 0; k < 4; ++k) {
+    picks[k].bits = bits;
+    picks[k].count = n;
+    picks[k].rank = wanted[k];
   }
+  ResolveRuns(x, n, picks);
+  while (!std::all_of(picks.begin(), picks.end(),
+                      [](const Pick& p) { return p.done; })) {
+    Pass(x, n, key_min, bits, picks);
+  }
+  return {Lerp(picks[0].value, picks[1].value, ranks[0].t),
+          Lerp(picks[2].value, picks[3].value, ranks[1].t)};
+}
 
-  // Gather the elements of those (at most four distinct) buckets.
-  std::vector<size_t> distinct(bucket, bucket + 4);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()),
-                 distinct.end());
-  std::vector<std::vector<float>> members(distinct.size());
-  for (size_t d = 0; d < distinct.size(); ++d) {
-    members[d].reserve(counts[distinct[d]]);
-  }
-  for (size_t j = 0; j < n; ++j) {
-    const float v = At(x, j);
-    const size_t b = bucket_of(v);
-    for (size_t d = 0; d < distinct.size(); ++d) {
-      if (b == distinct[d]) members[d].push_back(v);
-    }
-  }
+}  // namespace internal
 
-  // Select each rank within its bucket.
-  float value[4];
-  for (int k = 0; k < 4; ++k) {
-    const size_t d = static_cast<size_t>(
-        std::find(distinct.begin(), distinct.end(), bucket[k]) -
-        distinct.begin());
-    std::vector<float>& m = members[d];
-    const auto nth = m.begin() + static_cast<ptrdiff_t>(wanted[k] - before[k]);
-    std::nth_element(m.begin(), nth, m.end());
-    value[k] = *nth;
-  }
-  return {Lerp(value[0], value[1], ranks[0].t),
-          Lerp(value[2], value[3], ranks[1].t)};
+MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
+                             double upper_pct) {
+  return internal::PercentileRange(x, n, lower_pct, upper_pct,
+                                   "PercentileRange");
 }
 
 }  // namespace simdquant

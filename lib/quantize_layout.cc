@@ -70,7 +70,8 @@ void ChooseIfFirstRun(const TIn* x, size_t start, size_t col, size_t k,
     return;
   }
   const MinMaxResult r = Range<false>(x + start, count);
-  internal::ChooseGroupParams(r.min, r.max, *job.spec, job.out, k);
+  internal::ChooseGroupParams(r.min, r.max, *job.spec, job.out, k,
+                              job.function);
 }
 
 // The QuantizeConstants of the parameter set used last: a set's runs may
@@ -256,7 +257,8 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
     auto scale =
         symmetric
             ? hn::Div(hn::Max(hn::Abs(min), hn::Abs(max)),
-                      hn::Set(df, static_cast<float>(r.max)))
+                      hn::Set(df, internal::SymmetricDivisor(
+                                      r, spec.symmetric_scale)))
             : hn::Div(hn::Sub(hn::Max(max, zero), lo),
                       hn::Set(df, static_cast<float>(r.max - r.min)));
     not_finite = hn::Or(not_finite, hn::Sub(scale, scale));
@@ -532,6 +534,7 @@ void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
   const GroupParams p = internal::ParamsOf(spec, out);
   internal::LayoutJob job = internal::MakeJob(layout, p, spec.mode);
   job.out = out;
+  job.function = function;
   std::vector<float> factor;
   std::vector<int32_t> zero_point;
   if (layout.granularity == Granularity::kPerRow ||
@@ -541,7 +544,8 @@ void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
     std::vector<MinMaxResult> ranges(layout.NumParams());
     MinMax(x, type, layout, ranges.data());
     for (size_t k = 0; k < ranges.size(); ++k) {
-      internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k);
+      internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k,
+                                  function);
     }
     if (layout.granularity == Granularity::kPerColumn) {
       internal::PrepareColumns(p, spec.mode == QuantizeMode::kReciprocal, &factor,

@@ -280,7 +280,8 @@ GroupParams ChooseDynamic(const TIn* x, const Layout& layout,
   std::vector<MinMaxResult> ranges(layout.NumParams());
   if (layout.NumElements() != 0) reference::MinMax(x, layout, ranges.data());
   for (size_t k = 0; k < ranges.size(); ++k) {
-    internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k);
+    internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k,
+                                "reference::QuantizeDynamic");
   }
   const GroupParams p = internal::ParamsOf(spec, out);
   return p;

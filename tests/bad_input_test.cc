@@ -367,5 +367,71 @@ TEST(BadInputMessages, Examples) {
   }
 }
 
+// Each message names the public function called (not a helper it uses), the
+// parameter set where there are several, and values with all their digits.
+TEST(BadInputMessages, NameTheFunctionCalledAndTheValue) {
+  const auto what = [](const std::function<void()>& call) -> std::string {
+    try {
+      call();
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const float max = std::numeric_limits<float>::max();
+  const float wide[2] = {-max, max};
+  const std::string too_wide =
+      "the range [-3.40282347e+38, 3.40282347e+38] is too wide: its scale "
+      "overflows float32";
+  const QuantSpec spec;
+  EXPECT_EQ(what([&] { CalibrateMinMax(wide, 2, spec); }),
+            "simdquant::CalibrateMinMax: " + too_wide);
+  EXPECT_EQ(what([&] { CalibrateMse(wide, 2, spec); }),
+            "simdquant::CalibrateMse: " + too_wide);
+  EXPECT_EQ(what([&] { CalibratePercentile(wide, 2, 100.0, spec); }),
+            "simdquant::CalibratePercentile: " + too_wide);
+  EXPECT_EQ(what([&] { ParamsForRange(-max, max, spec); }),
+            "simdquant::ParamsForRange: " + too_wide);
+  const float x_nan[2] = {1.0f, kNaN};
+  EXPECT_EQ(what([&] { CalibratePercentile(x_nan, 2, 99.0, spec); }),
+            "simdquant::CalibratePercentile: x contains NaN");
+
+  // The second of three groups spans the float range.
+  const float x[6] = {1.0f, 2.0f, -max, max, 3.0f, 4.0f};
+  const Layout groups = Layout::PerGroup(1, 6, 2);
+  uint8_t q[6];
+  EXPECT_EQ(what([&] { QuantizeDynamic(x, groups, spec, ThreeSets(), q); }),
+            "simdquant::QuantizeDynamic: parameter set 1: " + too_wide);
+  QuantSpec four = spec;
+  four.bits = 4;
+  EXPECT_EQ(
+      what([&] { QuantizeDynamicPacked(x, groups, four, ThreeSets(), q); }),
+      "simdquant::QuantizeDynamicPacked: parameter set 1: " + too_wide);
+  const float x_inf[6] = {1.0f, 2.0f, 3.0f, 4.0f, kInf, 4.0f};
+  EXPECT_EQ(what([&] { QuantizeDynamic(x_inf, groups, spec, ThreeSets(), q); }),
+            "simdquant::QuantizeDynamic: parameter set 2: range [4, inf] is "
+            "not finite");
+
+  // A bad signedness gets its own message with a symmetric spec too.
+  QuantSpec bad_sign;
+  bad_sign.scheme = Scheme::kSymmetric;
+  bad_sign.signedness = static_cast<Signedness>(7);
+  EXPECT_EQ(what([&] { ParamsForRange(-1.0f, 1.0f, bad_sign); }),
+            "simdquant::ParamsForRange: signedness = 7 is neither kUnsigned "
+            "nor kSigned");
+
+  // Percentiles with all their digits: never "-0.000000" or "100.000000".
+  const float three[3] = {1.0f, 2.0f, 3.0f};
+  EXPECT_EQ(what([&] { PercentileRange(three, 3, -1e-300, 50.0); }),
+            "simdquant::PercentileRange: percentile -1e-300 is outside [0, "
+            "100]");
+  EXPECT_EQ(what([&] { PercentileRange(three, 3, 0.0, 100.0 + 1e-12); }),
+            "simdquant::PercentileRange: percentile 100.00000000000099 is "
+            "outside [0, 100]");
+  EXPECT_EQ(what([&] { CalibratePercentile(three, 3, 100.0 + 1e-12, spec); }),
+            "simdquant::CalibratePercentile: pct = 100.00000000000099 is "
+            "outside [50, 100]");
+}
+
 }  // namespace
 }  // namespace simdquant

@@ -1,9 +1,11 @@
 // PercentileRange against a sorted copy, and the calibrators: MSE-optimal is
 // never worse than min-max or percentiles, and is the same on every target.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -95,6 +97,61 @@ TEST_P(PercentileTest, HandWorked) {
   EXPECT_EQ(r.max, -7.0f);
 }
 
+// The distributions that defeat a one-level histogram (issue: it copied up
+// to all of x): half zeros, n - 2 copies plus two extremes, values that
+// differ only in low mantissa bits, and a long run with the wanted ranks
+// just inside and just outside it (the sampled run check must confirm by
+// counting). Exact against the sorted copy.
+TEST_P(PercentileTest, HeavyDuplicatesAndNarrowKeys) {
+  const size_t n = 100003;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<std::vector<float>> sets(5, std::vector<float>(n));
+  for (size_t i = 0; i < n; ++i) {
+    sets[0][i] = i % 2 ? std::fabs(normal(rng)) : (i % 4 ? 0.0f : -0.0f);
+    sets[1][i] = 0.25f;
+    sets[2][i] = 1.0f + static_cast<float>(rng() % 4096) * 0x1p-23f;
+    sets[3][i] = i % 10 < 6 ? 1.0f : normal(rng);  // 60% ones
+    sets[4][i] = static_cast<float>(i % 3);        // three long runs
+  }
+  sets[1][n / 3] = -1e30f;
+  sets[1][2 * n / 3] = 1e30f;
+  for (const std::vector<float>& x : sets) {
+    for (double pct : {0.0, 0.01, 1.0, 20.0, 30.0, 33.0, 33.4, 40.0, 50.0, 66.6,
+                       66.7, 70.0, 99.0, 99.99, 100.0}) {
+      const double hi = std::max(pct, 100.0 - pct / 2);
+      const MinMaxResult got = PercentileRange(x.data(), n, pct, hi);
+      const MinMaxResult want = reference::PercentileRange(x.data(), n, pct, hi);
+      ExpectSamePercentile(got.min, want.min, n, pct);
+      ExpectSamePercentile(got.max, want.max, n, hi);
+    }
+  }
+}
+
+// Infinite values as numpy treats them (np.percentile([1, 2, np.inf, 3], q)):
+// an interpolation that reaches Inf gives Inf (a + (inf - a) t) or NaN
+// (inf + (inf - inf) 0 at q = 100); the calibrators then refuse the range.
+TEST_P(PercentileTest, InfinitiesAsNumpy) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float x[4] = {1.0f, 2.0f, inf, 3.0f};
+  MinMaxResult r = PercentileRange(x, 4, 50.0, 75.0);
+  EXPECT_EQ(r.min, 2.5f);
+  EXPECT_EQ(r.max, inf);
+  r = PercentileRange(x, 4, 0.0, 100.0);
+  EXPECT_EQ(r.min, 1.0f);
+  EXPECT_TRUE(std::isnan(r.max));
+  const MinMaxResult want = reference::PercentileRange(x, 4, 0.0, 100.0);
+  EXPECT_TRUE(std::isnan(want.max));
+  QuantSpec spec;
+  try {
+    CalibratePercentile(x, 4, 100.0, spec);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("not finite: x holds an infinity"),
+              std::string::npos) << e.what();
+  }
+}
+
 // Zero extremes of both signs: MinMax may report either, and every element
 // must still fall into a histogram bucket (found by range_fuzzer under ASan:
 // a -0 below a reported +0 minimum indexed far outside the histogram).
@@ -167,6 +224,30 @@ std::vector<QuantSpec> Specs() {
     specs.push_back(sym);
   }
   return specs;
+}
+
+// torch's symmetric rule, bit for bit: torch.ao.quantization.MinMaxObserver(
+// dtype=torch.qint8, qscheme=torch.per_tensor_symmetric) on [-1, 0.5, 2]
+// gives scale = 2 / 127.5 (float32) and zero_point 0.
+TEST(ParamsForRangeTest, TorchSymmetricRule) {
+  QuantSpec spec;
+  spec.scheme = Scheme::kSymmetric;
+  spec.signedness = Signedness::kSigned;
+  spec.symmetric_scale = SymmetricScale::kHalfCodeRange;
+  QuantParams p = ParamsForRange(-1.0f, 2.0f, spec);
+  EXPECT_EQ(p.scale, 2.0f / 127.5f);
+  EXPECT_EQ(p.zero_point, 0);
+  spec.bits = 4;  // (7 - -8) / 2
+  EXPECT_EQ(ParamsForRange(-1.0f, 2.0f, spec).scale, 2.0f / 7.5f);
+  spec.narrow_range = true;  // (7 - -7) / 2 = qmax: the two rules agree
+  EXPECT_EQ(ParamsForRange(-1.0f, 2.0f, spec).scale, 2.0f / 7.0f);
+  spec.symmetric_scale = SymmetricScale::kQmax;
+  spec.narrow_range = false;
+  EXPECT_EQ(ParamsForRange(-1.0f, 2.0f, spec).scale, 2.0f / 7.0f);
+  EXPECT_EQ(ParamsForRange(-1.0f, 2.0f, spec).scale,
+            ChooseSymmetricParams(-1.0f, 2.0f, 4).scale);
+  spec.symmetric_scale = static_cast<SymmetricScale>(9);
+  EXPECT_THROW(ParamsForRange(-1.0f, 2.0f, spec), std::invalid_argument);
 }
 
 class CalibrateTest : public PerTarget {};

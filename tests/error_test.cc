@@ -94,6 +94,24 @@ TEST_P(ErrorTest, InfiniteDequantizedValues) {
   }
 }
 
+// +Inf in x with an ordinary scale: x dequantizes to qmax's value, so the
+// error is +Inf; signal and noise are both infinite, so sqnr is Inf / Inf =
+// NaN (the contract: the formula in IEEE arithmetic, not a special case).
+TEST_P(ErrorTest, InfiniteInputGivesInfiniteErrorAndNaNSqnr) {
+  const QuantParams p = ChooseAsymmetricParams(-3.0f, 3.0f, 8);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const std::vector<float>& x :
+       {std::vector<float>{1.0f, inf, 0.5f}, std::vector<float>{-inf}}) {
+    for (QuantizeMode mode : {QuantizeMode::kDivide, QuantizeMode::kReciprocal}) {
+      const ErrorStats s = MeasureError(x.data(), x.size(), p, mode);
+      EXPECT_EQ(s.mse, inf);
+      EXPECT_EQ(s.max_abs_error, inf);
+      EXPECT_TRUE(std::isnan(s.sqnr_db)) << s.sqnr_db;
+      CheckError(x, p, mode, 0);
+    }
+  }
+}
+
 // Values on the grid quantize without error: mse 0 and sqnr +inf.
 TEST_P(ErrorTest, ExactValuesHaveNoError) {
   const QuantParams p = ChooseAsymmetricParams(0.0f, 255.0f, 8);  // scale 1

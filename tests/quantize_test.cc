@@ -232,6 +232,36 @@ TEST_P(QuantizeTest, ScalesWithAnInfiniteReciprocalSaturateInReciprocalMode) {
   EXPECT_EQ(code, 101);
 }
 
+// Parameters covering the whole float range: with ChooseSymmetricParams the
+// scale FLT_MAX / qmax rounds up for some widths, so qmax * scale overflows
+// and FLT_MAX comes back as +Inf (8 bits: scale 2.67939e36, 127 * scale >
+// FLT_MAX); for others it comes back finite. The contract's formulas, on
+// every target.
+TEST_P(QuantizeTest, FloatMaxRoundTripMayOverflowToInfinity) {
+  const float max = std::numeric_limits<float>::max();
+  const float x[2] = {max, -max};
+  for (int bits = 2; bits <= 16; ++bits) {
+    const QuantParams p = ChooseSymmetricParams(-max, max, bits);
+    const int32_t qmax = (1 << (bits - 1)) - 1;
+    int16_t q[2];
+    Quantize(x, 2, p, q);
+    EXPECT_EQ(q[0], qmax);
+    EXPECT_EQ(q[1], -qmax);
+    float y[2];
+    Dequantize(q, 2, p, y);
+    const float want = static_cast<float>(qmax) * p.scale;  // may be +Inf
+    EXPECT_EQ(y[0], want) << bits;
+    EXPECT_EQ(y[1], -want) << bits;
+    EXPECT_EQ(y[0], reference::DequantizeOne(q[0], p));
+    if (bits == 8) {
+      EXPECT_TRUE(std::isinf(y[0]));
+    }
+    if (bits == 9) {
+      EXPECT_EQ(y[0], max);
+    }
+  }
+}
+
 // Ties round half to even after scaling, before the zero point is added.
 TEST_P(QuantizeTest, TiesRoundToEven) {
   QuantParams p;

@@ -388,6 +388,9 @@ TEST_P(TensorTest, BatchedGroupsMatchReference) {
       ExpectDynamicMatches<float, uint8_t>(layout, asym, f16, seed++);
       ExpectDynamicMatches<float, int8_t>(layout, sym, f16, seed++);
       ExpectDynamicMatches<hwy::float16_t, int8_t>(layout, sym, f16, seed++);
+      QuantSpec sym_torch = sym;  // torch's divisor, 127.5
+      sym_torch.symmetric_scale = SymmetricScale::kHalfCodeRange;
+      ExpectDynamicMatches<float, int8_t>(layout, sym_torch, f16, seed++);
     }
   }
 }
@@ -456,7 +459,16 @@ TEST_P(TensorTest, BadGroupInABatchActsAsTheReference) {
       const std::string what = "value " + std::to_string(c.value) +
                                " in group " + std::to_string(bad_group);
       ASSERT_EQ(!error.empty(), c.throws) << what << ": " << error;
+      // The same message, naming the function called.
+      const std::string prefix = "simdquant::reference::";
+      if (want_error.compare(0, prefix.size(), prefix) == 0) {
+        want_error = "simdquant::" + want_error.substr(prefix.size());
+      }
       ASSERT_EQ(error, want_error) << what;
+      if (c.throws) {
+        EXPECT_NE(error.find("parameter set " + std::to_string(bad_group)),
+                  std::string::npos) << error;
+      }
       // On an error the reference has written no codes yet (it chooses every
       // set first); both have written the sets before the bad group.
       const size_t groups = c.throws ? bad_group : count;

@@ -16,16 +16,30 @@ namespace simdquant {
 //   a = i-th smallest, b = (i + 1)-th smallest (or a at the end),
 //   v = t < 0.5 ? a + (b - a) * t : b - (b - a) * (1 - t)   (in double, as
 //   numpy's _lerp), then rounded to float.
-// O(n): a vectorized min/max pass, one histogram pass over an order-preserving
-// integer key, and a selection among the elements of the (at most four)
-// buckets that hold the wanted ranks. Extra memory: the histogram plus those
-// buckets' elements, not a copy of x. -0 and +0 count as equal (either may
-// be returned for a zero). Throws for NaN in x, n == 0, a null x, a
-// percentile outside [0, 100] or NaN, and lower_pct > upper_pct.
+// O(n) on any data: a vectorized min/max pass, then at most three radix-select
+// passes over an order-preserving integer key (each narrows the key range
+// holding a wanted rank by 12 bits, or copies it once it holds at most 16384
+// elements). Extra memory at most 512 KiB whatever n, never a copy of x.
+// -0 and +0 count as equal (either may be returned for a zero). As numpy, a
+// percentile whose interpolation reaches an infinite value is that infinity
+// or NaN (inf - inf). Throws for NaN in x, n == 0, a null x, a percentile
+// outside [0, 100] or NaN, and lower_pct > upper_pct.
 MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
                              double upper_pct);
 
 enum class Scheme : uint8_t { kAsymmetric, kSymmetric };
+
+// What a symmetric scale divides max(|min|, |max|) by.
+enum class SymmetricScale : uint8_t {
+  // qmax (127 for 8 bits): the largest magnitude maps to qmax exactly.
+  // ChooseSymmetricParams; ONNX Runtime's and TensorRT's symmetric
+  // calibration; ggml's Q8_0 (amax / 127).
+  kQmax,
+  // (qmax - qmin) / 2 (127.5 for 8 bits, qmax for narrow range):
+  // torch.ao.quantization's symmetric observers (MinMaxObserver with
+  // torch.per_tensor_symmetric and qint8), bit for bit.
+  kHalfCodeRange,
+};
 
 // What to calibrate for.
 struct QuantSpec {
@@ -34,6 +48,8 @@ struct QuantSpec {
   // Asymmetric codes may be unsigned or signed; symmetric codes are signed.
   Signedness signedness = Signedness::kUnsigned;
   bool narrow_range = false;
+  // Symmetric scheme only.
+  SymmetricScale symmetric_scale = SymmetricScale::kQmax;
   // The quantize mode the error is measured with.
   QuantizeMode mode = QuantizeMode::kDivide;
 };
