@@ -82,7 +82,8 @@ QuantParams ChooseAsymmetricParams(float min, float max, int bits,
 
 // Symmetric (signed, zero_point = 0) parameters:
 //   scale = max(max(|min|, |max|) / qmax, FLT_EPSILON),  qmax = 2^(bits-1) - 1
-// Note torch's symmetric observers divide by (qmax - qmin) / 2 instead.
+// torch's symmetric observers divide by (qmax - qmin) / 2 instead: ask for
+// that with QuantSpec::symmetric_scale (calibrate.h).
 QuantParams ChooseSymmetricParams(float min, float max, int bits,
                                   bool narrow_range = false);
 
