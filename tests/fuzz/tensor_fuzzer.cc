@@ -3,6 +3,8 @@
 // and f16 tensors; container and packed codes; given and dynamic parameters;
 // Pack / Unpack. Invalid arguments must throw std::invalid_argument on every
 // target exactly when the reference throws.
+#include <stdint.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
@@ -24,11 +26,35 @@ Layout DecodeLayout(FuzzInput& in) {
     case 1: return Layout::PerRow(rows, cols);
     case 2: return Layout::PerColumn(rows, cols);
     case 3: return Layout::PerGroup(rows, cols, in.Byte() % 40 + 1);
-    default: {  // maybe invalid
-      Layout l{rows, cols, static_cast<Granularity>(in.Byte() % 5),
-               static_cast<size_t>(in.Byte() % 3)};
-      return l;
-    }
+    default:  // maybe invalid
+      switch (in.Byte() % 4) {
+        case 0: {
+          Layout l{rows, cols, static_cast<Granularity>(in.Byte() % 5),
+                   static_cast<size_t>(in.Byte() % 3)};
+          return l;
+        }
+        case 1:  // GPTQ's group_size -1 cast to size_t, and near it
+          return Layout::PerGroup(rows, cols, SIZE_MAX - in.Byte() % 3);
+        case 2:  // just larger than the row
+          return Layout::PerGroup(rows, cols, cols + in.Byte() % 3);
+        default: {  // rows * cols wraps around to a small count
+          Layout l{(size_t{1} << (62 + in.Byte() % 2)) + rows, 4 * cols,
+                   static_cast<Granularity>(in.Byte() % 4),
+                   in.Bool() ? size_t{32} : size_t{0}};
+          return l;
+        }
+      }
+  }
+}
+
+// Parameter sets to allocate: a layout whose counts wrap is an error for
+// every kernel, so a few sets stand in for its (huge) count.
+size_t SetsFor(const Layout& layout) {
+  try {
+    ValidateLayout(layout);
+    return layout.NumParams();
+  } catch (const std::invalid_argument&) {
+    return std::min<size_t>(layout.NumParams(), 8);
   }
 }
 
@@ -124,7 +150,7 @@ template <typename TIn, typename T>
 void CheckLayout(FuzzInput& in, const Layout& layout, const QuantParams& base,
                  QuantizeMode mode) {
   const size_t n = layout.NumElements();
-  Params params(in, base, layout.NumParams());
+  Params params(in, base, SetsFor(layout));
   const GroupParams& p = params.group;
   std::vector<float> xf = in.FloatsFor(base);
   xf.resize(n);  // zero-filled when the input ran out
@@ -153,7 +179,7 @@ void CheckLayout(FuzzInput& in, const Layout& layout, const QuantParams& base,
       [&](TIn* y) { reference::DequantizePacked(packed.data(), layout, p, y); },
       [&](TIn* y) { DequantizePacked(packed.data(), layout, p, y); });
 
-  const size_t sets = layout.NumParams();
+  const size_t sets = SetsFor(layout);
   Compare<MinMaxResult>(
       sets, "MinMax",
       [&](MinMaxResult* r) { reference::MinMax(x.data(), layout, r); },
@@ -167,6 +193,8 @@ void CheckLayout(FuzzInput& in, const Layout& layout, const QuantParams& base,
   spec.narrow_range = base.narrow_range;
   spec.mode = mode;
   spec.scheme = in.Bool() ? Scheme::kSymmetric : Scheme::kAsymmetric;
+  spec.symmetric_scale =
+      in.Bool() ? SymmetricScale::kHalfCodeRange : SymmetricScale::kQmax;
   const bool f16 = in.Bool();
   const size_t total = n * sizeof(T) + packed_bytes + sets * 8;
   const auto run = [&](uint8_t* o, bool ref) {
