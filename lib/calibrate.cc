@@ -76,14 +76,16 @@ QuantParams PercentileParams(const float* x, size_t n, double pct,
                                  "numpy's interpolation reaches at pct = " +
                                  internal::Str(pct));
   }
-  return internal::ParamsForRange(r.min, r.max, spec, function, "");
+  return internal::ParamsForRange(r.min, r.max, spec, function,
+                                  internal::kNoSet);
 }
 
 }  // namespace
 
 QuantParams CalibrateMinMax(const float* x, size_t n, const QuantSpec& spec) {
   const MinMaxResult r = CheckedRange(x, n, "CalibrateMinMax");
-  return internal::ParamsForRange(r.min, r.max, spec, "CalibrateMinMax", "");
+  return internal::ParamsForRange(r.min, r.max, spec, "CalibrateMinMax",
+                                  internal::kNoSet);
 }
 
 QuantParams CalibratePercentile(const float* x, size_t n, double pct,
@@ -96,7 +98,8 @@ QuantParams CalibrateMse(const float* x, size_t n, const QuantSpec& spec) {
   const MinMaxResult range = CheckedRange(x, n, function);
   internal::CheckMode(spec.mode, function);
   const QuantParams min_max =
-      internal::ParamsForRange(range.min, range.max, spec, function, "");
+      internal::ParamsForRange(range.min, range.max, spec, function,
+                               internal::kNoSet);
   if (range.min == range.max) return min_max;
 
   // Histogram of x over [min, max].
@@ -121,7 +124,8 @@ QuantParams CalibrateMse(const float* x, size_t n, const QuantSpec& spec) {
   const std::vector<double> fractions = Fractions();
   const auto consider = [&](float clip_lo, float clip_hi) {
     const QuantParams p =
-        internal::ParamsForRange(clip_lo, clip_hi, spec, function, "");
+        internal::ParamsForRange(clip_lo, clip_hi, spec, function,
+                                 internal::kNoSet);
     for (const Scored& s : scored) {
       if (SameParams(s.params, p)) return;
     }

@@ -170,10 +170,11 @@ void ChooseGroupParams(float min, float max, const QuantSpec& spec,
 // Throws unless the spec's enumerators are valid and agree (symmetric needs
 // signed codes); bits and narrow_range are checked with the code range.
 void CheckSpecFields(const QuantSpec& spec, const char* function);
-// ParamsForRange with errors naming the public `function` called, prefixed by
-// `set` ("parameter set 3: ") where there are several.
+// ParamsForRange with errors naming the public `function` called and, unless
+// it is kNoSet, the parameter set `set` ("parameter set 3: ").
+constexpr size_t kNoSet = ~size_t{0};
 QuantParams ParamsForRange(float min, float max, const QuantSpec& spec,
-                           const char* function, const std::string& set);
+                           const char* function, size_t set);
 // What symmetric scales divide max(|min|, |max|) by: qmax, or torch's
 // (qmax - qmin) / 2.
 float SymmetricDivisor(const CodeRange& r, SymmetricScale rule);

@@ -1,6 +1,7 @@
 // Per-target building blocks of the kernels over layouts (tensor.h):
-// per-group batches, the packed block size and the type switches. Included once per target by each layout
-// unit (after foreach_target.h), hence the toggle guard.
+// per-group batches, the packed block size and the type switches. Included
+// once per target by each layout unit (after foreach_target.h), hence the
+// toggle guard.
 #if defined(SIMDQUANT_LIB_LAYOUT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIMDQUANT_LIB_LAYOUT_INL_H_
 #undef SIMDQUANT_LIB_LAYOUT_INL_H_

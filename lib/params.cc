@@ -159,24 +159,29 @@ void ValidateParams(const QuantParams& p) {
 namespace internal {
 namespace {
 
-// `set` ("parameter set 3: " or "") prefixes range errors of QuantizeDynamic.
-void CheckRange(float min, float max, const char* function,
-                const std::string& set) {
+// "parameter set 3: " (QuantizeDynamic's sets), or "" for kNoSet. Built only
+// on the error path: ChooseGroupParams runs once per row or group.
+std::string SetPrefix(size_t set) {
+  return set == kNoSet ? "" : "parameter set " + std::to_string(set) + ": ";
+}
+
+void CheckRange(float min, float max, const char* function, size_t set) {
   if (!isfinite(min) || !isfinite(max)) {
-    Fail(function, set + "range [" + Str(min) + ", " + Str(max) +
+    Fail(function, SetPrefix(set) + "range [" + Str(min) + ", " + Str(max) +
                        "] is not finite");
   }
   if (min > max) {
-    Fail(function, set + "min = " + Str(min) + " > max = " + Str(max));
+    Fail(function,
+         SetPrefix(set) + "min = " + Str(min) + " > max = " + Str(max));
   }
 }
 
 // Written as torch.ao.quantization's _calculate_qparams computes it on float32
 // tensors; float arithmetic here is float32 (x86-64 evaluates in SSE).
 float ClampScale(float scale, float min, float max, const char* function,
-                 const std::string& set) {
+                 size_t set) {
   if (!isfinite(scale)) {
-    Fail(function, set + "the range [" + Str(min) + ", " + Str(max) +
+    Fail(function, SetPrefix(set) + "the range [" + Str(min) + ", " + Str(max) +
                        "] is too wide: its scale overflows float32");
   }
   return std::max(scale, FLT_EPSILON);
@@ -184,7 +189,7 @@ float ClampScale(float scale, float min, float max, const char* function,
 
 QuantParams ChooseAsymmetric(float min, float max, int bits,
                              Signedness signedness, bool narrow_range,
-                             const char* function, const std::string& set) {
+                             const char* function, size_t set) {
   const CodeRange r = CheckedCodeRange(bits, signedness, narrow_range, function);
   CheckRange(min, max, function, set);
   const float lo = std::min(min, 0.0f);
@@ -204,7 +209,7 @@ QuantParams ChooseAsymmetric(float min, float max, int bits,
 
 QuantParams ChooseSymmetric(float min, float max, int bits, bool narrow_range,
                             SymmetricScale rule, const char* function,
-                            const std::string& set) {
+                            size_t set) {
   const CodeRange r = CheckedCodeRange(bits, Signedness::kSigned,
                                        narrow_range, function);
   CheckRange(min, max, function, set);
@@ -247,7 +252,7 @@ void CheckSpecFields(const QuantSpec& spec, const char* function) {
 }
 
 QuantParams ParamsForRange(float min, float max, const QuantSpec& spec,
-                           const char* function, const std::string& set) {
+                           const char* function, size_t set) {
   CheckSpecFields(spec, function);
   if (spec.scheme == Scheme::kSymmetric) {
     return ChooseSymmetric(min, max, spec.bits, spec.narrow_range,
@@ -262,18 +267,19 @@ QuantParams ParamsForRange(float min, float max, const QuantSpec& spec,
 QuantParams ChooseAsymmetricParams(float min, float max, int bits,
                                    Signedness signedness, bool narrow_range) {
   return internal::ChooseAsymmetric(min, max, bits, signedness, narrow_range,
-                                    "ChooseAsymmetricParams", "");
+                                    "ChooseAsymmetricParams", internal::kNoSet);
 }
 
 QuantParams ChooseSymmetricParams(float min, float max, int bits,
                                   bool narrow_range) {
   return internal::ChooseSymmetric(min, max, bits, narrow_range,
                                    SymmetricScale::kQmax,
-                                   "ChooseSymmetricParams", "");
+                                   "ChooseSymmetricParams", internal::kNoSet);
 }
 
 QuantParams ParamsForRange(float min, float max, const QuantSpec& spec) {
-  return internal::ParamsForRange(min, max, spec, "ParamsForRange", "");
+  return internal::ParamsForRange(min, max, spec, "ParamsForRange",
+                                  internal::kNoSet);
 }
 
 namespace internal {
@@ -324,8 +330,7 @@ uint16_t F16BitsFromF32(float f) {
 void ChooseGroupParams(float min, float max, const QuantSpec& spec,
                        const GroupParamsOut& out, size_t k,
                        const char* function) {
-  const std::string set = "parameter set " + std::to_string(k) + ": ";
-  QuantParams p = ParamsForRange(min, max, spec, function, set);
+  QuantParams p = ParamsForRange(min, max, spec, function, k);
   if (out.scales != nullptr) {
     out.scales[k] = p.scale;
     if (out.zero_points != nullptr) out.zero_points[k] = p.zero_point;
@@ -336,7 +341,7 @@ void ChooseGroupParams(float min, float max, const QuantSpec& spec,
   // The scale is at least FLT_EPSILON = 2^-23, a float16 subnormal, so it
   // never rounds to zero; it may overflow.
   if (!isfinite(rounded)) {
-    Fail(function, set + "the range [" + Str(min) + ", " + Str(max) +
+    Fail(function, SetPrefix(k) + "the range [" + Str(min) + ", " + Str(max) +
                        "] has scale " + Str(p.scale) +
                        ", which overflows float16 (max 65504)");
   }

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <algorithm>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -81,6 +80,7 @@ struct RangePass {
   uint64_t base;
   int bits;
   int shift;  // bucket = (offset - base) >> shift
+  size_t buckets;  // per sub-histogram: 2^(bits - shift)
   bool gather;
   uint64_t lowest = ~uint64_t{0}, highest = 0;  // offsets - base seen
   std::vector<float> members;
@@ -101,7 +101,7 @@ float At(const float* x, size_t i) {
 // no extremes (MinMax found them); consecutive elements count into
 // different sub-histograms.
 void CountAll(const float* x, size_t n, uint32_t key_min, RangePass& r) {
-  const size_t buckets = size_t{1} << (r.bits - r.shift);
+  const size_t buckets = r.buckets;
   uint64_t* c = r.counts.data();
   const int shift = r.shift;
   const auto bucket = [&](size_t j) {
@@ -131,8 +131,7 @@ void CountOrGather(const float* x, size_t n, uint32_t key_min,
       if (r.gather) {
         r.members.push_back(v);
       } else {
-        const size_t buckets = size_t{1} << (r.bits - r.shift);
-        ++r.counts[(j % kInterleave) * buckets + (d >> r.shift)];
+        ++r.counts[(j % kInterleave) * r.buckets + (d >> r.shift)];
       }
     }
   }
@@ -159,11 +158,12 @@ void Pass(const float* x, size_t n, uint32_t key_min, int all_bits,
       range.base = p.base;
       range.bits = p.bits;
       range.shift = std::max(p.bits - kBucketBits, 0);
+      range.buckets = size_t{1} << (p.bits - range.shift);
       range.gather = p.count <= kGatherLimit;
       if (range.gather) {
         range.members.reserve(p.count);
       } else {
-        range.counts.assign(kInterleave << (p.bits - range.shift), 0);
+        range.counts.assign(kInterleave * range.buckets, 0);
       }
       ranges.push_back(std::move(range));
     }
@@ -193,13 +193,12 @@ void Pass(const float* x, size_t n, uint32_t key_min, int all_bits,
       p.done = true;
       continue;
     }
-    const size_t buckets = size_t{1} << (r.bits - r.shift);
     uint64_t before = 0, in_bucket = 0;
     size_t b = 0;
     for (;; ++b) {
       in_bucket = 0;
       for (size_t i = 0; i < kInterleave; ++i) {
-        in_bucket += r.counts[i * buckets + b];
+        in_bucket += r.counts[i * r.buckets + b];
       }
       if (before + in_bucket > p.rank) break;
       before += in_bucket;
@@ -217,12 +216,12 @@ void Pass(const float* x, size_t n, uint32_t key_min, int all_bits,
 
 // Values that a sorted sample says fill a long run of equal elements around
 // each pick's rank (ReLU zeros, n - 2 copies of a value) are confirmed by
-// counting: one compare-and-add pass (the compiler vectorizes it), instead of
-// radix passes that pile every element into one bucket. Returns false,
-// resolving nothing, if the sample predicts no run for some pick.
-bool ResolveRuns(const float* x, size_t n, std::vector<Pick>& picks) {
+// counting: one compare-and-add pass per distinct value (the compiler
+// vectorizes it), instead of radix passes that pile every element into one
+// bucket. Resolves nothing unless the sample predicts a run for every pick.
+void ResolveRuns(const float* x, size_t n, std::vector<Pick>& picks) {
   constexpr size_t kSample = 1024, kMargin = 16;
-  if (n < 16 * kSample) return false;
+  if (n < 16 * kSample) return;
   float sample[kSample];
   for (size_t i = 0; i < kSample; ++i) sample[i] = At(x, i * (n / kSample));
   std::sort(sample, sample + kSample);
@@ -232,33 +231,26 @@ bool ResolveRuns(const float* x, size_t n, std::vector<Pick>& picks) {
         static_cast<double>(picks[k].rank) * kSample / static_cast<double>(n));
     const float lo = sample[s < kMargin ? 0 : s - kMargin];
     const float hi = sample[std::min(s + kMargin, kSample - 1)];
-    if (lo != hi) return false;
+    if (lo != hi) return;
     value[k] = lo;
   }
   for (size_t k = 0; k < picks.size(); ++k) {
     const float v = value[k];
-    if (isnan(v)) continue;  // counted with an earlier pick
+    if (std::find(value, value + k, v) != value + k) continue;  // counted
     size_t less = 0, equal = 0;
     for (size_t j = 0; j < n; ++j) {
       const float xj = At(x, j);
       less += xj < v;
       equal += xj == v;  // -0 == +0: either is a right answer
     }
-    if (picks[k].rank >= less && picks[k].rank < less + equal) {
-      picks[k].value = v;
-      picks[k].done = true;
-    }
-    // Later picks with the same value share the count.
-    for (size_t other = k + 1; other < picks.size(); ++other) {
-      if (value[other] == v && !picks[other].done &&
-          picks[other].rank >= less && picks[other].rank < less + equal) {
-        picks[other].value = v;
-        picks[other].done = true;
+    for (size_t same = k; same < picks.size(); ++same) {
+      Pick& p = picks[same];
+      if (value[same] == v && p.rank >= less && p.rank < less + equal) {
+        p.value = v;
+        p.done = true;
       }
-      if (value[other] == v) value[other] = std::numeric_limits<float>::quiet_NaN();
     }
   }
-  return true;
 }
 
 }  // namespace

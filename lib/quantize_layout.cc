@@ -99,8 +99,7 @@ struct ConstantsCache {
 // zero point within r: CheckGroupParams' per-set test, a vector at a time
 // (per group of 32 the scalar loop took a third of Dequantize's time), for
 // every layout kernel through internal::GroupSetsValid.
-bool GroupParamsValid(const GroupParams& p, size_t count,
-                             CodeRange r) {
+bool GroupParamsValid(const GroupParams& p, size_t count, CodeRange r) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const size_t N = hn::Lanes(df);
@@ -248,19 +247,18 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
   auto not_finite = hn::Sub(sum, sum);
   const bool symmetric = spec.scheme == Scheme::kSymmetric;
   const CodeRange r = job.range;
+  const auto divisor = hn::Set(
+      df, symmetric ? internal::SymmetricDivisor(r, spec.symmetric_scale)
+                    : static_cast<float>(r.max - r.min));
   HWY_ALIGN hwy::float16_t f16[kGroupBatch];
   for (size_t i = 0; i < kGroupBatch; i += N) {
     const auto min = hn::Load(df, mins + i), max = hn::Load(df, maxs + i);
     const auto zero = hn::Zero(df);
     // As ChooseSymmetricParams / ChooseAsymmetricParams, in float32.
     const auto lo = hn::Min(min, zero);
-    auto scale =
-        symmetric
-            ? hn::Div(hn::Max(hn::Abs(min), hn::Abs(max)),
-                      hn::Set(df, internal::SymmetricDivisor(
-                                      r, spec.symmetric_scale)))
-            : hn::Div(hn::Sub(hn::Max(max, zero), lo),
-                      hn::Set(df, static_cast<float>(r.max - r.min)));
+    auto scale = hn::Div(symmetric ? hn::Max(hn::Abs(min), hn::Abs(max))
+                                   : hn::Sub(hn::Max(max, zero), lo),
+                         divisor);
     not_finite = hn::Or(not_finite, hn::Sub(scale, scale));
     scale = hn::Max(scale, hn::Set(df, std::numeric_limits<float>::epsilon()));
     if (job.out.scales_f16 != nullptr) {  // rounded to float16 and back
@@ -339,13 +337,19 @@ void MakeBatchConstants(const BatchParams& params, CodeRange range,
   for (size_t i = 0; i < kGroupBatch; i += hn::Lanes(df)) {
     const auto scale = hn::Load(df, params.scale + i);
     const auto zero_point = hn::Load(di, params.zero_point + i);
-    const auto inverse = hn::Div(hn::Set(df, 1.0f), scale);
-    hn::Store(divide ? scale : inverse, df, c->factor + i);
-    if (divide) {  // internal::DivideInverse
+    if (!divide) {
+      hn::Store(hn::Div(hn::Set(df, 1.0f), scale), df, c->factor + i);
+    } else {
+      hn::Store(scale, df, c->factor + i);
+#if SIMDQUANT_DIVIDE_BY_RECIPROCAL  // internal::DivideInverse
       const auto normal = hn::And(hn::Ge(scale, hn::Set(df, 0x1p-126f)),
                                   hn::Le(scale, hn::Set(df, 0x1p126f)));
-      hn::Store(hn::IfThenElse(normal, inverse, hn::NaN(df)), df,
-                c->inverse + i);
+      hn::Store(hn::IfThenElse(normal, hn::Div(hn::Set(df, 1.0f), scale),
+                               hn::NaN(df)),
+                df, c->inverse + i);
+#else  // this target always divides: no reciprocal to compute
+      hn::Store(hn::NaN(df), df, c->inverse + i);
+#endif
     }
     hn::Store(hn::ConvertTo(df, hn::Sub(hn::Set(di, range.min), zero_point)),
               df, c->lo + i);
