@@ -438,19 +438,26 @@ enum class LayoutKernel { kQuantize, kQuantizeDynamic, kDequantize };
 
 struct LayoutShape {
   LayoutKernel kernel;
-  const char* granularity;  // "tensor", "row", "group32", "group128"
+  const char* granularity;  // as LayoutOf: "tensor", "row", "group32", ...
   int bits;
   bool packed;  // else uint8_t (bits 8) or uint16_t (bits > 8)
 };
 
+// Weights' layouts (4096 columns), and the narrow ones where per-set
+// overhead dominates: per column with 3 columns (RGB), a single column per
+// column and per row, groups of 1 and 2.
 Layout LayoutOf(const char* granularity, size_t n) {
   const size_t cols = 4096;
   if (strcmp(granularity, "row") == 0) return Layout::PerRow(n / cols, cols);
-  if (strcmp(granularity, "group32") == 0) {
-    return Layout::PerGroup(n / cols, cols, 32);
+  if (strcmp(granularity, "column") == 0) {
+    return Layout::PerColumn(n / cols, cols);
   }
-  if (strcmp(granularity, "group128") == 0) {
-    return Layout::PerGroup(n / cols, cols, 128);
+  if (strcmp(granularity, "column3") == 0) return Layout::PerColumn(n / 3, 3);
+  if (strcmp(granularity, "column1") == 0) return Layout::PerColumn(n, 1);
+  if (strcmp(granularity, "row1") == 0) return Layout::PerRow(n, 1);
+  if (strncmp(granularity, "group", 5) == 0) {
+    return Layout::PerGroup(n / cols, cols,
+                            strtoul(granularity + 5, nullptr, 10));
   }
   return Layout::PerTensor(n);
 }
@@ -472,7 +479,8 @@ void WithCodes(const LayoutShape& s, void* codes, const F& f) {
 }
 
 void MeasureLayout(benchmark::State& state, const LayoutShape& s,
-                   const std::string& impl, size_t n, bool is_target) {
+                   const std::string& impl, size_t size, bool is_target) {
+  const size_t n = LayoutOf(s.granularity, size).NumElements();
   const float* x = Input(n);
   const size_t traffic = n * sizeof(float) + CodeBytesOf(s, n);
   if (impl == "memcpy") {
@@ -568,6 +576,16 @@ std::vector<LayoutShape> LayoutShapes(bool full) {
         shapes.push_back({k, g, bits, bits <= 8});
         if (bits == 8) shapes.push_back({k, g, bits, false});
       }
+    }
+  }
+  // Per column and the narrow layouts: 8-bit codes, and 4-bit packed with
+  // --full.
+  for (const char* g :
+       {"column", "column3", "column1", "row1", "group1", "group2"}) {
+    for (LayoutKernel k : {LayoutKernel::kQuantize, LayoutKernel::kDequantize,
+                           LayoutKernel::kQuantizeDynamic}) {
+      if (full) shapes.push_back({k, g, 4, true});
+      shapes.push_back({k, g, 8, false});
     }
   }
   return shapes;

@@ -28,16 +28,17 @@ using internal::LayoutJob;
 // ---------------------------------------------------------------------------
 // Dequantize
 
+// A run with its own parameters per element (per column: ColumnWindow); the
+// arrays are padded, so the tail may load a whole vector.
 template <typename T, typename TOut>
 HWY_NOINLINE void DequantizeColumns(const T* HWY_RESTRICT q, size_t n,
-                                    const LayoutJob& job, size_t col,
+                                    const float* HWY_RESTRICT scale,
+                                    const int32_t* HWY_RESTRICT zero_point,
                                     TOut* HWY_RESTRICT y) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const hn::Rebind<T, decltype(df)> dt;
   const size_t N = hn::Lanes(df);
-  const float* scale = job.column_factor + col;
-  const int32_t* zero_point = job.column_zero_point + col;
   const auto body = [&](size_t i, const T* HWY_RESTRICT in,
                         TOut* HWY_RESTRICT out) {
     const auto codes = hn::PromoteTo(di, hn::LoadU(dt, in));
@@ -57,12 +58,17 @@ HWY_NOINLINE void DequantizeColumns(const T* HWY_RESTRICT q, size_t n,
 // Dequantizes q[0, end - begin), elements [begin, end) of the tensor, into y.
 template <typename T, typename TOut>
 void DequantizeSpan(const T* q, size_t begin, size_t end, const LayoutJob& job,
-                    TOut* y) {
-  const auto part = [&](size_t start, size_t count, size_t k, size_t col) {
+                    ColumnWindow& columns, TOut* y) {
+  if (job.layout.granularity == Granularity::kPerColumn) {
+    return columns.ForEachRun(begin, end, [&](size_t start, size_t count,
+                                              const float* scale,
+                                              const int32_t* zero_point) {
+      DequantizeColumns(q + (start - begin), count, scale, zero_point,
+                        y + start);
+    });
+  }
+  const auto part = [&](size_t start, size_t count, size_t k, size_t) {
     const T* in = q + (start - begin);
-    if (job.layout.granularity == Granularity::kPerColumn) {
-      return DequantizeColumns(in, count, job, col, y + start);
-    }
     DequantizeRun(in, count, internal::ZeroPointAt(job.params, k),
                   internal::ScaleAt(job.params, k), y + start);
   };
@@ -122,6 +128,7 @@ void DequantizePackedT(const uint8_t* packed, const LayoutJob& job, TOut* y) {
   const size_t n = job.layout.NumElements();
   const int bits = job.params.bits;
   const size_t total = PackedBytes(n, bits);
+  ColumnWindow columns(job);
   for (size_t begin = 0; begin < n; begin += kBlockCodes) {
     const size_t end = HWY_MIN(n, begin + kBlockCodes);
     HWY_ALIGN T8 codes[kBlockCodes];
@@ -129,7 +136,7 @@ void DequantizePackedT(const uint8_t* packed, const LayoutJob& job, TOut* y) {
     UnpackAnyBits<hwy::IsSigned<T8>()>(bits, packed + offset, total - offset,
                                        end - begin,
                                        reinterpret_cast<uint8_t*>(codes));
-    DequantizeSpan(codes, begin, end, job, y);
+    DequantizeSpan(codes, begin, end, job, columns, y);
   }
 }
 
@@ -146,8 +153,9 @@ void DequantizeLayoutImpl(const void* q, detail::CodeType code,
       if constexpr (decltype(packed)::value) {
         DequantizePackedT<T>(static_cast<const uint8_t*>(q), job, out);
       } else {
+        ColumnWindow columns(job);
         DequantizeSpan(static_cast<const T*>(q), 0, job.layout.NumElements(),
-                       job, out);
+                       job, columns, out);
       }
     });
   });
@@ -178,7 +186,7 @@ void Dequantize(const void* q, CodeType code, const Layout& layout,
   std::vector<float> scale;
   std::vector<int32_t> zero_point;
   if (layout.granularity == Granularity::kPerColumn) {
-    internal::PrepareColumns(p, false, &scale, &zero_point, &job);
+    internal::AllocateColumnWindow(&scale, &zero_point, &job);
   }
   SIMDQUANT_DISPATCH(DequantizeLayoutImpl)(q, code, job, y, type);
 }

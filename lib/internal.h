@@ -236,12 +236,13 @@ struct LayoutJob {
   GroupParams params;  // what to apply; for QuantizeDynamic, views of `out`
   QuantizeMode mode = QuantizeMode::kDivide;
   CodeRange range = {0, 0};  // of params
-  // kPerColumn only: per column, the factor (quantize: scale or 1 / scale;
-  // dequantize: scale) and the zero point, followed by kColumnPadding
-  // entries (1 and 0) so that whole vectors may be loaded past the last
-  // column.
-  const float* column_factor = nullptr;
-  const int32_t* column_zero_point = nullptr;
+  // kPerColumn only: buffers for a window of the columns' factors (quantize:
+  // scale or 1 / scale; dequantize: scale) and zero points, of
+  // column_capacity entries plus kColumnPadding, filled per target
+  // (ColumnWindow in lib/layout-inl.h).
+  float* column_factor = nullptr;
+  int32_t* column_zero_point = nullptr;
+  size_t column_capacity = 0;
   // QuantizeDynamic per row or per group: each parameter set is chosen from
   // its elements when the kernel reaches its first element.
   const QuantSpec* spec = nullptr;
@@ -249,17 +250,23 @@ struct LayoutJob {
   const char* function = "QuantizeDynamic";  // named in choice errors
 };
 constexpr size_t kColumnPadding = 16;  // lanes of the widest float vector
+// Most columns a window holds: 2 x 64 KiB, whatever the tensor's size.
+constexpr size_t kColumnWindow = 16384;
+
+// Ranges of columns [first, first + count) of a rows x cols tensor, into
+// ranges[0, count) (lib/minmax.cc, dispatched).
+void ColumnRanges(const void* x, detail::FloatType type, size_t rows,
+                  size_t cols, size_t first, size_t count,
+                  MinMaxResult* ranges);
 
 // The layout units' shared preparation (lib/params.cc): the name of the code
-// argument in messages, the job of a checked call, and the padded
-// per-column arrays of a kPerColumn job (factor = scale for dequantize and
-// divide, 1 / scale for reciprocal, as MakeQuantizeConstants).
+// argument in messages, the job of a checked call, and the bounded window
+// buffers of a kPerColumn job.
 const char* CodesName(detail::CodeType code);
 LayoutJob MakeJob(const Layout& layout, const GroupParams& p,
                   QuantizeMode mode);
-void PrepareColumns(const GroupParams& p, bool reciprocal,
-                    std::vector<float>* factor,
-                    std::vector<int32_t>* zero_point, LayoutJob* job);
+void AllocateColumnWindow(std::vector<float>* factor,
+                          std::vector<int32_t>* zero_point, LayoutJob* job);
 
 // Calls run(begin, count, k, col) for each maximal run of elements in
 // [begin, end) (row-major indices) that lie in one row and share parameter

@@ -134,6 +134,100 @@ inline void LoadBatchParams(const GroupParams& p, size_t k0, size_t count,
 }
 
 
+// ---------------------------------------------------------------------------
+// Per column: the factors (scale, or 1 / scale in reciprocal mode) and zero
+// points of a window of columns, in the job's bounded buffers, so that extra
+// memory does not grow with the tensor. When the buffers hold two rows or
+// more, entry j is column j % cols, filled once: one window serves every row
+// and a run crosses rows, which narrow tensors (3 columns, 1 column) need to
+// fill whole vectors. Wider rows refill the window as runs move along them
+// (one division per column per row in reciprocal mode, past 16384 columns).
+class ColumnWindow {
+ public:
+  explicit ColumnWindow(const internal::LayoutJob& job) : job_(job) {
+    const size_t cols = job.layout.cols;
+    if (job.layout.granularity != Granularity::kPerColumn) return;
+    repeats_ = job.column_capacity >= 2 * cols;
+    if (!repeats_) return;  // filled by the first run
+    Fill(0, cols);
+    // Doubling copies of the first row up to the capacity.
+    for (size_t filled = cols; filled < job.column_capacity;) {
+      const size_t count = HWY_MIN(filled, job.column_capacity - filled);
+      memcpy(job.column_factor + filled, job.column_factor,
+             count * sizeof(float));
+      memcpy(job.column_zero_point + filled, job.column_zero_point,
+             count * sizeof(int32_t));
+      filled += count;
+    }
+    Pad(job.column_capacity);
+    first_ = 0;
+    length_ = job.column_capacity;
+  }
+
+  // Calls run(start, count, factor, zero_point) for consecutive runs that
+  // cover elements [begin, end) of the tensor; factor[j] and zero_point[j]
+  // are those of element start + j, and kColumnPadding entries (1 and 0)
+  // follow the run's last, so that whole vectors may be loaded past it.
+  template <class Run>
+  void ForEachRun(size_t begin, size_t end, const Run& run) {
+    const size_t cols = job_.layout.cols;
+    size_t col = begin % cols;
+    while (begin != end) {
+      if (!repeats_ && (col < first_ || col >= first_ + length_)) {
+        Fill(col, HWY_MIN(job_.column_capacity, cols - col));
+      }
+      const size_t count = HWY_MIN(end - begin, first_ + length_ - col);
+      run(begin, count, job_.column_factor + (col - first_),
+          job_.column_zero_point + (col - first_));
+      begin += count;
+      col = (col + count) % cols;
+    }
+  }
+
+ private:
+  // Entries [0, length) = columns [first, first + length), then the padding.
+  void Fill(size_t first, size_t length) {
+    const hn::ScalableTag<float> df;
+    const hn::RebindToSigned<decltype(df)> di;
+    const size_t N = hn::Lanes(df);
+    const GroupParams& p = job_.params;
+    const bool reciprocal = job_.mode == QuantizeMode::kReciprocal;
+    float* HWY_RESTRICT factor = job_.column_factor;
+    int32_t* HWY_RESTRICT zero_point = job_.column_zero_point;
+    size_t j = 0;
+    for (; j + N <= length; j += N) {
+      const size_t c = first + j;
+      const auto scale = p.scales != nullptr ? hn::LoadU(df, p.scales + c)
+                                             : LoadF32(df, p.scales_f16 + c);
+      hn::StoreU(reciprocal ? hn::Div(hn::Set(df, 1.0f), scale) : scale, df,
+                 factor + j);
+      hn::StoreU(p.zero_points != nullptr ? hn::LoadU(di, p.zero_points + c)
+                                          : hn::Zero(di),
+                 di, zero_point + j);
+    }
+    for (; j < length; ++j) {
+      const float scale = internal::ScaleAt(p, first + j);
+      factor[j] = reciprocal ? 1.0f / scale : scale;
+      zero_point[j] = internal::ZeroPointAt(p, first + j);
+    }
+    Pad(length);
+    first_ = first;
+    length_ = length;
+  }
+
+  void Pad(size_t length) {
+    for (size_t j = length; j < length + internal::kColumnPadding; ++j) {
+      job_.column_factor[j] = 1.0f;
+      job_.column_zero_point[j] = 0;
+    }
+  }
+
+  const internal::LayoutJob& job_;
+  bool repeats_ = false;
+  size_t first_ = 0, length_ = 0;  // the window: columns [first_, + length_)
+};
+
+
 // Codes go through a block of this many bytes on the stack (L1) on their
 // way to and from the packed stream: a multiple of 8 codes, so every block
 // starts on a byte boundary of the stream.

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include <cmath>
 #include <limits>
 
 #include "hwy/highway.h"
@@ -27,17 +28,18 @@ MinMaxResult AbsRangeImpl(const float* x, size_t n) {
 // ---------------------------------------------------------------------------
 // Ranges over layouts (tensor.h)
 
-// Per column: a vertical reduction, columns across lanes, rows down the loop.
+// Per column: a vertical reduction, columns across lanes, rows down the loop,
+// over columns [0, count) of rows that are `stride` elements apart.
 template <typename TIn>
-void ColumnRanges(const TIn* HWY_RESTRICT x, size_t rows, size_t cols,
-                  MinMaxResult* HWY_RESTRICT ranges) {
+void ColumnRanges(const TIn* HWY_RESTRICT x, size_t rows, size_t stride,
+                  size_t count, MinMaxResult* HWY_RESTRICT ranges) {
   const hn::ScalableTag<float> df;
   const size_t N = hn::Lanes(df);
   const float qnan = std::numeric_limits<float>::quiet_NaN();
   HWY_ALIGN float lanes_min[hn::MaxLanes(df)];
   HWY_ALIGN float lanes_max[hn::MaxLanes(df)];
-  // Columns [c, c + N) of every row; `load(row)` gives them as floats.
-  const auto reduce = [&](size_t c, size_t count, const auto& load) {
+  // Columns [c, c + lanes) of every row; `load(row)` gives them as floats.
+  const auto reduce = [&](size_t c, size_t lanes, const auto& load) {
     auto min0 = load(0), max0 = min0, min1 = min0, max1 = min0;
     auto nan = hn::IsNaN(min0);
     size_t r = 1;
@@ -59,30 +61,71 @@ void ColumnRanges(const TIn* HWY_RESTRICT x, size_t rows, size_t cols,
     const auto vnan = hn::Set(df, qnan);
     hn::Store(hn::IfThenElse(nan, vnan, hn::Min(min0, min1)), df, lanes_min);
     hn::Store(hn::IfThenElse(nan, vnan, hn::Max(max0, max1)), df, lanes_max);
-    for (size_t j = 0; j < count; ++j) {
+    for (size_t j = 0; j < lanes; ++j) {
       ranges[c + j] = {lanes_min[j], lanes_max[j]};
     }
   };
-  if (cols < N) {  // narrower than a vector: each row through a buffer
+  if (count < N && stride == count && rows >= N) {
+    // Narrow and contiguous (3 columns, 1 column): the flat array as rows of
+    // `period` elements, a multiple of both the columns and the lanes, so
+    // that each virtual column is one real column; then folded into the real
+    // ones, with the elements past the last whole virtual row.
+    const size_t period = count * N;
+    const size_t virtual_rows = rows / N;
+    MinMaxResult folded[hn::MaxLanes(df) * hn::MaxLanes(df)];
+    ColumnRanges(x, virtual_rows, period, period, folded);
+    const auto fold = [&](size_t c, float lo, float hi) {
+      MinMaxResult& r = ranges[c];
+      if (std::isnan(r.min) || std::isnan(lo)) {
+        r = {qnan, qnan};
+      } else {
+        r.min = lo < r.min ? lo : r.min;
+        r.max = hi > r.max ? hi : r.max;
+      }
+    };
+    for (size_t c = 0; c < count; ++c) ranges[c] = folded[c];
+    for (size_t j = count; j < period; ++j) {
+      fold(j % count, folded[j].min, folded[j].max);
+    }
+    const hn::CappedTag<float, 1> d1;
+    for (size_t e = virtual_rows * period; e < rows * count; ++e) {
+      const float v = hn::GetLane(LoadF32(d1, x + e));
+      fold(e % count, v, v);
+    }
+    return;
+  }
+  if (count < N) {  // narrower than a vector: each row through a buffer
     HWY_ALIGN TIn row[hn::MaxLanes(df)] = {};
-    reduce(0, cols, [&](size_t r) {
-      memcpy(row, x + r * cols, cols * sizeof(TIn));
+    reduce(0, count, [&](size_t r) {
+      memcpy(row, x + r * stride, count * sizeof(TIn));
       return LoadF32(df, row);
     });
     return;
   }
-  for (size_t c = 0; c < cols; c += N) {
+  for (size_t c = 0; c < count; c += N) {
     // The last vector ends at the last column, overlapping the previous
     // one: recomputing a column's range gives the same result.
-    const size_t start = c + N <= cols ? c : cols - N;
-    reduce(start, N, [&](size_t r) { return LoadF32(df, x + r * cols + start); });
+    const size_t start = c + N <= count ? c : count - N;
+    reduce(start, N,
+           [&](size_t r) { return LoadF32(df, x + r * stride + start); });
   }
+}
+
+// Columns [first, first + count) of a rows x cols tensor.
+void ColumnRangesImpl(const void* x, detail::FloatType type, size_t rows,
+                      size_t cols, size_t first, size_t count,
+                      MinMaxResult* ranges) {
+  VisitFloatType(type, [&](auto in_tag) {
+    using TIn = typename decltype(in_tag)::type;
+    ColumnRanges(static_cast<const TIn*>(x) + first, rows, cols, count,
+                 ranges);
+  });
 }
 
 template <typename TIn>
 void RangesT(const TIn* x, const Layout& layout, MinMaxResult* ranges) {
   if (layout.granularity == Granularity::kPerColumn) {
-    return ColumnRanges(x, layout.rows, layout.cols, ranges);
+    return ColumnRanges(x, layout.rows, layout.cols, layout.cols, ranges);
   }
   internal::ForEachRun(layout, 0, layout.NumElements(),
                        [&](size_t start, size_t count, size_t k, size_t) {
@@ -109,6 +152,14 @@ namespace simdquant {
 HWY_EXPORT(MinMaxImpl);
 HWY_EXPORT(AbsRangeImpl);
 HWY_EXPORT(RangesLayoutImpl);
+HWY_EXPORT(ColumnRangesImpl);
+
+void internal::ColumnRanges(const void* x, detail::FloatType type,
+                            size_t rows, size_t cols, size_t first,
+                            size_t count, MinMaxResult* ranges) {
+  SIMDQUANT_DISPATCH(ColumnRangesImpl)(x, type, rows, cols, first, count,
+                                       ranges);
+}
 
 MinMaxResult MinMax(const float* x, size_t n) {
   internal::CheckNonEmpty(n, "MinMax");

@@ -465,21 +465,18 @@ const char* CodesName(detail::CodeType code) {
   return code == detail::CodeType::kPacked ? "packed" : "q";
 }
 
-// Fills the padded per-column arrays of a kPerColumn job: factor = scale
-// (dequantize, divide) or 1 / scale (reciprocal), as MakeQuantizeConstants.
-void PrepareColumns(const GroupParams& p, bool reciprocal,
-                    std::vector<float>* factor,
-                    std::vector<int32_t>* zero_point, LayoutJob* job) {
-  const size_t cols = job->layout.cols;
-  factor->assign(cols + kColumnPadding, 1.0f);
-  zero_point->assign(cols + kColumnPadding, 0);
-  for (size_t c = 0; c < cols; ++c) {
-    const float scale = ScaleAt(p, c);
-    (*factor)[c] = reciprocal ? 1.0f / scale : scale;
-    (*zero_point)[c] = ZeroPointAt(p, c);
-  }
+// A window of up to kColumnWindow columns; n + cols entries are enough for
+// any tensor (ColumnWindow repeats the columns when they fit twice).
+void AllocateColumnWindow(std::vector<float>* factor,
+                          std::vector<int32_t>* zero_point, LayoutJob* job) {
+  const Layout& layout = job->layout;
+  const size_t capacity =
+      std::min(kColumnWindow, layout.NumElements() + layout.cols);
+  factor->resize(capacity + kColumnPadding);
+  zero_point->resize(capacity + kColumnPadding);
   job->column_factor = factor->data();
   job->column_zero_point = zero_point->data();
+  job->column_capacity = capacity;
 }
 
 LayoutJob MakeJob(const Layout& layout, const GroupParams& p,

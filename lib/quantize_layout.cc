@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -29,17 +30,16 @@ using internal::LayoutJob;
 // ---------------------------------------------------------------------------
 // Quantize
 
-// A run of one row with one parameter per column, starting at column col.
+// A run with its own parameters per element (per column: ColumnWindow).
 template <bool kDivide, typename TIn, typename T>
 HWY_NOINLINE void QuantizeColumns(const TIn* HWY_RESTRICT x, size_t n,
-                                  const LayoutJob& job, size_t col,
-                                  T* HWY_RESTRICT q) {
+                                  const float* HWY_RESTRICT factor,
+                                  const int32_t* HWY_RESTRICT zero_point,
+                                  const LayoutJob& job, T* HWY_RESTRICT q) {
   using DF = hn::ScalableTag<float>;
   const DF df;
   const hn::RebindToSigned<DF> di;
   const size_t N = hn::Lanes(df);
-  const float* factor = job.column_factor + col;
-  const int32_t* zero_point = job.column_zero_point + col;
   // The parameter arrays are padded, so the tail may load a whole vector.
   const auto body = [&](size_t i, const TIn* HWY_RESTRICT in,
                         T* HWY_RESTRICT out) {
@@ -409,12 +409,17 @@ size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
 // Quantizes elements [begin, end) of the tensor x into q[0, end - begin).
 template <bool kDivide, typename TIn, typename T>
 void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
-                  ConstantsCache& cache, T* q) {
+                  ConstantsCache& cache, ColumnWindow& columns, T* q) {
+  if (job.layout.granularity == Granularity::kPerColumn) {
+    return columns.ForEachRun(begin, end, [&](size_t start, size_t count,
+                                              const float* factor,
+                                              const int32_t* zero_point) {
+      QuantizeColumns<kDivide>(x + start, count, factor, zero_point, job,
+                               q + (start - begin));
+    });
+  }
   const auto part = [&](size_t start, size_t count, size_t k, size_t col) {
     T* out = q + (start - begin);
-    if (job.layout.granularity == Granularity::kPerColumn) {
-      return QuantizeColumns<kDivide>(x + start, count, job, col, out);
-    }
     if (job.spec != nullptr) ChooseIfFirstRun(x, start, col, k, job);
     QuantizeRun<kDivide>(x + start, count, cache.For(job, k), out);
   };
@@ -448,10 +453,11 @@ void QuantizePackedT(const TIn* x, const LayoutJob& job, uint8_t* packed) {
   const int bits = job.params.bits;
   const size_t total = PackedBytes(n, bits);
   ConstantsCache cache;
+  ColumnWindow columns(job);
   for (size_t begin = 0; begin < n; begin += kBlockCodes) {
     const size_t end = HWY_MIN(n, begin + kBlockCodes);
     HWY_ALIGN T8 codes[kBlockCodes];
-    QuantizeSpan<kDivide>(x, begin, end, job, cache, codes);
+    QuantizeSpan<kDivide>(x, begin, end, job, cache, columns, codes);
     const size_t offset = begin / 8 * static_cast<size_t>(bits);
     PackAnyBits(bits, reinterpret_cast<const uint8_t*>(codes), end - begin,
                 packed + offset, total - offset);
@@ -473,8 +479,10 @@ void QuantizeLayoutImpl(const void* x, detail::FloatType type,
               in, job, static_cast<uint8_t*>(q));
         } else {
           ConstantsCache cache;
-          QuantizeSpan<decltype(divide)::value>(
-              in, 0, job.layout.NumElements(), job, cache, static_cast<T*>(q));
+          ColumnWindow columns(job);
+          QuantizeSpan<decltype(divide)::value>(in, 0, job.layout.NumElements(),
+                                                job, cache, columns,
+                                                static_cast<T*>(q));
         }
       };
       if (job.mode == QuantizeMode::kDivide) {
@@ -518,8 +526,7 @@ void Quantize(const void* x, FloatType type, const Layout& layout,
   std::vector<float> factor;
   std::vector<int32_t> zero_point;
   if (layout.granularity == Granularity::kPerColumn) {
-    internal::PrepareColumns(p, mode == QuantizeMode::kReciprocal, &factor, &zero_point,
-                   &job);
+    internal::AllocateColumnWindow(&factor, &zero_point, &job);
   }
   SIMDQUANT_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
 }
@@ -544,17 +551,26 @@ void QuantizeDynamic(const void* x, FloatType type, const Layout& layout,
   if (layout.granularity == Granularity::kPerRow ||
       layout.granularity == Granularity::kPerGroup) {
     job.spec = &spec;  // chosen group by group, in the quantize pass
+  } else if (layout.granularity == Granularity::kPerTensor) {
+    MinMaxResult r;
+    MinMax(x, type, layout, &r);
+    internal::ChooseGroupParams(r.min, r.max, spec, out, 0, function);
   } else {
-    std::vector<MinMaxResult> ranges(layout.NumParams());
-    MinMax(x, type, layout, ranges.data());
-    for (size_t k = 0; k < ranges.size(); ++k) {
-      internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out, k,
-                                  function);
+    // Column ranges a tile at a time: extra memory independent of the size.
+    // A last tile narrower than a vector joins the one before it.
+    constexpr size_t kTile = 1024;
+    MinMaxResult ranges[kTile + internal::kColumnPadding];
+    for (size_t first = 0, count; first < layout.cols; first += count) {
+      count = layout.cols - first;
+      if (count > kTile + internal::kColumnPadding) count = kTile;
+      internal::ColumnRanges(x, type, layout.rows, layout.cols, first, count,
+                             ranges);
+      for (size_t k = 0; k < count; ++k) {
+        internal::ChooseGroupParams(ranges[k].min, ranges[k].max, spec, out,
+                                    first + k, function);
+      }
     }
-    if (layout.granularity == Granularity::kPerColumn) {
-      internal::PrepareColumns(p, spec.mode == QuantizeMode::kReciprocal, &factor,
-                     &zero_point, &job);
-    }
+    internal::AllocateColumnWindow(&factor, &zero_point, &job);
   }
   SIMDQUANT_DISPATCH(QuantizeLayoutImpl)(x, type, job, q, code);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <cmath>
 #include <limits>
 
 #include "hwy/highway.h"
@@ -75,15 +76,28 @@ MinMaxResult Range(const TIn* HWY_RESTRICT x, size_t n) {
     return v;
   };
 
-  // Short arrays: pad one vector with copies of x[0], neutral for min/max.
-  HWY_ALIGN TIn padded[hn::MaxLanes(df)];
+  // Short arrays (groups of 1 or 2, rows of one column) a lane at a time,
+  // with the comparisons of the final horizontal step below. One-lane loads
+  // copy the bytes: x may be misaligned for its type.
   if (n < N) {
-    // memcpy: x may be misaligned for its type (any alignment is allowed).
-    for (size_t j = 0; j < N; ++j) {
-      memcpy(&padded[j], x + (j < n ? j : 0), sizeof(TIn));
+    const hn::CappedTag<float, 1> d1;
+    const auto lane = [&](size_t j) {
+      const auto v = LoadF32(d1, x + j);
+      return hn::GetLane(kAbs ? hn::Abs(v) : v);
+    };
+    MinMaxResult r = {lane(0), lane(0)};
+    bool nan = std::isnan(r.min);
+    for (size_t j = 1; j < n; ++j) {
+      const float v = lane(j);
+      nan |= std::isnan(v);
+      r.min = v < r.min ? v : r.min;
+      r.max = v > r.max ? v : r.max;
     }
-    x = padded;
-    n = N;
+    if (nan) {
+      const float qnan = std::numeric_limits<float>::quiet_NaN();
+      return {qnan, qnan};
+    }
+    return r;
   }
 
   // Four independent accumulators each: min/max latency would otherwise bound

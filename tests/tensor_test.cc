@@ -395,6 +395,44 @@ TEST_P(TensorTest, BatchedGroupsMatchReference) {
   }
 }
 
+// Per column the parameters come through a bounded window (ColumnWindow):
+// repeated columns crossing rows (3 and 8191 columns), all columns in one
+// window (8193), and windows refilled along each row (16405: a last window
+// of 21 columns; 40000), with float and float16 scales, packed codes whose
+// blocks start mid-row, on every target; and narrow column ranges.
+TEST_P(TensorTest, ColumnWindowsMatchReference) {
+  uint32_t seed = 700;
+  for (const Layout& layout :
+       {Layout::PerColumn(3001, 3), Layout::PerColumn(2, 8191),
+        Layout::PerColumn(3, 8193), Layout::PerColumn(2, 16405),
+        Layout::PerColumn(2, 40000)}) {
+    ExpectQuantizeMatches<float, uint8_t>(layout, seed++);
+    ExpectQuantizeMatches<hwy::float16_t, int8_t>(layout, seed++);
+    ExpectDequantizeMatches<uint8_t, float>(layout, seed++);
+    ExpectDequantizeMatches<int16_t, hwy::bfloat16_t>(layout, seed++);
+    QuantSpec asym;
+    asym.bits = 3;
+    QuantSpec sym;
+    sym.scheme = Scheme::kSymmetric;
+    sym.signedness = Signedness::kSigned;
+    sym.mode = QuantizeMode::kReciprocal;
+    ExpectDynamicMatches<float, uint8_t>(layout, asym, false, seed++);
+    ExpectDynamicMatches<hwy::bfloat16_t, int8_t>(layout, sym, true, seed++);
+  }
+  // Column ranges of narrow tensors (fewer columns than lanes) fold rows of
+  // columns x lanes elements: every remainder, with and without NaN.
+  for (const Layout& layout :
+       {Layout::PerColumn(3001, 3), Layout::PerColumn(37, 1),
+        Layout::PerColumn(50, 5), Layout::PerColumn(16, 15),
+        Layout::PerColumn(33, 7), Layout::PerColumn(4, 3)}) {
+    ExpectMinMaxMatches<float>(layout, seed++);
+    ExpectMinMaxMatches<hwy::float16_t>(layout, seed++);
+    QuantSpec spec;
+    spec.bits = 5;
+    ExpectDynamicMatches<float, uint8_t>(layout, spec, false, seed++);
+  }
+}
+
 // A bad group inside a batch (NaN, Inf, a range whose scale overflows
 // float32 or float16) sends the batch to the per-group path: the same
 // error as the reference, and every group before the bad one written as
