@@ -82,12 +82,35 @@ void* Output(size_t bytes, int slot_id) {
 
 enum class Kernel { kMinMax, kAbsMax, kQuantize, kDequantize, kError };
 
+// Subnormal rows (x86 takes microcode assists on subnormal operands and
+// results unless DAZ/FTZ are set, which simdquant never does): the input
+// with 1% or all of its values subnormal, parameters still those of the
+// normal input; Dequantize instead with a subnormal scale.
+enum class Data { kNormal, kSubnormal1, kSubnormalAll };
+
 struct Shape {
   Kernel kernel;
   const char* container;  // "u8", "i8", "u16", "i16"; "f32" for reductions
   int bits;
   QuantizeMode mode;
+  Data data = Data::kNormal;
 };
+
+// Input(n) with every 100th value (kSubnormal1) or every value scaled into
+// the subnormal range (below FLT_MIN = 2^-126).
+const float* InputOf(Data data, size_t n) {
+  if (data == Data::kNormal) return Input(n);
+  static std::map<std::pair<Data, size_t>, AlignedBytes> cache;
+  AlignedBytes& slot = cache[{data, n}];
+  if (!slot) {
+    slot = AllocateZeroed(n * sizeof(float));
+    float* x = reinterpret_cast<float*>(slot.get());
+    memcpy(x, Input(n), n * sizeof(float));
+    const size_t step = data == Data::kSubnormal1 ? 100 : 1;
+    for (size_t i = 0; i < n; i += step) x[i] *= 0x1p-128f;  // |x| < 0.6
+  }
+  return reinterpret_cast<const float*>(slot.get());
+}
 
 QuantParams ParamsFor(const Shape& s, size_t n) {
   if (s.bits == 0) return QuantParams();  // Range kernels take no params.
@@ -239,12 +262,15 @@ void Measure(benchmark::State& state, const Shape& s, const std::string& impl,
   if (impl == "memcpy") {
     MeasureMemcpy(state, x, traffic / 2);
   } else {
-    const QuantParams p = ParamsFor(s, n);
+    QuantParams p = ParamsFor(s, n);
     void* codes = Output(n * CodeBytes(s), 1);
     float* y = static_cast<float*>(Output(n * sizeof(float), 2));
     if (s.kernel == Kernel::kDequantize) {
       WithContainer(s.container, codes,
                     [&](auto* q) { Quantize(x, n, p, q, s.mode); });
+      if (s.data == Data::kSubnormalAll) p.scale *= 0x1p-130f;
+    } else {
+      x = InputOf(s.data, n);
     }
     if (is_target) RestrictToTarget(impl);
     const Impl which = ImplOf(impl);
@@ -255,7 +281,22 @@ void Measure(benchmark::State& state, const Shape& s, const std::string& impl,
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
 }
 
+std::string KernelName(const Shape& s);
+
 std::string GroupName(const Shape& s) {
+  const bool dequantize = s.kernel == Kernel::kDequantize;
+  switch (s.data) {
+    case Data::kNormal:
+      return KernelName(s);
+    case Data::kSubnormal1:
+      return KernelName(s) + "/subnormal:1%";
+    case Data::kSubnormalAll:
+      return KernelName(s) + (dequantize ? "/subnormal:scale" : "/subnormal:all");
+  }
+  return "?";
+}
+
+std::string KernelName(const Shape& s) {
   switch (s.kernel) {
     case Kernel::kMinMax:
       return "MinMax/f32";
@@ -307,6 +348,22 @@ std::vector<Shape> Shapes(bool full) {
   for (QuantizeMode mode : {QuantizeMode::kDivide, QuantizeMode::kReciprocal}) {
     shapes.push_back({Kernel::kError, "f32", 8, mode});
   }
+  // Every kernel on subnormal data (8-bit codes; Dequantize: the scale).
+  for (Data data : {Data::kSubnormal1, Data::kSubnormalAll}) {
+    const QuantizeMode kDiv = QuantizeMode::kDivide;
+    const QuantizeMode kRec = QuantizeMode::kReciprocal;
+    for (const Shape& sub :
+         {Shape{Kernel::kMinMax, "f32", 0, kDiv, data},
+          Shape{Kernel::kAbsMax, "f32", 0, kDiv, data},
+          Shape{Kernel::kQuantize, "u8", 8, kDiv, data},
+          Shape{Kernel::kQuantize, "u8", 8, kRec, data},
+          Shape{Kernel::kError, "f32", 8, kDiv, data},
+          Shape{Kernel::kError, "f32", 8, kRec, data}}) {
+      shapes.push_back(sub);
+    }
+  }
+  shapes.push_back({Kernel::kDequantize, "u8", 8, QuantizeMode::kDivide,
+                    Data::kSubnormalAll});
   return shapes;
 }
 
@@ -842,6 +899,7 @@ int main(int argc, char** argv) {
                                      size_t{1} << 20, size_t{1} << 24};
   for (const Shape& s : Shapes(full)) {
     for (size_t n : sizes) {
+      if (s.data != Data::kNormal && n != size_t{1} << 16) continue;
       Impls impls = TargetImpls(targets);
       impls.push_back({"reference", false});
       impls.push_back({"plain", false});

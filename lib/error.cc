@@ -13,7 +13,7 @@ namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-template <bool kDivide>
+template <bool kDivide, bool kFlush>
 internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
                                const internal::QuantizeConstants& constants,
                                float scale) {
@@ -46,7 +46,7 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
   const auto accumulate_block = [&](const float* HWY_RESTRICT p) {
     for (size_t k = 0; k < kVectors; ++k) {
       const auto xf = hn::LoadU(df, p + k * L);
-      const auto codes = QuantizeVec<kDivide>(df, c, xf);
+      const auto codes = QuantizeVec<kDivide, kFlush>(df, c, xf);
       const auto deq = DequantizeVec(df, codes, vzero_point, vscale);
       const auto xd = hn::PromoteTo(dd, xf);
       const auto e = hn::Sub(xd, hn::PromoteTo(dd, deq));
@@ -88,8 +88,13 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
 internal::ErrorSums ErrorSumsImpl(const float* x, size_t n,
                                   const internal::QuantizeConstants& c,
                                   float scale) {
-  return c.divide ? ErrorSumsT<true>(x, n, c, scale)
-                  : ErrorSumsT<false>(x, n, c, scale);
+  // Subnormal x without a subnormal multiply (internal::FlushesSubnormals).
+  if (c.flush) {
+    return c.divide ? ErrorSumsT<true, true>(x, n, c, scale)
+                    : ErrorSumsT<false, true>(x, n, c, scale);
+  }
+  return c.divide ? ErrorSumsT<true, false>(x, n, c, scale)
+                  : ErrorSumsT<false, false>(x, n, c, scale);
 }
 
 }  // namespace HWY_NAMESPACE

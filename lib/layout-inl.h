@@ -184,6 +184,10 @@ class ColumnWindow {
     }
   }
 
+  // Every column of the window flushes subnormals (quantize: see
+  // internal::FlushesSubnormals).
+  bool Flushes() const { return flushes_; }
+
  private:
   // Entries [0, length) = columns [first, first + length), then the padding.
   void Fill(size_t first, size_t length) {
@@ -210,6 +214,10 @@ class ColumnWindow {
       factor[j] = reciprocal ? 1.0f / scale : scale;
       zero_point[j] = internal::ZeroPointAt(p, first + j);
     }
+    flushes_ = true;
+    for (j = 0; j < length; ++j) {
+      flushes_ &= internal::FlushesSubnormals(factor[j], !reciprocal);
+    }
     Pad(length);
     first_ = first;
     length_ = length;
@@ -224,6 +232,7 @@ class ColumnWindow {
 
   const internal::LayoutJob& job_;
   bool repeats_ = false;
+  bool flushes_ = false;
   size_t first_ = 0, length_ = 0;  // the window: columns [first_, + length_)
 };
 

@@ -64,13 +64,22 @@ struct QuantizeVectors {
 // clamp(round_half_even(x / scale or x * inv_scale) + zero_point, qmin, qmax).
 // Clamping before rounding is the same as after because the bounds
 // qmin - zero_point and qmax - zero_point are integers.
-template <bool kDivide, class DF>
+// kFlush (internal::FlushesSubnormals): NaN and subnormal x are replaced by
+// 0 before the multiply; both give the zero point, and the product is then
+// never NaN nor takes a subnormal operand. Else a NaN product gives 0.
+// Either way NaN is gone before Min/Max, whose NaN handling differs per
+// target.
+template <bool kDivide, bool kFlush = true, class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(
     DF df, const QuantizeVectors<DF>& c, hn::Vec<DF> x) {
   const hn::RebindToSigned<DF> di;
+  if (kFlush) {  // false for NaN: an unordered compare
+    x = hn::IfThenElseZero(
+        hn::Ge(hn::Abs(x), hn::Set(df, std::numeric_limits<float>::min())), x);
+  }
   auto t = kDivide ? hn::Div(x, c.factor) : hn::Mul(x, c.factor);
-  t = hn::IfThenZeroElse(hn::IsNaN(t), t);  // before Min/Max: NaN handling
-  t = hn::Min(hn::Max(t, c.lo), c.hi);      // of those differs per target.
+  if (!kFlush) t = hn::IfThenZeroElse(hn::IsNaN(t), t);
+  t = hn::Min(hn::Max(t, c.lo), c.hi);
   const auto biased = hn::Add(t, c.magic);
   (void)df;
   return hn::Sub(hn::BitCast(di, biased), c.magic_bits_minus_zero_point);
@@ -222,15 +231,17 @@ HWY_INLINE void ForTail(D d, const TIn* HWY_RESTRICT in, size_t count,
     HWY_TARGET == HWY_AVX3_DL
 #define SIMDQUANT_HAVE_CODES8 1
 // 8-bit codes of four vectors, clamped in the integer domain after packing
-// (as XNNPACK does): per vector a product, a NaN mask, one float clamp and a
-// conversion, against seven operations for QuantizeVec; per four vectors two
+// (as XNNPACK does): per vector a mask of the NaN and subnormal lanes, a
+// product, one float clamp and a conversion, against eight operations for
+// QuantizeVec; per four vectors two
 // saturating packs, the zero point added in 16 bits, and one permute.
 // Exact: with t = min(x * factor, qmax - zero_point), cvtps2dq rounds to
 // nearest even (the default environment the contract assumes), gives
 // INT32_MIN below -2^31 (and for -Inf), and the saturating packs and add
 // then keep every code below qmin below it, so the final saturation (to
 // the container) and, for narrower signed ranges, one max give qmin. Codes
-// above qmax cannot occur: t <= qmax - zero_point. NaN -> 0 -> zero point.
+// above qmax cannot occur: t <= qmax - zero_point. NaN and subnormal x -> 0
+// -> zero point (ScaleKept).
 // Highway 1.0.3 has neither masked conversions nor saturating 32 -> 16 bit
 // packs across a whole vector.
 template <typename T8, class DF>
@@ -246,23 +257,27 @@ struct Codes8Vectors {
                                                 c.zero_point))),
         clamp_low(hwy::IsSigned<T8>() &&
                   static_cast<int32_t>(c.lo) + c.zero_point > -128),
-        inverse(hn::Set(df, c.inverse)) {}
+        inverse(hn::Set(df, c.inverse)),
+        has_inverse(!std::isnan(c.inverse)) {}
   // Per group of a batch: qmin and clamp_low (which depend on the code range
   // only) from `range`, the rest given.
   Codes8Vectors(const Codes8Vectors& range, hn::Vec<DF> factor_,
-                hn::Vec<DF> hi_, hn::Vec<D16> zero_point_,
-                hn::Vec<DF> inverse_)
+                hn::Vec<DF> hi_, hn::Vec<D16> zero_point_, float inverse_)
       : factor(factor_),
         hi(hi_),
         zero_point(zero_point_),
         qmin(range.qmin),
         clamp_low(range.clamp_low),
-        inverse(inverse_) {}
+        inverse(hn::Set(DF(), inverse_)),
+        has_inverse(!std::isnan(inverse_)) {}
   hn::Vec<DF> factor, hi;
   hn::Vec<D16> zero_point;
   hn::Vec<D8> qmin;  // applied if clamp_low (narrower signed ranges)
   bool clamp_low;
   hn::Vec<DF> inverse;  // divide mode: internal::DivideInverse(scale)
+  // The inverse is not NaN. Tested apart: flushed lanes' products are 0,
+  // and would hide a NaN inverse from FarFromHalfIntegers.
+  bool has_inverse;
 };
 
 // Divide mode without a division per vector (AVX-512). The contract's code is
@@ -283,8 +298,9 @@ struct Codes8Vectors {
 //   uses 0.5 - 2^-12 (p - roundeven(p) is exact for |p| < 2^23; above, it is
 //   0 and the previous case applies).
 // - p zero or subnormal: |z| < 2^-125, c rounds to 0 as p does.
-// - x NaN: p and c are NaN and both give the zero point, divided or not.
-//   y = NaN makes every p NaN, which fails the test: every lane divides.
+// - x NaN or subnormal: replaced by 0 first (ScaleKept), the zero point
+//   either way. y = NaN: Codes8Vectors::has_inverse is false, and every lane
+//   divides.
 // About 2^-11 of the lanes with |p| < 512 are near a half-integer: the
 // division runs for about one group of four vectors in 30 on random data,
 // and for every group when the data are exact ties (for example x = s / 2).
@@ -323,24 +339,47 @@ HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
 #define SIMDQUANT_DIVIDE_BY_RECIPROCAL 0
 #endif
 
+// Lanes of x that are neither NaN nor subnormal, and x / f or x * f there
+// (0 elsewhere): the 8-bit kernels run only where internal::FlushBelow is
+// FLT_MIN, so that both give the zero point without a NaN mask on the result
+// or a subnormal operand in the multiply.
+#if HWY_TARGET == HWY_AVX2
+template <class DF>
+HWY_INLINE hn::Vec<DF> KeptLanes(DF df, hn::Vec<DF> x) {
+  const auto magnitude = hn::Abs(x);
+  return hn::Vec<DF>{_mm256_cmp_ps(
+      magnitude.raw, hn::Set(df, std::numeric_limits<float>::min()).raw,
+      _CMP_GE_OQ)};
+}
+template <bool kDivideOp, class V>
+HWY_INLINE V ScaleKept(V keep, V x, V f) {
+  const auto kept = hn::And(x, keep);
+  return kDivideOp ? hn::Div(kept, f) : hn::Mul(kept, f);
+}
+#else
+template <class DF>
+HWY_INLINE __mmask16 KeptLanes(DF, hn::Vec<DF> x) {
+  constexpr int kNaNOrSubnormal = 0x01 | 0x80 | 0x20;  // QNaN, SNaN, denormal
+  return _knot_mask16(_mm512_fpclass_ps_mask(x.raw, kNaNOrSubnormal));
+}
+template <bool kDivideOp, class V>
+HWY_INLINE V ScaleKept(__mmask16 keep, V x, V f) {
+  return V{kDivideOp ? _mm512_maskz_div_ps(keep, x.raw, f.raw)
+                     : _mm512_maskz_mul_ps(keep, x.raw, f.raw)};
+}
+#endif
+
 // The codes (int32 lanes, before the zero point) of a quotient or product
-// `scaled`.
+// `scaled` (never NaN: see ScaleKept).
 template <typename T8, class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> Codes32(
     DF df, const Codes8Vectors<T8, DF>& c, hn::Vec<DF> scaled) {
-  // The NaN mask comes from the quotient, before min() replaces NaN by hi.
   const auto t = hn::Min(scaled, c.hi);
   (void)df;
 #if HWY_TARGET == HWY_AVX2
-  // NaN -> +0 through the ordered-compare mask.
-  const __m256 ordered = _mm256_cmp_ps(scaled.raw, scaled.raw, _CMP_ORD_Q);
-  return hn::Vec<hn::RebindToSigned<DF>>{
-      _mm256_cvtps_epi32(_mm256_and_ps(t.raw, ordered))};
+  return hn::Vec<hn::RebindToSigned<DF>>{_mm256_cvtps_epi32(t.raw)};
 #else
-  const __mmask16 ordered =
-      _mm512_cmp_ps_mask(scaled.raw, scaled.raw, _CMP_ORD_Q);
-  return hn::Vec<hn::RebindToSigned<DF>>{
-      _mm512_maskz_cvtps_epi32(ordered, t.raw)};
+  return hn::Vec<hn::RebindToSigned<DF>>{_mm512_cvtps_epi32(t.raw)};
 #endif
 }
 
@@ -354,21 +393,30 @@ HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
   const size_t N = hn::Lanes(df);
   auto s0 = LoadF32(df, x), s1 = LoadF32(df, x + N);
   auto s2 = LoadF32(df, x + 2 * N), s3 = LoadF32(df, x + 3 * N);
+  const auto k0 = KeptLanes(df, s0), k1 = KeptLanes(df, s1);
+  const auto k2 = KeptLanes(df, s2), k3 = KeptLanes(df, s3);
   if constexpr (kDivide) {
 #if SIMDQUANT_DIVIDE_BY_RECIPROCAL
-    const auto p0 = hn::Mul(s0, ab.inverse), p1 = hn::Mul(s1, ab.inverse);
-    const auto p2 = hn::Mul(s2, cd.inverse), p3 = hn::Mul(s3, cd.inverse);
-    if (HWY_LIKELY(FarFromHalfIntegers(df, p0, p1, p2, p3))) {
+    const auto p0 = ScaleKept<false>(k0, s0, ab.inverse);
+    const auto p1 = ScaleKept<false>(k1, s1, ab.inverse);
+    const auto p2 = ScaleKept<false>(k2, s2, cd.inverse);
+    const auto p3 = ScaleKept<false>(k3, s3, cd.inverse);
+    if (HWY_LIKELY(ab.has_inverse && cd.has_inverse &&
+                   FarFromHalfIntegers(df, p0, p1, p2, p3))) {
       s0 = p0, s1 = p1, s2 = p2, s3 = p3;
     } else
 #endif
     {
-      s0 = hn::Div(s0, ab.factor), s1 = hn::Div(s1, ab.factor);
-      s2 = hn::Div(s2, cd.factor), s3 = hn::Div(s3, cd.factor);
+      s0 = ScaleKept<true>(k0, s0, ab.factor);
+      s1 = ScaleKept<true>(k1, s1, ab.factor);
+      s2 = ScaleKept<true>(k2, s2, cd.factor);
+      s3 = ScaleKept<true>(k3, s3, cd.factor);
     }
   } else {
-    s0 = hn::Mul(s0, ab.factor), s1 = hn::Mul(s1, ab.factor);
-    s2 = hn::Mul(s2, cd.factor), s3 = hn::Mul(s3, cd.factor);
+    s0 = ScaleKept<false>(k0, s0, ab.factor);
+    s1 = ScaleKept<false>(k1, s1, ab.factor);
+    s2 = ScaleKept<false>(k2, s2, cd.factor);
+    s3 = ScaleKept<false>(k3, s3, cd.factor);
   }
   const auto i0 = Codes32(df, ab, s0).raw;
   const auto i1 = Codes32(df, ab, s1).raw;
@@ -406,11 +454,11 @@ HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
 #endif
 
 // Quantizes x[0, n) (float, bfloat16 or float16) to codes q[0, n) with one
-// set of parameters.
-template <bool kDivide, typename TIn, typename T>
-HWY_INLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
-                              const internal::QuantizeConstants& constants,
-                              T* HWY_RESTRICT q) {
+// set of parameters; kFlush: constants.flush (internal::FlushesSubnormals).
+template <bool kDivide, bool kFlush, typename TIn, typename T>
+HWY_INLINE void QuantizeRunT(const TIn* HWY_RESTRICT x, size_t n,
+                             const internal::QuantizeConstants& constants,
+                             T* HWY_RESTRICT q) {
   using DF = hn::ScalableTag<float>;
   const DF df;
   const hn::RebindToSigned<DF> di;
@@ -425,19 +473,20 @@ HWY_INLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
     const QuantizeVectors<D1> c1(d1, constants);
     for (size_t i = 0; i < n; ++i) {
       StoreCodes(hn::RebindToSigned<D1>(),
-                 QuantizeVec<kDivide>(d1, c1, LoadF32(d1, x + i)), q + i);
+                 QuantizeVec<kDivide, kFlush>(d1, c1, LoadF32(d1, x + i)),
+                 q + i);
     }
     return;
   }
   const QuantizeVectors<DF> c(df, constants);
   const auto vector_body = [&](const TIn* HWY_RESTRICT in,
                                T* HWY_RESTRICT out) {
-    StoreCodes(di, QuantizeVec<kDivide>(df, c, LoadF32(df, in)), out);
+    StoreCodes(di, QuantizeVec<kDivide, kFlush>(df, c, LoadF32(df, in)), out);
   };
   size_t i = 0;
   if (n >= 4 * N) {
 #if SIMDQUANT_HAVE_CODES8
-    if constexpr (sizeof(T) == 1) {
+    if constexpr (sizeof(T) == 1 && kFlush) {  // it flushes subnormals
       const Codes8Vectors<T, DF> c8(df, constants);
       for (; i <= n - 4 * N; i += 4 * N) {
         StoreCodes8x4<kDivide>(df, c8, c8, x + i, q + i);
@@ -446,13 +495,24 @@ HWY_INLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
 #endif
     for (; i + 4 * N <= n; i += 4 * N) {
       const auto load = [&](size_t k) {
-        return QuantizeVec<kDivide>(df, c, LoadF32(df, x + i + k * N));
+        return QuantizeVec<kDivide, kFlush>(df, c, LoadF32(df, x + i + k * N));
       };
       StoreCodes4(di, load(0), load(1), load(2), load(3), q + i);
     }
   }
   for (; i + N <= n; i += N) vector_body(x + i, q + i);
   if (i != n) ForTail(df, x + i, n - i, q + i, vector_body);
+}
+
+template <bool kDivide, typename TIn, typename T>
+HWY_INLINE void QuantizeRun(const TIn* HWY_RESTRICT x, size_t n,
+                            const internal::QuantizeConstants& constants,
+                            T* HWY_RESTRICT q) {
+  if (HWY_LIKELY(constants.flush)) {
+    QuantizeRunT<kDivide, true>(x, n, constants, q);
+  } else {
+    QuantizeRunT<kDivide, false>(x, n, constants, q);
+  }
 }
 
 // Calls body(i) for every i = 0, N, 2N, ... with i + N <= n, four vectors

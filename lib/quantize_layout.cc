@@ -31,7 +31,7 @@ using internal::LayoutJob;
 // Quantize
 
 // A run with its own parameters per element (per column: ColumnWindow).
-template <bool kDivide, typename TIn, typename T>
+template <bool kDivide, bool kFlush, typename TIn, typename T>
 HWY_NOINLINE void QuantizeColumns(const TIn* HWY_RESTRICT x, size_t n,
                                   const float* HWY_RESTRICT factor,
                                   const int32_t* HWY_RESTRICT zero_point,
@@ -46,7 +46,7 @@ HWY_NOINLINE void QuantizeColumns(const TIn* HWY_RESTRICT x, size_t n,
     const QuantizeVectors<DF> c(df, hn::LoadU(df, factor + i),
                                 hn::LoadU(di, zero_point + i), job.range.min,
                                 job.range.max);
-    StoreCodes(di, QuantizeVec<kDivide>(df, c, LoadF32(df, in)), out);
+    StoreCodes(di, QuantizeVec<kDivide, kFlush>(df, c, LoadF32(df, in)), out);
   };
   size_t i = 0;
   for (; i + N <= n; i += N) body(i, x + i, q + i);
@@ -325,8 +325,13 @@ struct BatchConstants {
 
   internal::QuantizeConstants Of(const BatchParams& params, size_t g,
                                  bool divide) const {
-    return {divide, factor[g], lo[g], hi[g], params.zero_point[g],
-            divide ? inverse[g] : 0.0f};
+    return {divide,
+            factor[g],
+            lo[g],
+            hi[g],
+            params.zero_point[g],
+            divide ? inverse[g] : 0.0f,
+            internal::FlushesSubnormals(factor[g], divide)};
   }
 };
 
@@ -371,6 +376,10 @@ size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
     const DF df;
     const size_t N = hn::Lanes(df);
     using C8 = Codes8Vectors<T, DF>;
+    // They flush subnormals: not for the tiniest scales.
+    for (size_t g = 0; g < b.count; ++g) {
+      if (!internal::FlushesSubnormals(c.factor[g], kDivide)) return 0;
+    }
     // qmin and clamp_low depend on the code range only (lo + zero_point is
     // qmin for every group): computed once, and per group only the
     // constants that differ are broadcast from the batch's arrays.
@@ -379,7 +388,7 @@ size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
       return C8(base, hn::Set(df, c.factor[g]), hn::Set(df, c.hi[g]),
                 hn::Set(typename C8::D16(),
                         static_cast<int16_t>(params.zero_point[g])),
-                kDivide ? hn::Set(df, c.inverse[g]) : base.inverse);
+                kDivide ? c.inverse[g] : std::numeric_limits<float>::quiet_NaN());
     };
     if (G % (4 * N) == 0) {
       for (size_t g = 0; g < b.count; ++g) {
@@ -414,8 +423,14 @@ void QuantizeSpan(const TIn* x, size_t begin, size_t end, const LayoutJob& job,
     return columns.ForEachRun(begin, end, [&](size_t start, size_t count,
                                               const float* factor,
                                               const int32_t* zero_point) {
-      QuantizeColumns<kDivide>(x + start, count, factor, zero_point, job,
-                               q + (start - begin));
+      // Subnormals flushed unless some column's scale is tiny.
+      if (HWY_LIKELY(columns.Flushes())) {
+        QuantizeColumns<kDivide, true>(x + start, count, factor, zero_point,
+                                       job, q + (start - begin));
+      } else {
+        QuantizeColumns<kDivide, false>(x + start, count, factor, zero_point,
+                                        job, q + (start - begin));
+      }
     });
   }
   const auto part = [&](size_t start, size_t count, size_t k, size_t col) {

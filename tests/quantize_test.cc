@@ -237,6 +237,79 @@ TEST_P(QuantizeTest, ScalesWithAnInfiniteReciprocalSaturateInReciprocalMode) {
 // and FLT_MAX comes back as +Inf (8 bits: scale 2.67939e36, 127 * scale >
 // FLT_MAX); for others it comes back finite. The contract's formulas, on
 // every target.
+// Subnormal x are replaced by 0 before the multiply where that provably
+// gives the zero point (internal::FlushesSubnormals: factor <= 2^124 or
+// scale >= 2^-124), so that x86 takes no microcode assist; with tinier
+// scales a subnormal x can reach other codes (x = 2^-127 / 2^-127 = 1), and
+// the plain path runs. Every kernel that quantizes equals the reference on
+// runs of mixed subnormal, normal, NaN and zero values, on both sides of the
+// boundary, per tensor (the 8-bit fast path), per group of 32 (batched),
+// per column and in MeasureError.
+TEST_P(QuantizeTest, SubnormalInputsAsTheReferenceOnBothSidesOfTheFlushBound) {
+  using L = std::numeric_limits<float>;
+  std::mt19937 rng(9);
+  const size_t n = 64 * 32;
+  std::vector<float> x(n);
+  for (size_t i = 0; i < n; ++i) {
+    const float sub = static_cast<float>(rng() % (1u << 23)) * 0x1p-149f;
+    x[i] = (rng() % 2 ? -1.0f : 1.0f) * sub;  // subnormal or zero
+    if (i % 7 == 3) x[i] = static_cast<float>(rng() % 1000) * 0x1p-135f;
+    if (i % 97 == 5) x[i] = L::quiet_NaN();
+    if (i % 89 == 6) x[i] = 0.5f;
+  }
+  x[1] = L::min() - L::denorm_min();  // the largest subnormal
+  x[2] = -L::denorm_min();
+  for (const float scale : {0x1p-124f, 0x1.fffffep-125f, 0x1p-127f, 0x1p-140f,
+                            1e-3f, 0x1p124f}) {
+    for (QuantizeMode mode : {QuantizeMode::kDivide, QuantizeMode::kReciprocal}) {
+      if (mode == QuantizeMode::kReciprocal && std::isinf(1.0f / scale)) {
+        continue;
+      }
+      QuantParams p;
+      p.scale = scale;
+      p.zero_point = 3;
+      p.bits = 8;
+      p.signedness = Signedness::kSigned;
+      std::vector<int8_t> q(n), want(n);
+      Quantize(x.data(), n, p, q.data(), mode);
+      reference::Quantize(x.data(), n, p, want.data(), mode);
+      ASSERT_EQ(q, want) << "scale " << scale;
+      // MeasureError without the NaNs (which make every statistic NaN).
+      std::vector<float> finite = x;
+      for (float& v : finite) v = std::isnan(v) ? 0.25f : v;
+      const ErrorStats e = MeasureError(finite.data(), n, p, mode);
+      const ErrorStats e_want =
+          reference::MeasureError(finite.data(), n, p, mode);
+      EXPECT_EQ(e.max_abs_error, e_want.max_abs_error) << "scale " << scale;
+      EXPECT_EQ(e.mse, e_want.mse) << "scale " << scale;
+      // Per group of 32 (one group at the other scale) and per column.
+      std::vector<float> scales(64, scale);
+      scales[7] = 1.0f;
+      std::vector<int32_t> zero_points(64, 3);
+      GroupParams g;
+      g.scales = scales.data();
+      g.zero_points = zero_points.data();
+      g.bits = 8;
+      g.signedness = Signedness::kSigned;
+      for (const Layout& layout :
+           {Layout::PerGroup(1, n, 32), Layout::PerColumn(n / 64, 64)}) {
+        Quantize(x.data(), layout, g, q.data(), mode);
+        reference::Quantize(x.data(), layout, g, want.data(), mode);
+        ASSERT_EQ(q, want) << "scale " << scale;
+      }
+    }
+    // Where it is allowed, a subnormal x gives the zero point.
+    if (scale >= 0x1p-124f) {
+      QuantParams p;
+      p.scale = scale;
+      p.zero_point = 3;
+      uint8_t code = 0;
+      Quantize(&x[1], 1, p, &code);
+      EXPECT_EQ(code, 3);
+    }
+  }
+}
+
 TEST_P(QuantizeTest, FloatMaxRoundTripMayOverflowToInfinity) {
   const float max = std::numeric_limits<float>::max();
   const float x[2] = {max, -max};
