@@ -281,21 +281,6 @@ void Measure(benchmark::State& state, const Shape& s, const std::string& impl,
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
 }
 
-std::string KernelName(const Shape& s);
-
-std::string GroupName(const Shape& s) {
-  const bool dequantize = s.kernel == Kernel::kDequantize;
-  switch (s.data) {
-    case Data::kNormal:
-      return KernelName(s);
-    case Data::kSubnormal1:
-      return KernelName(s) + "/subnormal:1%";
-    case Data::kSubnormalAll:
-      return KernelName(s) + (dequantize ? "/subnormal:scale" : "/subnormal:all");
-  }
-  return "?";
-}
-
 std::string KernelName(const Shape& s) {
   switch (s.kernel) {
     case Kernel::kMinMax:
@@ -312,6 +297,19 @@ std::string KernelName(const Shape& s) {
     case Kernel::kDequantize:
       return std::string("Dequantize/") + s.container +
              "/bits:" + std::to_string(s.bits);
+  }
+  return "?";
+}
+
+std::string GroupName(const Shape& s) {
+  const bool dequantize = s.kernel == Kernel::kDequantize;
+  switch (s.data) {
+    case Data::kNormal:
+      return KernelName(s);
+    case Data::kSubnormal1:
+      return KernelName(s) + "/subnormal:1%";
+    case Data::kSubnormalAll:
+      return KernelName(s) + (dequantize ? "/subnormal:scale" : "/subnormal:all");
   }
   return "?";
 }

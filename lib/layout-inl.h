@@ -198,13 +198,19 @@ class ColumnWindow {
     const bool reciprocal = job_.mode == QuantizeMode::kReciprocal;
     float* HWY_RESTRICT factor = job_.column_factor;
     int32_t* HWY_RESTRICT zero_point = job_.column_zero_point;
+    // internal::FlushesSubnormals of every column, in the same pass.
+    const auto flush_bound = hn::Set(df, reciprocal ? 0x1p124f : 0x1p-124f);
+    auto flushes = hn::FirstN(df, N);
+    flushes_ = true;
     size_t j = 0;
     for (; j + N <= length; j += N) {
       const size_t c = first + j;
       const auto scale = p.scales != nullptr ? hn::LoadU(df, p.scales + c)
                                              : LoadF32(df, p.scales_f16 + c);
-      hn::StoreU(reciprocal ? hn::Div(hn::Set(df, 1.0f), scale) : scale, df,
-                 factor + j);
+      const auto f = reciprocal ? hn::Div(hn::Set(df, 1.0f), scale) : scale;
+      flushes = hn::And(flushes, reciprocal ? hn::Le(f, flush_bound)
+                                            : hn::Ge(f, flush_bound));
+      hn::StoreU(f, df, factor + j);
       hn::StoreU(p.zero_points != nullptr ? hn::LoadU(di, p.zero_points + c)
                                           : hn::Zero(di),
                  di, zero_point + j);
@@ -213,11 +219,9 @@ class ColumnWindow {
       const float scale = internal::ScaleAt(p, first + j);
       factor[j] = reciprocal ? 1.0f / scale : scale;
       zero_point[j] = internal::ZeroPointAt(p, first + j);
-    }
-    flushes_ = true;
-    for (j = 0; j < length; ++j) {
       flushes_ &= internal::FlushesSubnormals(factor[j], !reciprocal);
     }
+    flushes_ &= hn::AllTrue(df, flushes);
     Pad(length);
     first_ = first;
     length_ = length;

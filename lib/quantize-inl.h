@@ -69,14 +69,19 @@ struct QuantizeVectors {
 // never NaN nor takes a subnormal operand. Else a NaN product gives 0.
 // Either way NaN is gone before Min/Max, whose NaN handling differs per
 // target.
-template <bool kDivide, bool kFlush = true, class DF>
+template <class DF>
+HWY_INLINE hn::Mask<DF> KeptLanes(DF df, hn::Vec<DF> x) {
+  // |x| >= FLT_MIN, false for NaN (an ordered compare). On AVX-512,
+  // vfpclassps would classify in one instruction but is slow on Zen 4 (the
+  // 8-bit kernel ran at 77% of the compare's speed).
+  return hn::Ge(hn::Abs(x), hn::Set(df, std::numeric_limits<float>::min()));
+}
+
+template <bool kDivide, bool kFlush, class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(
     DF df, const QuantizeVectors<DF>& c, hn::Vec<DF> x) {
   const hn::RebindToSigned<DF> di;
-  if (kFlush) {  // false for NaN: an unordered compare
-    x = hn::IfThenElseZero(
-        hn::Ge(hn::Abs(x), hn::Set(df, std::numeric_limits<float>::min())), x);
-  }
+  if (kFlush) x = hn::IfThenElseZero(KeptLanes(df, x), x);
   auto t = kDivide ? hn::Div(x, c.factor) : hn::Mul(x, c.factor);
   if (!kFlush) t = hn::IfThenZeroElse(hn::IsNaN(t), t);
   t = hn::Min(hn::Max(t, c.lo), c.hi);
@@ -339,39 +344,20 @@ HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
 #define SIMDQUANT_DIVIDE_BY_RECIPROCAL 0
 #endif
 
-// Lanes of x that are neither NaN nor subnormal, and x / f or x * f there
-// (0 elsewhere): the 8-bit kernels run only where internal::FlushBelow is
-// FLT_MIN, so that both give the zero point without a NaN mask on the result
-// or a subnormal operand in the multiply.
+// x / f or x * f where keep (KeptLanes) is set, 0 elsewhere: the 8-bit
+// kernels run only where internal::FlushesSubnormals holds, so that NaN and
+// subnormal x give the zero point without a NaN mask on the result or a
+// subnormal operand in the multiply. AVX-512 masks the operation itself.
+template <bool kDivideOp, class M, class V>
+HWY_INLINE V ScaleKept(M keep, V x, V f) {
 #if HWY_TARGET == HWY_AVX2
-template <class DF>
-HWY_INLINE hn::Vec<DF> KeptLanes(DF df, hn::Vec<DF> x) {
-  const auto magnitude = hn::Abs(x);
-  return hn::Vec<DF>{_mm256_cmp_ps(
-      magnitude.raw, hn::Set(df, std::numeric_limits<float>::min()).raw,
-      _CMP_GE_OQ)};
-}
-template <bool kDivideOp, class V>
-HWY_INLINE V ScaleKept(V keep, V x, V f) {
-  const auto kept = hn::And(x, keep);
+  const auto kept = hn::IfThenElseZero(keep, x);
   return kDivideOp ? hn::Div(kept, f) : hn::Mul(kept, f);
-}
 #else
-// An ordered compare of |x| with FLT_MIN: vfpclassps would classify in one
-// instruction but is slow on Zen 4 (the kernel ran at 77% of the compare's
-// speed).
-template <class DF>
-HWY_INLINE __mmask16 KeptLanes(DF df, hn::Vec<DF> x) {
-  return _mm512_cmp_ps_mask(
-      hn::Abs(x).raw, hn::Set(df, std::numeric_limits<float>::min()).raw,
-      _CMP_GE_OQ);
-}
-template <bool kDivideOp, class V>
-HWY_INLINE V ScaleKept(__mmask16 keep, V x, V f) {
-  return V{kDivideOp ? _mm512_maskz_div_ps(keep, x.raw, f.raw)
-                     : _mm512_maskz_mul_ps(keep, x.raw, f.raw)};
-}
+  return V{kDivideOp ? _mm512_maskz_div_ps(keep.raw, x.raw, f.raw)
+                     : _mm512_maskz_mul_ps(keep.raw, x.raw, f.raw)};
 #endif
+}
 
 // The codes (int32 lanes, before the zero point) of a quotient or product
 // `scaled` (never NaN: see ScaleKept).
