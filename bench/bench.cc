@@ -719,6 +719,22 @@ void ReportXnnpackContract(const QuantParams& p, const char* name) {
                " (contract " + std::to_string(want) + ");";
     }
   }
+  // Subnormal x with a scale that keeps it from rounding to the zero point:
+  // XNNPACK runs its operators with denormals treated as zero (pthreadpool's
+  // PTHREADPOOL_FLAG_DISABLE_DENORMALS sets MXCSR's DAZ/FTZ for the call),
+  // which is also why its speed has no subnormal cliff.
+  QuantParams tiny = p;
+  tiny.scale = 0x1p-126f;
+  const float subnormal = 0x3p-128f;  // 0.75 * scale: code zero_point + 1
+  T got_tiny = 0, want_tiny = 0;
+  if (peers::XnnpackQuantize(&subnormal, 1, tiny, &got_tiny)) {
+    reference::Quantize(&subnormal, 1, tiny, &want_tiny,
+                        QuantizeMode::kReciprocal);
+    if (got_tiny != want_tiny) {
+      diffs += " subnormal 0.75 * scale -> " + std::to_string(got_tiny) +
+               " (contract " + std::to_string(want_tiny) + ": DAZ);";
+    }
+  }
   const size_t n = 4099;
   std::vector<T> got(n), want(n);
   peers::XnnpackQuantize(Input(n), n, p, got.data());
