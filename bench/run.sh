@@ -11,19 +11,12 @@ cd "$(dirname "$0")/.."
 bash cmake/install-deps.sh cmake make g++ libhwy-dev libbenchmark-dev \
   libeigen3-dev libxnnpack-dev libpthreadpool-dev python3-matplotlib
 build=build/bench
-# ggml as users install it: the npm package's prebuilt libraries, fetched
-# once into the build tree (a pinned version, so that runs compare).
-ggml_version=3.22.1
-ggml_dir=$build/peers/node-llama-cpp-$ggml_version/package/bins/linux-x64
-if [ ! -f "$ggml_dir/libggml-base.so" ]; then
-  command -v npm >/dev/null || bash cmake/install-deps.sh npm
-  mkdir -p "$build/peers/node-llama-cpp-$ggml_version"
-  (cd "$build/peers/node-llama-cpp-$ggml_version" &&
-    npm pack --silent "@node-llama-cpp/linux-x64@$ggml_version" >/dev/null &&
-    tar xzf node-llama-cpp-linux-x64-$ggml_version.tgz) ||
-    echo "ggml: could not fetch @node-llama-cpp/linux-x64; no ggml columns" >&2
+# ggml as users install it (the npm package, fetched once).
+if ggml_dir=$(bash cmake/fetch-ggml.sh "$build/peers"); then
+  export SIMDQUANT_GGML_DIR=$ggml_dir
+else
+  echo "ggml: could not fetch @node-llama-cpp/linux-x64; no ggml columns" >&2
 fi
-export SIMDQUANT_GGML_DIR=$PWD/$ggml_dir
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIMDQUANT_BUILD_TESTS=OFF \
   -DSIMDQUANT_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"

@@ -13,6 +13,7 @@
 
 #include "hwy/base.h"  // HWY_MIN
 #include "simdquant/calibrate.h"
+#include "simdquant/gguf.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/tensor.h"
 
@@ -36,6 +37,14 @@ void CheckNonEmpty(size_t n, const char* function);
 void CheckMode(QuantizeMode mode, const char* function);
 // ValidateParams with the calling function's name in the message.
 void CheckParams(const QuantParams& p, const char* function);
+
+// GGUF blocks (lib/gguf.cc): throws unless type is a BlockType, n a
+// multiple of its block size and both pointers non-null (or n == 0).
+void CheckGguf(gguf::BlockType type, const void* x, size_t n,
+               const void* blocks, const char* function);
+// Throws, naming x[first + i], at the first NaN or infinite x[i], i < n.
+void CheckFiniteBlocks(const float* x, size_t n, size_t first,
+                       const char* function);
 
 // Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
 void CheckPercentiles(double lower_pct, double upper_pct, const char* function);

@@ -158,6 +158,95 @@ MinMaxResult Range(const TIn* HWY_RESTRICT x, size_t n) {
   return r;
 }
 
+// ---------------------------------------------------------------------------
+// Ranges of consecutive groups, a vector's worth at a time (QuantizeDynamic's
+// batches, GGUF blocks).
+
+constexpr size_t CeilLog2(size_t n) { return n <= 1 ? 0 : 1 + CeilLog2(n / 2); }
+
+// One level of GroupRanges' transposition: a holds 2^(kLevel-1) groups'
+// partial results in every block of four lanes (level 1: one group in every
+// lane), b the next 2^(kLevel-1); returns op of their two halves, the
+// partials of 2^kLevel groups in natural order. Levels 1 and 2 stay within
+// 128-bit blocks (unpcklps/unpckhps, then unpcklpd/unpckhpd: one-cycle
+// shuffles); the levels above combine whole blocks. Per 16 groups on
+// AVX-512 this replaced 60 two-input lane permutes (ConcatEven/ConcatOdd).
+#if HWY_TARGET != HWY_SCALAR  // one lane: nothing to combine
+template <size_t kLevel, class DF, class Op>
+HWY_INLINE hn::Vec<DF> CombineGroups(DF df, hn::Vec<DF> a, hn::Vec<DF> b,
+                                     const Op& op) {
+  if constexpr (kLevel == 1) {
+    return op(hn::InterleaveLower(df, a, b), hn::InterleaveUpper(df, a, b));
+  } else if constexpr (kLevel == 2) {
+    const hn::Repartition<double, DF> dd;
+    const auto a64 = hn::BitCast(dd, a), b64 = hn::BitCast(dd, b);
+    return op(hn::BitCast(df, hn::InterleaveLower(dd, a64, b64)),
+              hn::BitCast(df, hn::InterleaveUpper(dd, a64, b64)));
+  } else {
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+    // Blocks 0 and 2, and 1 and 3, of a then b (Highway 1.0.3 has no
+    // block shuffle of two vectors).
+    return op(hn::Vec<DF>{_mm512_shuffle_f32x4(a.raw, b.raw, 0x88)},
+              hn::Vec<DF>{_mm512_shuffle_f32x4(a.raw, b.raw, 0xDD)});
+#else
+    return op(hn::ConcatLowerLower(df, b, a), hn::ConcatUpperUpper(df, b, a));
+#endif
+  }
+}
+#endif
+
+// Ranges of the 2^kLevel groups of G elements from group `first` of the
+// contiguous groups at x (groups from `count` on count as [0, 0]), reduced
+// across groups by transposition: level 0 is one group's vectors combined;
+// each level then halves the lanes per group (CombineGroups), so that at
+// level log2(N) lane g holds group first + g: N - 1 combining steps instead
+// of N horizontal reductions, and only one vector per level is live. sum:
+// the sum of the groups' elements (finiteness, see caller), added as a tree
+// too: one running sum was a chain of dependent adds through the batch, its
+// latency a third of the batch's time.
+template <size_t kLevel, class DF, typename TIn>
+HWY_INLINE void GroupRanges(DF df, const TIn* HWY_RESTRICT x, size_t G,
+                            size_t first, size_t count, hn::Vec<DF>& lo,
+                            hn::Vec<DF>& hi, hn::Vec<DF>& sum) {
+  if constexpr (kLevel == 0) {
+    if (first >= count) {
+      lo = hi = sum = hn::Zero(df);
+      return;
+    }
+    const size_t N = hn::Lanes(df);
+    const TIn* p = x + first * G;
+    const auto v = LoadF32(df, p);
+    if (G == 2 * N) {  // groups of 32 on AVX-512: no loop
+      const auto v1 = LoadF32(df, p + N);
+      lo = hn::Min(v, v1);
+      hi = hn::Max(v, v1);
+      sum = hn::Add(v, v1);
+      return;
+    }
+    lo = hi = sum = v;
+    for (size_t j = N; j < G; j += N) {
+      const auto vj = LoadF32(df, p + j);
+      lo = hn::Min(lo, vj);
+      hi = hn::Max(hi, vj);
+      sum = hn::Add(sum, vj);
+    }
+  } else {
+#if HWY_TARGET != HWY_SCALAR  // one lane: level 0 only
+    constexpr size_t kHalf = size_t{1} << (kLevel - 1);
+    hn::Vec<DF> lo0, hi0, lo1, hi1, sum0, sum1;
+    GroupRanges<kLevel - 1>(df, x, G, first, count, lo0, hi0, sum0);
+    GroupRanges<kLevel - 1>(df, x, G, first + kHalf, count, lo1, hi1, sum1);
+    lo = CombineGroups<kLevel>(df, lo0, lo1, [](auto a, auto b) {
+      return hn::Min(a, b);
+    });
+    hi = CombineGroups<kLevel>(df, hi0, hi1, [](auto a, auto b) {
+      return hn::Max(a, b);
+    });
+    sum = hn::Add(sum0, sum1);
+#endif
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace simdquant
 HWY_AFTER_NAMESPACE();

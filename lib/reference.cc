@@ -449,6 +449,169 @@ SIMDQUANT_REFERENCE_FOR_CODES(hwy::float16_t)
 #undef SIMDQUANT_REFERENCE_FLOAT_CODE
 #undef SIMDQUANT_REFERENCE_FLOAT
 
+namespace {
+
+// ggml converts float to int8 / uint8 with x86's cvttss2si and keeps the low
+// byte: truncation toward zero, and INT32_MIN (low byte 0) for NaN and values
+// beyond the int32 range (the infinite products of a block whose 1 / d
+// overflows).
+int32_t LowByteOfTruncation(float v) {
+  const int32_t t = (isnan(v) || fabsf(v) >= 0x1p31f)
+                        ? std::numeric_limits<int32_t>::min()
+                        : static_cast<int32_t>(v);
+  return static_cast<int8_t>(static_cast<uint8_t>(t & 0xFF));
+}
+
+void StoreF16(float v, uint8_t* out) {
+  const uint16_t bits = internal::F16BitsFromF32(v);
+  memcpy(out, &bits, 2);
+}
+
+float LoadF16(const uint8_t* in) {
+  uint16_t bits;
+  memcpy(&bits, in, 2);
+  return internal::F32FromF16Bits(bits);
+}
+
+// 4- or 5-bit codes of a block: qs[j] = q[j] | q[j + 16] << 4, preceded for
+// 5 bits by qh, bit i the fifth bit of q[i].
+void PackGgufNibbles(int bits, const int32_t* q, uint8_t* out) {
+  if (bits == 5) {
+    uint32_t qh = 0;
+    for (int i = 0; i < 32; ++i) qh |= static_cast<uint32_t>((q[i] >> 4) & 1) << i;
+    for (int b = 0; b < 4; ++b) out[b] = static_cast<uint8_t>(qh >> (8 * b));
+    out += 4;
+  }
+  for (int j = 0; j < 16; ++j) {
+    out[j] = static_cast<uint8_t>((q[j] & 0xF) | (q[j + 16] & 0xF) << 4);
+  }
+}
+
+void UnpackGgufNibbles(int bits, const uint8_t* in, int32_t* q) {
+  uint32_t qh = 0;
+  if (bits == 5) {
+    for (int b = 0; b < 4; ++b) qh |= static_cast<uint32_t>(in[b]) << (8 * b);
+    in += 4;
+  }
+  for (int j = 0; j < 16; ++j) {
+    q[j] = (in[j] & 0xF) | static_cast<int32_t>((qh >> j) & 1) << 4;
+    q[j + 16] = (in[j] >> 4) | static_cast<int32_t>((qh >> (j + 16)) & 1) << 4;
+  }
+}
+
+// Q4_0 / Q5_0 (4 / 5 bits): d from the first element of largest magnitude.
+void EncodeSymmetricBlock(int bits, const float* x, uint8_t* out) {
+  const int half = 1 << (bits - 1);  // 8 or 16
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < 32; ++j) {
+    if (amax < fabsf(x[j])) {
+      amax = fabsf(x[j]);
+      max = x[j];
+    }
+  }
+  const float d = max / static_cast<float>(-half);
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  StoreF16(d, out);
+  int32_t q[32];
+  for (int j = 0; j < 32; ++j) {
+    const float v = x[j] * id + (static_cast<float>(half) + 0.5f);
+    q[j] = std::min(2 * half - 1, LowByteOfTruncation(v));
+  }
+  PackGgufNibbles(bits, q, out + 2);
+}
+
+// Q4_1 / Q5_1: minimum and maximum, the first of equal values (which
+// matters for the sign of a zero).
+void EncodeAffineBlock(int bits, const float* x, uint8_t* out) {
+  const int top = (1 << bits) - 1;  // 15 or 31
+  float min = std::numeric_limits<float>::max();
+  float max = -std::numeric_limits<float>::max();
+  for (int j = 0; j < 32; ++j) {
+    if (x[j] < min) min = x[j];
+    if (x[j] > max) max = x[j];
+  }
+  const float d = (max - min) / static_cast<float>(top);
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  StoreF16(d, out);
+  StoreF16(min, out + 2);
+  int32_t q[32];
+  for (int j = 0; j < 32; ++j) {
+    const float v = (x[j] - min) * id + 0.5f;
+    // Q5_1 has no min(): its codes cannot exceed 31 (see gguf.cc).
+    q[j] = std::min(top, LowByteOfTruncation(v));
+  }
+  PackGgufNibbles(bits, q, out + 4);
+}
+
+void EncodeQ8_0Block(const float* x, uint8_t* out) {
+  float amax = 0.0f;
+  for (int j = 0; j < 32; ++j) amax = std::max(amax, fabsf(x[j]));
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  StoreF16(d, out);
+  for (int j = 0; j < 32; ++j) {
+    out[2 + j] = static_cast<uint8_t>(LowByteOfTruncation(roundf(x[j] * id)));
+  }
+}
+
+}  // namespace
+
+void GgufEncode(gguf::BlockType type, const float* x, size_t n,
+                void* blocks) {
+  internal::CheckGguf(type, x, n, blocks, "reference::GgufEncode");
+  auto* out = static_cast<uint8_t*>(blocks);
+  for (size_t k = 0; k < n / 32; ++k, out += gguf::BlockBytes(type)) {
+    const float* xb = x + 32 * k;
+    internal::CheckFiniteBlocks(xb, 32, 32 * k, "reference::GgufEncode");
+    switch (type) {
+      case gguf::BlockType::kQ4_0: EncodeSymmetricBlock(4, xb, out); break;
+      case gguf::BlockType::kQ5_0: EncodeSymmetricBlock(5, xb, out); break;
+      case gguf::BlockType::kQ4_1: EncodeAffineBlock(4, xb, out); break;
+      case gguf::BlockType::kQ5_1: EncodeAffineBlock(5, xb, out); break;
+      case gguf::BlockType::kQ8_0: EncodeQ8_0Block(xb, out); break;
+    }
+  }
+}
+
+void GgufDecode(gguf::BlockType type, const void* blocks, size_t n,
+                float* x) {
+  internal::CheckGguf(type, x, n, blocks, "reference::GgufDecode");
+  const auto* in = static_cast<const uint8_t*>(blocks);
+  for (size_t k = 0; k < n / 32; ++k, in += gguf::BlockBytes(type)) {
+    float* xb = x + 32 * k;
+    const float d = LoadF16(in);
+    switch (type) {
+      case gguf::BlockType::kQ8_0:
+        for (int j = 0; j < 32; ++j) {
+          xb[j] = static_cast<float>(static_cast<int8_t>(in[2 + j])) * d;
+        }
+        break;
+      case gguf::BlockType::kQ4_0:
+      case gguf::BlockType::kQ5_0: {
+        const int bits = type == gguf::BlockType::kQ4_0 ? 4 : 5;
+        int32_t q[32];
+        UnpackGgufNibbles(bits, in + 2, q);
+        for (int j = 0; j < 32; ++j) {
+          xb[j] = static_cast<float>(q[j] - (1 << (bits - 1))) * d;
+        }
+        break;
+      }
+      case gguf::BlockType::kQ4_1:
+      case gguf::BlockType::kQ5_1: {
+        const int bits = type == gguf::BlockType::kQ4_1 ? 4 : 5;
+        const float m = LoadF16(in + 2);
+        int32_t q[32];
+        UnpackGgufNibbles(bits, in + 4, q);
+        for (int j = 0; j < 32; ++j) {
+          const float scaled = static_cast<float>(q[j]) * d;  // no FMA
+          xb[j] = scaled + m;
+        }
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace reference
 
 namespace internal {

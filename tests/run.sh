@@ -11,6 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/install-deps.sh cmake make g++ clang-14 libclang-rt-14-dev \
   libhwy-dev libgtest-dev pkgconf
+# ggml's own encoders, the oracle of the GGUF tests (tests/gguf_test.cc):
+# fetched once from npm; required, so that no run skips that comparison.
+SIMDQUANT_GGML_DIR=$(bash cmake/fetch-ggml.sh build/peers)
+export SIMDQUANT_GGML_DIR SIMDQUANT_REQUIRE_GGML=1
 werror=OFF
 [ -n "${CI:-}" ] && werror=ON
 jobs=$(nproc)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simdquant/gguf.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/tensor.h"
 
@@ -97,6 +98,12 @@ void Dequantize(const TCode* q, const Layout& layout, const GroupParams& p,
 template <typename TOut>
 void DequantizePacked(const uint8_t* packed, const Layout& layout,
                       const GroupParams& p, TOut* y);
+
+// GGUF blocks (gguf.h): ggml's reference encoders and decoders, one block
+// and one value at a time, with ggml's float32 steps. Same checks as
+// gguf::Encode / gguf::Decode.
+void GgufEncode(gguf::BlockType type, const float* x, size_t n, void* blocks);
+void GgufDecode(gguf::BlockType type, const void* blocks, size_t n, float* x);
 
 }  // namespace reference
 }  // namespace simdquant

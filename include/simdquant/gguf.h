@@ -1,0 +1,100 @@
+// GGUF block formats: llama.cpp's per-block quantization with ggml's byte
+// layouts, byte-identical to ggml's reference encoders and decoders on every
+// target.
+//
+// Every format here quantizes blocks of 32 consecutive values, each block
+// with a float16 scale d (and, in the _1 formats, a float16 minimum m):
+//
+//   type  bytes  layout (little-endian)               value of code q
+//   Q4_0  18     d, qs[16]                            (q - 8) * d
+//   Q4_1  20     d, m, qs[16]                         q * d + m
+//   Q5_0  22     d, qh[4], qs[16]                     (q - 16) * d
+//   Q5_1  24     d, m, qh[4], qs[16]                  q * d + m
+//   Q8_0  34     d, qs[32] (int8)                     q * d
+//
+// 4- and 5-bit codes: qs[j] holds element j in its low nibble and element
+// j + 16 in its high nibble; the 5-bit formats keep each element's fifth bit
+// in qh, bit i (of the 32-bit little-endian word) for element i.
+//
+// Encoding follows ggml's quantize_row_<type>_ref step by step, in float32,
+// without FMA contraction (as ggml's x86-64 build computes it):
+//   Q8_0: d = amax / 127, q = roundf(x / d) (ties away from zero, computed
+//         as x * (1 / d));
+//   Q4_0, Q5_0: with M the first element of largest magnitude (+0 if the
+//         block is all zeros), d = M / -8 (-16), q = min(15 (31),
+//         trunc(x * (1 / d) + 8.5 (16.5)));
+//   Q4_1, Q5_1: d = (max - min) / 15 (31), m = min,
+//         q = min(15 (31), trunc((x - min) * (1 / d) + 0.5));
+//   1 / d is taken as 0 when d is 0. When d is so small (a block whose
+//   largest magnitude is below about 2^-121) that 1 / d overflows to
+//   infinity, ggml's float -> integer conversion of the infinite or NaN
+//   products is, on x86, INT32_MIN, whose low byte makes the code 0: these
+//   functions give the same bytes. d and m are rounded to float16 to
+//   nearest even (overflow to infinity), as ggml does.
+// Decoding is ggml's dequantize_row_<type>: one float32 product per value,
+// then (_1 formats) one float32 addition of m.
+//
+// Errors (std::invalid_argument naming the function and the value): n not
+// a multiple of 32, null pointers (with n > 0), NaN or infinite inputs
+// (ggml's result for them depends on how its compiler converts NaN to an
+// integer: undefined). Encoding checks a batch of blocks before writing
+// it, so on such an error the blocks before the bad one's batch may have
+// been written.
+#ifndef SIMDQUANT_GGUF_H_
+#define SIMDQUANT_GGUF_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace simdquant {
+namespace gguf {
+
+enum class BlockType : uint8_t { kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0 };
+
+// Values per block.
+constexpr size_t BlockSize(BlockType) { return 32; }
+
+// Bytes per block.
+constexpr size_t BlockBytes(BlockType type) {
+  switch (type) {
+    case BlockType::kQ4_0: return 18;
+    case BlockType::kQ4_1: return 20;
+    case BlockType::kQ5_0: return 22;
+    case BlockType::kQ5_1: return 24;
+    case BlockType::kQ8_0: return 34;
+  }
+  return 0;
+}
+
+// Bytes of n values (n a multiple of BlockSize(type)).
+constexpr size_t RowBytes(BlockType type, size_t n) {
+  return n / BlockSize(type) * BlockBytes(type);
+}
+
+// ggml's enum ggml_type value of the format (as written in GGUF files).
+constexpr uint32_t GgmlTypeId(BlockType type) {
+  switch (type) {
+    case BlockType::kQ4_0: return 2;
+    case BlockType::kQ4_1: return 3;
+    case BlockType::kQ5_0: return 6;
+    case BlockType::kQ5_1: return 7;
+    case BlockType::kQ8_0: return 8;
+  }
+  return 0;
+}
+
+// The format's name as llama.cpp spells it ("Q4_0", ...).
+const char* BlockTypeName(BlockType type);
+
+// Encodes x[0, n) (n a multiple of 32) into RowBytes(type, n) bytes at
+// blocks: byte-identical to ggml's quantize_row_<type>_ref(x, blocks, n).
+void Encode(BlockType type, const float* x, size_t n, void* blocks);
+
+// Decodes RowBytes(type, n) bytes at blocks into x[0, n): bit-identical to
+// ggml's dequantize_row_<type>(blocks, x, n).
+void Decode(BlockType type, const void* blocks, size_t n, float* x);
+
+}  // namespace gguf
+}  // namespace simdquant
+
+#endif  // SIMDQUANT_GGUF_H_

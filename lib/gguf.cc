@@ -1,0 +1,388 @@
+// GGUF block formats (gguf.h): ggml's legacy encoders and decoders with its
+// float32 steps, a vector's worth of blocks at a time. The block constants
+// (range, d, 1 / d, float16 bits) of N blocks are computed in one vector,
+// lane g for block g (GroupRanges' transposed reduction); then each block's
+// codes use its constants broadcast.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "lib/gguf.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hwy/highway.h"
+#include "lib/internal.h"
+#include "lib/quantize-inl.h"
+#include "lib/range-inl.h"
+#include "simdquant/gguf.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using gguf::BlockType;
+
+constexpr size_t kBlock = 32;
+
+// The constants of a batch of up to MaxLanes blocks, lane / index g for
+// block g.
+struct BlockConstants {
+  HWY_ALIGN float inverse[hn::MaxLanes(hn::ScalableTag<float>())];  // 1 / d
+  HWY_ALIGN float min[hn::MaxLanes(hn::ScalableTag<float>())];      // _1
+  HWY_ALIGN hwy::float16_t d[hn::MaxLanes(hn::ScalableTag<float>())];
+  HWY_ALIGN hwy::float16_t m[hn::MaxLanes(hn::ScalableTag<float>())];
+};
+
+// ggml keeps the first of equal candidates, which only matters for values
+// that compare equal with other bits (+0 and -0) or, in Q4_0 / Q5_0, for
+// +a and -a both of the largest magnitude: those blocks are settled one
+// element at a time, in ggml's order.
+float FirstLargestMagnitude(const float* x) {
+  float amax = 0.0f, max = 0.0f;
+  for (size_t j = 0; j < kBlock; ++j) {
+    if (amax < fabsf(x[j])) {
+      amax = fabsf(x[j]);
+      max = x[j];
+    }
+  }
+  return max;
+}
+float FirstEqual(const float* x, float value) {
+  for (size_t j = 0; j < kBlock; ++j) {
+    if (x[j] == value) return x[j];
+  }
+  return value;
+}
+
+// Computes the constants of blocks [0, count) at x (count <= N), which is
+// element `first` of the row (for messages).
+template <BlockType kType>
+void ChooseBlockConstants(const float* HWY_RESTRICT x, size_t count,
+                          size_t first, BlockConstants& c) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  HWY_ALIGN float lo_lanes[hn::MaxLanes(DF())], hi_lanes[hn::MaxLanes(DF())];
+  hn::Vec<DF> lo, hi, sum;
+  GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, x, kBlock, 0, count, lo, hi,
+                                            sum);
+  // sum - sum is 0 unless an element is NaN or infinite (or the sum of
+  // huge finite values overflows: then the exact check passes).
+  if (!hn::AllTrue(df, hn::Eq(hn::Sub(sum, sum), hn::Zero(df)))) {
+    internal::CheckFiniteBlocks(x, count * kBlock, first, "gguf::Encode");
+  }
+  const auto zero = hn::Zero(df);
+  constexpr bool kAffine = kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
+  hn::Vec<DF> d;
+  if constexpr (kAffine) {
+    // Zero minimum or maximum: which zero comes first decides the signs.
+    if (!hn::AllFalse(df, hn::Or(hn::Eq(lo, zero), hn::Eq(hi, zero)))) {
+      hn::Store(lo, df, lo_lanes);
+      hn::Store(hi, df, hi_lanes);
+      for (size_t g = 0; g < count; ++g) {
+        if (lo_lanes[g] == 0.0f) lo_lanes[g] = FirstEqual(x + g * kBlock, 0.0f);
+        if (hi_lanes[g] == 0.0f) hi_lanes[g] = FirstEqual(x + g * kBlock, 0.0f);
+      }
+      lo = hn::Load(df, lo_lanes);
+      hi = hn::Load(df, hi_lanes);
+    }
+    constexpr float kTop = kType == BlockType::kQ4_1 ? 15.0f : 31.0f;
+    d = hn::Div(hn::Sub(hi, lo), hn::Set(df, kTop));
+    hn::Store(lo, df, c.min);
+    StoreF32(df, lo, c.m);
+  } else {
+    const auto abs_lo = hn::Abs(lo), abs_hi = hn::Abs(hi);
+    auto amax = hn::Max(abs_lo, abs_hi);
+    if constexpr (kType == BlockType::kQ8_0) {
+      d = hn::Div(amax, hn::Set(df, 127.0f));
+    } else {
+      // The first element of largest magnitude, +0 for an all-zero block.
+      auto max = hn::IfThenElse(hn::Gt(abs_hi, abs_lo), hi, lo);
+      max = hn::IfThenElseZero(hn::Ne(amax, zero), max);
+      const auto tie = hn::And(hn::Eq(abs_lo, abs_hi), hn::Ne(lo, hi));
+      if (!hn::AllFalse(df, tie)) {
+        hn::Store(max, df, hi_lanes);
+        for (size_t g = 0; g < count; ++g) {
+          hi_lanes[g] = FirstLargestMagnitude(x + g * kBlock);
+        }
+        max = hn::Load(df, hi_lanes);
+      }
+      constexpr float kHalf = kType == BlockType::kQ4_0 ? -8.0f : -16.0f;
+      d = hn::Div(max, hn::Set(df, kHalf));
+    }
+  }
+  StoreF32(df, d, c.d);
+  hn::Store(hn::IfThenElseZero(hn::Ne(d, zero), hn::Div(hn::Set(df, 1.0f), d)),
+            df, c.inverse);
+}
+
+// ggml's float -> int8 conversion of v (cvttss2si, low byte) where the
+// codes are known to lie in [0, 2^31): truncation, and 0 for NaN and
+// infinite v (INT32_MIN has low byte 0).
+template <class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> TruncatedCodes(DF df,
+                                                          hn::Vec<DF> v) {
+  const hn::RebindToSigned<DF> di;
+  const auto finite = hn::Lt(hn::Abs(v), hn::Set(df, 0x1p31f));
+  return hn::ConvertTo(di, hn::IfThenElseZero(finite, v));
+}
+
+// roundf(t): ties away from zero. t - trunc(t) is exact.
+template <class DF>
+HWY_INLINE hn::Vec<DF> RoundHalfAway(DF df, hn::Vec<DF> t) {
+  const auto whole = hn::Trunc(t);
+  const auto away = hn::Ge(hn::Abs(hn::Sub(t, whole)), hn::Set(df, 0.5f));
+  return hn::Add(whole, hn::IfThenElseZero(away, hn::CopySign(hn::Set(df, 1.0f), t)));
+}
+
+// Codes (int32 lanes) of the N elements at x of a block with constants
+// inverse (and min): see gguf.h.
+template <BlockType kType, class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BlockCodes(
+    DF df, const float* HWY_RESTRICT x, hn::Vec<DF> inverse, hn::Vec<DF> min) {
+  const hn::RebindToSigned<DF> di;
+  const auto v = hn::LoadU(df, x);
+  if constexpr (kType == BlockType::kQ8_0) {
+    // |x * (1 / d)| <= 127 (1 + 2^-21) for finite 1 / d: codes in
+    // [-127, 127]; 1 / d infinite gives +-Inf or NaN: code 0.
+    return TruncatedCodes(df, RoundHalfAway(df, hn::Mul(v, inverse)));
+  } else if constexpr (kType == BlockType::kQ4_0 || kType == BlockType::kQ5_0) {
+    // x * (1 / d) lies within +-half (1 + 2^-21) for finite 1 / d (x is at
+    // most |M|, d is M / -half with at least 21 significant bits when 1 / d
+    // is finite), so v is in (0.49, 2 half + 0.51) and trunc(v) in
+    // [0, 2 half]: the low byte is the value itself.
+    constexpr float kOffset = kType == BlockType::kQ4_0 ? 8.5f : 16.5f;
+    constexpr int32_t kTop = kType == BlockType::kQ4_0 ? 15 : 31;
+    const auto t = hn::Add(hn::Mul(v, inverse), hn::Set(df, kOffset));
+    return hn::Min(TruncatedCodes(df, t), hn::Set(di, kTop));
+  } else {
+    // (x - min) * (1 / d) in [0, top (1 + 2^-21)]: as above.
+    constexpr int32_t kTop = kType == BlockType::kQ4_1 ? 15 : 31;
+    const auto t = hn::Add(hn::Mul(hn::Sub(v, min), inverse), hn::Set(df, 0.5f));
+    return hn::Min(TruncatedCodes(df, t), hn::Set(di, kTop));
+  }
+}
+
+template <BlockType kType>
+void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
+                 uint8_t* HWY_RESTRICT out) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const size_t N = hn::Lanes(df);
+  constexpr size_t kBytes = gguf::BlockBytes(kType);
+  constexpr bool kAffine = kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
+  constexpr bool kFiveBits = kType == BlockType::kQ5_0 || kType == BlockType::kQ5_1;
+  BlockConstants c;
+  ChooseBlockConstants<kType>(x, count, first, c);
+  for (size_t g = 0; g < count; ++g, x += kBlock, out += kBytes) {
+    memcpy(out, &c.d[g], 2);
+    if (kAffine) memcpy(out + 2, &c.m[g], 2);
+    uint8_t* qs = out + (kAffine ? 4 : 2) + (kFiveBits ? 4 : 0);
+    const auto inverse = hn::Set(df, c.inverse[g]);
+    const auto min = hn::Set(df, kAffine ? c.min[g] : 0.0f);
+    if constexpr (kType == BlockType::kQ8_0) {
+      for (size_t j = 0; j < kBlock; j += N) {
+        StoreCodes(di, BlockCodes<kType>(df, x + j, inverse, min),
+                   reinterpret_cast<int8_t*>(qs + j));
+      }
+      continue;
+    }
+    // qs[j] = code j | code (j + 16) << 4; qh bit i = bit 4 of code i.
+    uint32_t qh = 0;
+    for (size_t j = 0; j < kBlock / 2; j += N) {
+      const auto low = BlockCodes<kType>(df, x + j, inverse, min);
+      const auto high = BlockCodes<kType>(df, x + j + kBlock / 2, inverse, min);
+      const auto nibbles = hn::Set(di, 0xF);
+      StoreCodes(di,
+                 hn::Or(hn::And(low, nibbles),
+                        hn::ShiftLeft<4>(hn::And(high, nibbles))),
+                 qs + j);
+      if constexpr (kFiveBits) {
+        const auto fifth = hn::Set(di, 0x10);
+        uint8_t bits[8] = {};
+        hn::StoreMaskBits(di, hn::TestBit(low, fifth), bits);
+        const uint32_t low_bits = bits[0] | uint32_t{bits[1]} << 8;
+        hn::StoreMaskBits(di, hn::TestBit(high, fifth), bits);
+        const uint32_t high_bits = bits[0] | uint32_t{bits[1]} << 8;
+        qh |= low_bits << j | high_bits << (j + kBlock / 2);
+      }
+    }
+    if constexpr (kFiveBits) {
+      const uint8_t qh_bytes[4] = {
+          static_cast<uint8_t>(qh), static_cast<uint8_t>(qh >> 8),
+          static_cast<uint8_t>(qh >> 16), static_cast<uint8_t>(qh >> 24)};
+      memcpy(qs - 4, qh_bytes, 4);
+    }
+  }
+}
+
+template <BlockType kType>
+void EncodeRow(const float* HWY_RESTRICT x, size_t n, uint8_t* HWY_RESTRICT out) {
+  const size_t batch = hn::Lanes(hn::ScalableTag<float>());
+  const size_t blocks = n / kBlock;
+  for (size_t b = 0; b < blocks; b += batch) {
+    EncodeBatch<kType>(x + b * kBlock, HWY_MIN(batch, blocks - b), b * kBlock,
+                       out + b * gguf::BlockBytes(kType));
+  }
+}
+
+void EncodeBlocks(BlockType type, const float* HWY_RESTRICT x, size_t n,
+                  uint8_t* HWY_RESTRICT out) {
+  switch (type) {
+    case BlockType::kQ4_0: return EncodeRow<BlockType::kQ4_0>(x, n, out);
+    case BlockType::kQ4_1: return EncodeRow<BlockType::kQ4_1>(x, n, out);
+    case BlockType::kQ5_0: return EncodeRow<BlockType::kQ5_0>(x, n, out);
+    case BlockType::kQ5_1: return EncodeRow<BlockType::kQ5_1>(x, n, out);
+    case BlockType::kQ8_0: return EncodeRow<BlockType::kQ8_0>(x, n, out);
+  }
+}
+
+// Decoding: per block, its float16 constants, then N codes at a time.
+template <BlockType kType>
+void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, float* HWY_RESTRICT x) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const hn::Rebind<uint8_t, DF> du8;
+  const hn::Rebind<int8_t, DF> di8;
+  const size_t N = hn::Lanes(df);
+  constexpr size_t kBytes = gguf::BlockBytes(kType);
+  constexpr bool kAffine = kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
+  constexpr bool kFiveBits = kType == BlockType::kQ5_0 || kType == BlockType::kQ5_1;
+  constexpr int32_t kBias = kType == BlockType::kQ4_0   ? 8
+                            : kType == BlockType::kQ5_0 ? 16
+                                                        : 0;
+  const auto element = hn::Iota(di, 0);
+  for (size_t k = 0; k < n / kBlock; ++k, in += kBytes, x += kBlock) {
+    uint16_t bits;
+    memcpy(&bits, in, 2);
+    const auto d = hn::Set(df, internal::F32FromF16Bits(bits));
+    auto m = hn::Zero(df);
+    if (kAffine) {
+      memcpy(&bits, in + 2, 2);
+      m = hn::Set(df, internal::F32FromF16Bits(bits));
+    }
+    const uint8_t* qs = in + (kAffine ? 4 : 2) + (kFiveBits ? 4 : 0);
+    // q * d, then + m: two roundings, as ggml (no FMA).
+    const auto store = [&](hn::Vec<decltype(di)> q, float* out) {
+      const auto scaled = hn::Mul(hn::ConvertTo(df, q), d);
+      hn::StoreU(kAffine ? hn::Add(scaled, m) : scaled, df, out);
+    };
+    if constexpr (kType == BlockType::kQ8_0) {
+      for (size_t j = 0; j < kBlock; j += N) {
+        store(hn::PromoteTo(di, hn::LoadU(di8, reinterpret_cast<const int8_t*>(qs + j))),
+              x + j);
+      }
+      continue;
+    }
+    uint32_t qh = 0;
+    if (kFiveBits) {
+      memcpy(&qh, qs - 4, 4);  // little-endian (x86)
+    }
+    const auto bias = hn::Set(di, kBias);
+    for (size_t j = 0; j < kBlock / 2; j += N) {
+      const auto bytes = hn::PromoteTo(di, hn::LoadU(du8, qs + j));
+      auto low = hn::And(bytes, hn::Set(di, 0xF));
+      auto high = hn::ShiftRight<4>(bytes);
+      if constexpr (kFiveBits) {
+        // Bit 4 of element i is qh bit i.
+        const auto fifth = [&](uint32_t word) {
+          const auto shifted = hn::BitCast(
+              di, hn::BitCast(hn::RebindToUnsigned<decltype(di)>(),
+                              hn::Set(di, static_cast<int32_t>(word))) >>
+                      hn::BitCast(hn::RebindToUnsigned<decltype(di)>(), element));
+          return hn::ShiftLeft<4>(hn::And(shifted, hn::Set(di, 1)));
+        };
+        low = hn::Or(low, fifth(qh >> j));
+        high = hn::Or(high, fifth(qh >> (j + kBlock / 2)));
+      }
+      store(hn::Sub(low, bias), x + j);
+      store(hn::Sub(high, bias), x + j + kBlock / 2);
+    }
+  }
+}
+
+void DecodeBlocks(BlockType type, const uint8_t* HWY_RESTRICT in, size_t n,
+                  float* HWY_RESTRICT x) {
+  switch (type) {
+    case BlockType::kQ4_0: return DecodeRow<BlockType::kQ4_0>(in, n, x);
+    case BlockType::kQ4_1: return DecodeRow<BlockType::kQ4_1>(in, n, x);
+    case BlockType::kQ5_0: return DecodeRow<BlockType::kQ5_0>(in, n, x);
+    case BlockType::kQ5_1: return DecodeRow<BlockType::kQ5_1>(in, n, x);
+    case BlockType::kQ8_0: return DecodeRow<BlockType::kQ8_0>(in, n, x);
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace simdquant {
+HWY_EXPORT(EncodeBlocks);
+HWY_EXPORT(DecodeBlocks);
+
+namespace internal {
+
+void CheckGguf(gguf::BlockType type, const void* x, size_t n,
+               const void* blocks, const char* function) {
+  if (static_cast<uint8_t>(type) > static_cast<uint8_t>(gguf::BlockType::kQ8_0)) {
+    Fail(function, "type = " + Str(int64_t{static_cast<uint8_t>(type)}) +
+                       " is not a gguf::BlockType");
+  }
+  if (n % gguf::BlockSize(type) != 0) {
+    Fail(function, "n = " + Str(static_cast<int64_t>(n)) +
+                       " is not a multiple of the block size " +
+                       Str(static_cast<int64_t>(gguf::BlockSize(type))) +
+                       " of " + gguf::BlockTypeName(type));
+  }
+  CheckPointer(x, n, function, "x");
+  CheckPointer(blocks, n, function, "blocks");
+}
+
+void CheckFiniteBlocks(const float* x, size_t n, size_t first,
+                       const char* function) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) {
+      Fail(function, "x[" + Str(static_cast<int64_t>(first + i)) + "] = " +
+                         Str(x[i]) +
+                         " is not finite (ggml's blocks of NaN or Inf are "
+                         "undefined)");
+    }
+  }
+}
+
+}  // namespace internal
+
+namespace gguf {
+
+const char* BlockTypeName(BlockType type) {
+  switch (type) {
+    case BlockType::kQ4_0: return "Q4_0";
+    case BlockType::kQ4_1: return "Q4_1";
+    case BlockType::kQ5_0: return "Q5_0";
+    case BlockType::kQ5_1: return "Q5_1";
+    case BlockType::kQ8_0: return "Q8_0";
+  }
+  return "(not a gguf::BlockType)";
+}
+
+void Encode(BlockType type, const float* x, size_t n, void* blocks) {
+  internal::CheckGguf(type, x, n, blocks, "gguf::Encode");
+  if (n == 0) return;
+  SIMDQUANT_DISPATCH(EncodeBlocks)
+  (type, x, n, static_cast<uint8_t*>(blocks));
+}
+
+void Decode(BlockType type, const void* blocks, size_t n, float* x) {
+  internal::CheckGguf(type, x, n, blocks, "gguf::Decode");
+  if (n == 0) return;
+  SIMDQUANT_DISPATCH(DecodeBlocks)
+  (type, static_cast<const uint8_t*>(blocks), n, x);
+}
+
+}  // namespace gguf
+}  // namespace simdquant
+#endif  // HWY_ONCE

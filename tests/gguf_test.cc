@@ -1,0 +1,279 @@
+// GGUF blocks (gguf.h): every target against the reference on data that
+// reaches every rule of ggml's encoders (ties between +a and -a, signed
+// zeros, rounding ties, tiny blocks whose 1 / d overflows, huge ranges), and
+// the reference against ggml itself (libggml-base.so from the npm package
+// @node-llama-cpp/linux-x64, found through SIMDQUANT_GGML_DIR; tests/run.sh
+// fetches it and sets SIMDQUANT_REQUIRE_GGML so that CI cannot skip it).
+#include <dlfcn.h>
+#include <float.h>
+#include <stdlib.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "simdquant/gguf.h"
+#include "simdquant/reference.h"
+#include "tests/test_util.h"
+
+namespace simdquant {
+namespace test {
+namespace {
+
+using gguf::BlockType;
+
+const BlockType kTypes[] = {BlockType::kQ4_0, BlockType::kQ4_1,
+                            BlockType::kQ5_0, BlockType::kQ5_1,
+                            BlockType::kQ8_0};
+
+// Blocks of 32 that exercise the encoders' special cases, each block of one
+// kind, in an order that varies with the seed.
+std::vector<float> HardBlocks(size_t blocks, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> small(-40, 40);
+  std::vector<float> x(blocks * 32);
+  for (size_t b = 0; b < blocks; ++b) {
+    float* v = x.data() + 32 * b;
+    const int kind = static_cast<int>((b * 7 + seed) % 13);
+    for (int j = 0; j < 32; ++j) v[j] = normal(rng);
+    switch (kind) {
+      case 0:  // +a and -a of the largest magnitude, either first
+        v[rng() % 16] = 3.0f;
+        v[16 + rng() % 16] = -3.0f;
+        if (rng() % 2) std::swap(v[3], v[20]);
+        break;
+      case 1:  // signed zeros only
+        for (int j = 0; j < 32; ++j) v[j] = (rng() % 2) ? 0.0f : -0.0f;
+        break;
+      case 2:  // non-negative with zeros (minimum 0: first zero's sign)
+        for (int j = 0; j < 32; ++j) {
+          v[j] = (rng() % 3) ? std::fabs(v[j]) : ((rng() % 2) ? 0.0f : -0.0f);
+        }
+        break;
+      case 3:  // non-positive with zeros (maximum 0)
+        for (int j = 0; j < 32; ++j) {
+          v[j] = (rng() % 3) ? -std::fabs(v[j]) : ((rng() % 2) ? -0.0f : 0.0f);
+        }
+        break;
+      case 4:  // small integers: codes at rounding ties
+        for (int j = 0; j < 32; ++j) v[j] = static_cast<float>(small(rng)) * 0.5f;
+        break;
+      case 5:  // tiny block: 1 / d overflows, or d is subnormal
+        for (int j = 0; j < 32; ++j) {
+          v[j] *= std::ldexp(1.0f, -125 - static_cast<int>(rng() % 24));
+        }
+        v[rng() % 32] = 0.0f;
+        break;
+      case 6:  // huge: d overflows float16, max - min overflows float32
+        for (int j = 0; j < 32; ++j) v[j] *= 1e37f;
+        v[0] = FLT_MAX;
+        v[1] = -FLT_MAX;
+        break;
+      case 7:  // a constant block
+        for (int j = 0; j < 32; ++j) v[j] = -1.25f;
+        break;
+      case 8:  // subnormals among normals
+        for (int j = 0; j < 32; j += 3) v[j] = std::ldexp(v[j], -130);
+        break;
+      case 9:  // one outlier
+        v[rng() % 32] *= 1000.0f;
+        break;
+      default:  // plain normal data
+        break;
+    }
+  }
+  return x;
+}
+
+// ggml, loaded once from SIMDQUANT_GGML_DIR (nullptr if not found).
+struct Ggml {
+  using Quantize = void (*)(const float*, void*, int64_t);
+  using Dequantize = void (*)(const void*, float*, int64_t);
+  Quantize quantize[5] = {};
+  Dequantize dequantize[5] = {};
+};
+
+const Ggml* LoadGgml() {
+  static const Ggml* ggml = []() -> const Ggml* {
+    const char* dir = getenv("SIMDQUANT_GGML_DIR");
+    if (dir == nullptr) return nullptr;
+    void* lib = dlopen((std::string(dir) + "/libggml-base.so").c_str(),
+                       RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) return nullptr;
+    static Ggml g;
+    const char* names[5] = {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0"};
+    for (int t = 0; t < 5; ++t) {
+      g.quantize[t] = reinterpret_cast<Ggml::Quantize>(
+          dlsym(lib, ("quantize_row_" + std::string(names[t]) + "_ref").c_str()));
+      g.dequantize[t] = reinterpret_cast<Ggml::Dequantize>(
+          dlsym(lib, ("dequantize_row_" + std::string(names[t])).c_str()));
+      if (g.quantize[t] == nullptr || g.dequantize[t] == nullptr) return nullptr;
+    }
+    return &g;
+  }();
+  return ggml;
+}
+
+std::string Where(BlockType type, size_t byte) {
+  return std::string(gguf::BlockTypeName(type)) + " block " +
+         std::to_string(byte / gguf::BlockBytes(type)) + " byte " +
+         std::to_string(byte % gguf::BlockBytes(type));
+}
+
+class GgufTest : public PerTarget {};
+
+// Encode: every block count from 1 to 40 (batch tails on every target) and
+// a few larger, three alignments, against the reference byte for byte; the
+// input untouched, nothing written outside the blocks.
+TEST_P(GgufTest, EncodeMatchesReference) {
+  for (BlockType type : kTypes) {
+    std::vector<size_t> counts;
+    for (size_t b = 1; b <= 40; ++b) counts.push_back(b);
+    counts.push_back(203);
+    for (size_t blocks : counts) {
+      for (size_t offset : Offsets()) {
+        const size_t n = blocks * 32;
+        const std::vector<float> data =
+            HardBlocks(blocks, static_cast<uint32_t>(blocks * 3 + offset));
+        Guarded<float> x(n, offset);
+        std::copy(data.begin(), data.end(), x.data());
+        const size_t bytes = gguf::RowBytes(type, n);
+        Guarded<uint8_t> got(bytes, offset);
+        got.Poison();
+        std::vector<uint8_t> want(bytes);
+        gguf::Encode(type, x.data(), n, got.data());
+        reference::GgufEncode(type, data.data(), n, want.data());
+        ASSERT_TRUE(got.GuardsIntact()) << gguf::BlockTypeName(type) << " n=" << n;
+        for (size_t i = 0; i < bytes; ++i) {
+          ASSERT_EQ(got[i], want[i]) << Where(type, i) << " n=" << n;
+        }
+        for (size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(BitsOf(x[i]), BitsOf(data[i])) << "input modified at " << i;
+        }
+      }
+    }
+  }
+}
+
+// Decode: random bytes (every float16 d and m: NaN, Inf, subnormal, and
+// every code) against the reference, bit for bit.
+TEST_P(GgufTest, DecodeMatchesReferenceOnAnyBytes) {
+  std::mt19937 rng(7);
+  for (BlockType type : kTypes) {
+    for (size_t blocks : {size_t{1}, size_t{2}, size_t{17}, size_t{2048}}) {
+      for (size_t offset : Offsets()) {
+        const size_t n = blocks * 32, bytes = gguf::RowBytes(type, n);
+        Guarded<uint8_t> in(bytes, offset);
+        for (size_t i = 0; i < bytes; ++i) in[i] = static_cast<uint8_t>(rng());
+        const std::vector<uint8_t> original(in.data(), in.data() + bytes);
+        Guarded<float> got(n, offset);
+        got.Poison();
+        std::vector<float> want(n);
+        gguf::Decode(type, in.data(), n, got.data());
+        reference::GgufDecode(type, original.data(), n, want.data());
+        ASSERT_TRUE(got.GuardsIntact());
+        for (size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(BitsOf(got[i]), BitsOf(want[i]))
+              << gguf::BlockTypeName(type) << " element " << i;
+        }
+        for (size_t i = 0; i < bytes; ++i) ASSERT_EQ(in[i], original[i]);
+      }
+    }
+  }
+}
+
+SIMDQUANT_INSTANTIATE_PER_TARGET(GgufTest);
+
+// The reference against ggml: the encoders on the hard blocks, the decoders
+// on random bytes.
+TEST(GgufGgmlTest, ReferenceIsByteIdenticalToGgml) {
+  const Ggml* ggml = LoadGgml();
+  if (ggml == nullptr) {
+    if (getenv("SIMDQUANT_REQUIRE_GGML") != nullptr) {
+      FAIL() << "SIMDQUANT_REQUIRE_GGML is set but libggml-base.so was not "
+                "loaded from SIMDQUANT_GGML_DIR";
+    }
+    GTEST_SKIP() << "ggml not found (set SIMDQUANT_GGML_DIR)";
+  }
+  std::mt19937 rng(11);
+  for (int t = 0; t < 5; ++t) {
+    const BlockType type = kTypes[t];
+    for (uint32_t seed = 0; seed < 40; ++seed) {
+      const size_t blocks = 1 + seed * 7;
+      const size_t n = blocks * 32, bytes = gguf::RowBytes(type, n);
+      const std::vector<float> x = HardBlocks(blocks, seed);
+      std::vector<uint8_t> got(bytes), want(bytes);
+      reference::GgufEncode(type, x.data(), n, got.data());
+      ggml->quantize[t](x.data(), want.data(), static_cast<int64_t>(n));
+      for (size_t i = 0; i < bytes; ++i) {
+        ASSERT_EQ(got[i], want[i]) << Where(type, i) << " seed " << seed;
+      }
+      std::vector<uint8_t> random(bytes);
+      for (uint8_t& b : random) b = static_cast<uint8_t>(rng());
+      std::vector<float> decoded(n), ggml_decoded(n);
+      reference::GgufDecode(type, random.data(), n, decoded.data());
+      ggml->dequantize[t](random.data(), ggml_decoded.data(),
+                          static_cast<int64_t>(n));
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_TRUE(SameFloat(decoded[i], ggml_decoded[i]))
+            << gguf::BlockTypeName(type) << " element " << i << ": "
+            << decoded[i] << " vs ggml " << ggml_decoded[i];
+      }
+    }
+  }
+}
+
+TEST(GgufApiTest, SizesAreGgmls) {
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ4_0), 18u);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ4_1), 20u);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ5_0), 22u);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ5_1), 24u);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ8_0), 34u);
+  EXPECT_EQ(gguf::RowBytes(BlockType::kQ8_0, 4096), 128u * 34u);
+  static_assert(gguf::RowBytes(BlockType::kQ4_0, 64) == 36, "constexpr");
+}
+
+void ExpectError(const std::function<void()>& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning " << part;
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+TEST(GgufApiTest, BadInputIsRejected) {
+  std::vector<float> x(64, 1.0f);
+  std::vector<uint8_t> blocks(2 * 34);
+  const BlockType q8 = BlockType::kQ8_0;
+  for (auto encode : {&gguf::Encode, &reference::GgufEncode}) {
+    ExpectError([&] { encode(q8, x.data(), 33, blocks.data()); },
+                "n = 33 is not a multiple of the block size 32 of Q8_0");
+    ExpectError([&] { encode(q8, nullptr, 32, blocks.data()); }, "x");
+    ExpectError([&] { encode(q8, x.data(), 32, nullptr); }, "blocks");
+    ExpectError([&] { encode(static_cast<BlockType>(99), x.data(), 32,
+                             blocks.data()); },
+                "type = 99 is not a gguf::BlockType");
+    for (float bad : {NAN, INFINITY, -INFINITY}) {
+      std::vector<float> y = x;
+      y[45] = bad;
+      ExpectError([&] { encode(q8, y.data(), 64, blocks.data()); },
+                  "x[45] = ");
+    }
+  }
+  ExpectError([&] { gguf::Decode(q8, blocks.data(), 31, x.data()); },
+              "n = 31");
+  ExpectError([&] { gguf::Decode(q8, nullptr, 32, x.data()); }, "blocks");
+  // n == 0 needs no pointers.
+  gguf::Encode(q8, nullptr, 0, nullptr);
+  gguf::Decode(q8, nullptr, 0, nullptr);
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace simdquant
