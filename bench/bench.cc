@@ -28,6 +28,7 @@
 #include "bench/table_reporter.h"
 #include "benchmark/benchmark.h"
 #include "simdquant/calibrate.h"
+#include "simdquant/gguf.h"
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/targets.h"
@@ -878,6 +879,90 @@ void RegisterQ8_0Benchmarks(const std::vector<Target>& targets) {
   }
 }
 
+// GGUF/<type>/<Encode|Decode>/<impl>/n:<count>: ggml's block formats,
+// byte-identical to ggml (tests/gguf_test.cc). bytes = float32 values +
+// blocks. Columns: every target, the reference, ggml (the CPU library's
+// quantize_row_<t>, vectorized for Q8_0 only; dequantize_row_<t>),
+// ggml_ref (quantize_row_<t>_ref, what llama-quantize runs), memcpy.
+void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
+  const peers::Ggml* ggml = peers::LoadGgml();
+  for (int t = 0; t < peers::Ggml::kGgufTypes; ++t) {
+    const auto type = static_cast<gguf::BlockType>(t);
+    if (ggml != nullptr) {
+      // The ggml column must produce the bytes it is compared for.
+      const size_t n = size_t{1} << 16, bytes = gguf::RowBytes(type, n);
+      std::vector<uint8_t> ours(bytes), fast(bytes), ref(bytes);
+      gguf::Encode(type, Input(n), n, ours.data());
+      ggml->quantize_row[t](Input(n), fast.data(), static_cast<int64_t>(n));
+      ggml->quantize_row_ref[t](Input(n), ref.data(), static_cast<int64_t>(n));
+      size_t fast_diffs = 0, ref_diffs = 0;
+      for (size_t i = 0; i < bytes; ++i) {
+        fast_diffs += fast[i] != ref[i];
+        ref_diffs += ours[i] != ref[i];
+      }
+      fprintf(stderr, "GGUF %s: gguf::Encode differs from ggml's "
+              "reference encoder in %zu of %zu bytes; ggml's "
+              "quantize_row (%s) in %zu\n", gguf::BlockTypeName(type),
+              ref_diffs, bytes,
+              ggml->cpu_variant.c_str(), fast_diffs);
+    }
+    for (const bool encode : {true, false}) {
+      Impls impls = TargetImpls(targets);
+      impls.push_back({"reference", false});
+      if (ggml != nullptr) {
+        impls.push_back({"ggml", false});
+        if (encode) impls.push_back({"ggml_ref", false});
+      }
+      impls.push_back({"memcpy", false});
+      const std::string group = std::string("GGUF/") +
+                                gguf::BlockTypeName(type) +
+                                (encode ? "/Encode" : "/Decode");
+      RegisterImpls(group, size_t{1} << 16, impls,
+                    [type, t, encode, ggml](benchmark::State& state,
+                                            const std::string& impl,
+                                            size_t size, bool is_target) {
+        const float* x = Input(size);
+        const size_t bytes = gguf::RowBytes(type, size);
+        const size_t traffic = size * sizeof(float) + bytes;
+        void* blocks = Output(bytes, 9);
+        float* y = static_cast<float*>(Output(size * sizeof(float), 2));
+        gguf::Encode(type, x, size, blocks);
+        const auto k = static_cast<int64_t>(size);
+        const Impl which = ImplOf(impl);
+        if (impl == "memcpy") {
+          MeasureMemcpy(state, x, traffic / 2);
+        } else {
+          if (is_target) RestrictToTarget(impl);
+          for (auto _ : state) {
+            switch (which) {
+              case Impl::kGgml:
+                encode ? ggml->quantize_row[t](x, blocks, k)
+                       : ggml->dequantize_row[t](blocks, y, k);
+                break;
+              case Impl::kGgmlRef:
+                ggml->quantize_row_ref[t](x, blocks, k);
+                break;
+              case Impl::kReference:
+                encode ? reference::GgufEncode(type, x, size, blocks)
+                       : reference::GgufDecode(type, blocks, size, y);
+                break;
+              default:  // the library, on the pinned target
+                encode ? gguf::Encode(type, x, size, blocks)
+                       : gguf::Decode(type, blocks, size, y);
+                break;
+            }
+            benchmark::ClobberMemory();
+          }
+          if (is_target) RestrictToTarget("");
+        }
+        state.SetBytesProcessed(
+            static_cast<int64_t>(state.iterations() * traffic));
+        state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * size));
+      });
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bench
 }  // namespace simdquant
@@ -939,6 +1024,7 @@ int main(int argc, char** argv) {
   }
   ReportEigenContract();
   RegisterQ8_0Benchmarks(targets);
+  RegisterGgufBenchmarks(targets);
   RegisterPercentileBenchmarks();
   RegisterLayoutBenchmarks(full, targets);
 

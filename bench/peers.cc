@@ -154,6 +154,19 @@ Ggml* Load() {
             dir);
     return nullptr;
   }
+  const char* gguf_types[Ggml::kGgufTypes] = {"q4_0", "q4_1", "q5_0", "q5_1",
+                                               "q8_0"};
+  for (int t = 0; t < Ggml::kGgufTypes; ++t) {
+    const std::string name = gguf_types[t];
+    if (!Symbol(best, ("quantize_row_" + name).c_str(), &g.quantize_row[t]) ||
+        !Symbol(base, ("quantize_row_" + name + "_ref").c_str(),
+                &g.quantize_row_ref[t]) ||
+        !Symbol(base, ("dequantize_row_" + name).c_str(),
+                &g.dequantize_row[t])) {
+      fprintf(stderr, "ggml: %s functions missing.\n", name.c_str());
+      return nullptr;
+    }
+  }
   void (*cpu_init)() = nullptr;
   if (Symbol(best, "ggml_cpu_init", &cpu_init)) cpu_init();
   return &g;

@@ -38,6 +38,14 @@ struct Ggml {
   void (*quantize_row_q8_0_ref)(const float* x, void* y, int64_t k);
   void (*dequantize_row_q8_0)(const void* y, float* x, int64_t k);
   std::string cpu_variant;  // e.g. "zen4": the libggml-cpu-*.so used
+  // The GGUF formats of gguf.h, indexed by gguf::BlockType: the CPU
+  // library's quantize_row_<t> (vectorized for Q8_0; the others call the
+  // reference), libggml-base's quantize_row_<t>_ref (what
+  // ggml_quantize_chunk and llama-quantize run) and dequantize_row_<t>.
+  static constexpr int kGgufTypes = 5;
+  void (*quantize_row[kGgufTypes])(const float* x, void* y, int64_t k);
+  void (*quantize_row_ref[kGgufTypes])(const float* x, void* y, int64_t k);
+  void (*dequantize_row[kGgufTypes])(const void* y, float* x, int64_t k);
 };
 constexpr size_t kQ8_0BlockBytes = 34;
 

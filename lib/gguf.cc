@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <limits>
+
 #include "hwy/highway.h"
 #include "lib/internal.h"
 #include "lib/quantize-inl.h"
@@ -57,9 +59,10 @@ float FirstEqual(const float* x, float value) {
 }
 
 // Computes the constants of blocks [0, count) at x (count <= N), which is
-// element `first` of the row (for messages).
+// element `first` of the row (for messages). Returns false if a block's d
+// or 1 / d is infinite (tiny blocks; huge ranges in Q4_1 / Q5_1).
 template <BlockType kType>
-void ChooseBlockConstants(const float* HWY_RESTRICT x, size_t count,
+bool ChooseBlockConstants(const float* HWY_RESTRICT x, size_t count,
                           size_t first, BlockConstants& c) {
   using DF = hn::ScalableTag<float>;
   const DF df;
@@ -113,40 +116,45 @@ void ChooseBlockConstants(const float* HWY_RESTRICT x, size_t count,
     }
   }
   StoreF32(df, d, c.d);
-  hn::Store(hn::IfThenElseZero(hn::Ne(d, zero), hn::Div(hn::Set(df, 1.0f), d)),
-            df, c.inverse);
+  const auto inverse =
+      hn::IfThenElseZero(hn::Ne(d, zero), hn::Div(hn::Set(df, 1.0f), d));
+  hn::Store(inverse, df, c.inverse);
+  const auto huge = hn::Set(df, std::numeric_limits<float>::max());
+  return hn::AllTrue(df, hn::And(hn::Le(hn::Abs(d), huge),
+                                 hn::Le(hn::Abs(inverse), huge)));
 }
 
 // ggml's float -> int8 conversion of v (cvttss2si, low byte) where the
-// codes are known to lie in [0, 2^31): truncation, and 0 for NaN and
+// codes are known to lie in [0, 2^31) (see BlockCodes): truncation, and, if
+// kInfinite (a block of the batch has an infinite 1 / d or d), 0 for NaN and
 // infinite v (INT32_MIN has low byte 0).
-template <class DF>
+template <bool kInfinite, class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> TruncatedCodes(DF df,
                                                           hn::Vec<DF> v) {
   const hn::RebindToSigned<DF> di;
-  const auto finite = hn::Lt(hn::Abs(v), hn::Set(df, 0x1p31f));
-  return hn::ConvertTo(di, hn::IfThenElseZero(finite, v));
-}
-
-// roundf(t): ties away from zero. t - trunc(t) is exact.
-template <class DF>
-HWY_INLINE hn::Vec<DF> RoundHalfAway(DF df, hn::Vec<DF> t) {
-  const auto whole = hn::Trunc(t);
-  const auto away = hn::Ge(hn::Abs(hn::Sub(t, whole)), hn::Set(df, 0.5f));
-  return hn::Add(whole, hn::IfThenElseZero(away, hn::CopySign(hn::Set(df, 1.0f), t)));
+  if (kInfinite) {
+    v = hn::IfThenElseZero(hn::Lt(hn::Abs(v), hn::Set(df, 0x1p31f)), v);
+  }
+  return hn::ConvertTo(di, v);
 }
 
 // Codes (int32 lanes) of the N elements at x of a block with constants
-// inverse (and min): see gguf.h.
-template <BlockType kType, class DF>
+// inverse = 1 / d (and min): see gguf.h.
+template <BlockType kType, bool kInfinite, class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BlockCodes(
     DF df, const float* HWY_RESTRICT x, hn::Vec<DF> inverse, hn::Vec<DF> min) {
   const hn::RebindToSigned<DF> di;
   const auto v = hn::LoadU(df, x);
   if constexpr (kType == BlockType::kQ8_0) {
-    // |x * (1 / d)| <= 127 (1 + 2^-21) for finite 1 / d: codes in
-    // [-127, 127]; 1 / d infinite gives +-Inf or NaN: code 0.
-    return TruncatedCodes(df, RoundHalfAway(df, hn::Mul(v, inverse)));
+    // roundf(t) = trunc(t + copysign(0.5 - 2^-25, t)) in round-to-nearest:
+    // with 0.5 itself, t = 0.5 - 2^-25 would sum to 1 - 2^-25 and round up
+    // to 1; with its predecessor, a tie (frac(t) = 0.5) sums to within 2^-25
+    // below the next integer, which rounds up to it (|t| < 1: a tie to even
+    // 1), and any smaller fraction stays below it. |t| <= 127 (1 + 2^-21)
+    // for finite 1 / d: codes in [-127, 127].
+    const auto t = hn::Mul(v, inverse);
+    const auto half = hn::CopySignToAbs(hn::Set(df, 0.5f - 0x1p-25f), t);
+    return TruncatedCodes<kInfinite>(df, hn::Add(t, half));
   } else if constexpr (kType == BlockType::kQ4_0 || kType == BlockType::kQ5_0) {
     // x * (1 / d) lies within +-half (1 + 2^-21) for finite 1 / d (x is at
     // most |M|, d is M / -half with at least 21 significant bits when 1 / d
@@ -155,18 +163,19 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BlockCodes(
     constexpr float kOffset = kType == BlockType::kQ4_0 ? 8.5f : 16.5f;
     constexpr int32_t kTop = kType == BlockType::kQ4_0 ? 15 : 31;
     const auto t = hn::Add(hn::Mul(v, inverse), hn::Set(df, kOffset));
-    return hn::Min(TruncatedCodes(df, t), hn::Set(di, kTop));
+    return hn::Min(TruncatedCodes<kInfinite>(df, t), hn::Set(di, kTop));
   } else {
-    // (x - min) * (1 / d) in [0, top (1 + 2^-21)]: as above.
+    // (x - min) * (1 / d) in [0, top (1 + 2^-21)] for finite d: as above.
     constexpr int32_t kTop = kType == BlockType::kQ4_1 ? 15 : 31;
-    const auto t = hn::Add(hn::Mul(hn::Sub(v, min), inverse), hn::Set(df, 0.5f));
-    return hn::Min(TruncatedCodes(df, t), hn::Set(di, kTop));
+    const auto t =
+        hn::Add(hn::Mul(hn::Sub(v, min), inverse), hn::Set(df, 0.5f));
+    return hn::Min(TruncatedCodes<kInfinite>(df, t), hn::Set(di, kTop));
   }
 }
 
-template <BlockType kType>
-void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
-                 uint8_t* HWY_RESTRICT out) {
+template <BlockType kType, bool kInfinite>
+void EncodeBlocksWith(const BlockConstants& c, const float* HWY_RESTRICT x,
+                      size_t count, uint8_t* HWY_RESTRICT out) {
   using DF = hn::ScalableTag<float>;
   const DF df;
   const hn::RebindToSigned<DF> di;
@@ -174,8 +183,6 @@ void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
   constexpr size_t kBytes = gguf::BlockBytes(kType);
   constexpr bool kAffine = kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
   constexpr bool kFiveBits = kType == BlockType::kQ5_0 || kType == BlockType::kQ5_1;
-  BlockConstants c;
-  ChooseBlockConstants<kType>(x, count, first, c);
   for (size_t g = 0; g < count; ++g, x += kBlock, out += kBytes) {
     memcpy(out, &c.d[g], 2);
     if (kAffine) memcpy(out + 2, &c.m[g], 2);
@@ -184,7 +191,7 @@ void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
     const auto min = hn::Set(df, kAffine ? c.min[g] : 0.0f);
     if constexpr (kType == BlockType::kQ8_0) {
       for (size_t j = 0; j < kBlock; j += N) {
-        StoreCodes(di, BlockCodes<kType>(df, x + j, inverse, min),
+        StoreCodes(di, BlockCodes<kType, kInfinite>(df, x + j, inverse, min),
                    reinterpret_cast<int8_t*>(qs + j));
       }
       continue;
@@ -192,8 +199,8 @@ void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
     // qs[j] = code j | code (j + 16) << 4; qh bit i = bit 4 of code i.
     uint32_t qh = 0;
     for (size_t j = 0; j < kBlock / 2; j += N) {
-      const auto low = BlockCodes<kType>(df, x + j, inverse, min);
-      const auto high = BlockCodes<kType>(df, x + j + kBlock / 2, inverse, min);
+      const auto low = BlockCodes<kType, kInfinite>(df, x + j, inverse, min);
+      const auto high = BlockCodes<kType, kInfinite>(df, x + j + kBlock / 2, inverse, min);
       const auto nibbles = hn::Set(di, 0xF);
       StoreCodes(di,
                  hn::Or(hn::And(low, nibbles),
@@ -215,6 +222,18 @@ void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
           static_cast<uint8_t>(qh >> 16), static_cast<uint8_t>(qh >> 24)};
       memcpy(qs - 4, qh_bytes, 4);
     }
+  }
+}
+
+// Encodes blocks [0, count) at x, element `first` of the row (count <= N).
+template <BlockType kType>
+void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
+                 uint8_t* HWY_RESTRICT out) {
+  BlockConstants c;
+  if (ChooseBlockConstants<kType>(x, count, first, c)) {
+    EncodeBlocksWith<kType, false>(c, x, count, out);
+  } else {
+    EncodeBlocksWith<kType, true>(c, x, count, out);
   }
 }
 

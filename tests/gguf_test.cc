@@ -83,6 +83,15 @@ std::vector<float> HardBlocks(size_t blocks, uint32_t seed) {
       case 9:  // one outlier
         v[rng() % 32] *= 1000.0f;
         break;
+      case 10: {  // Q8_0 with d = 1: values at and next to roundf's ties
+        const float edges[] = {0.5f, 0.5f - 0x1p-25f, 0.5f + 0x1p-24f,
+                               1.5f, 2.5f, 126.5f, 0.25f, 3.5f - 0x1p-22f};
+        v[0] = 127.0f;
+        for (int j = 1; j < 32; ++j) {
+          v[j] = edges[j % 8] * ((j / 8) % 2 ? -1.0f : 1.0f);
+        }
+        break;
+      }
       default:  // plain normal data
         break;
     }
