@@ -170,7 +170,7 @@ TEST_P(GgufTest, EncodeMatchesReference) {
 }
 
 // Decode: random bytes (every float16 d and m: NaN, Inf, subnormal, and
-// every code) against the reference, bit for bit.
+// every code) against the reference, bit for bit (NaN for NaN).
 TEST_P(GgufTest, DecodeMatchesReferenceOnAnyBytes) {
   std::mt19937 rng(7);
   for (BlockType type : kTypes) {
@@ -186,9 +186,12 @@ TEST_P(GgufTest, DecodeMatchesReferenceOnAnyBytes) {
         gguf::Decode(type, in.data(), n, got.data());
         reference::GgufDecode(type, original.data(), n, want.data());
         ASSERT_TRUE(got.GuardsIntact());
+        // NaN payloads (d and m both NaN) depend on the order in which the
+        // compiler puts an addition's operands: not part of the contract.
         for (size_t i = 0; i < n; ++i) {
-          ASSERT_EQ(BitsOf(got[i]), BitsOf(want[i]))
-              << gguf::BlockTypeName(type) << " element " << i;
+          ASSERT_TRUE(SameFloat(got[i], want[i]))
+              << gguf::BlockTypeName(type) << " element " << i << ": "
+              << got[i] << " vs " << want[i];
         }
         for (size_t i = 0; i < bytes; ++i) ASSERT_EQ(in[i], original[i]);
       }
