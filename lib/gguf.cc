@@ -16,6 +16,7 @@
 
 #include "hwy/highway.h"
 #include "lib/internal.h"
+#include "lib/layout-inl.h"  // VisitFloatType
 #include "lib/quantize-inl.h"
 #include "lib/range-inl.h"
 #include "simdquant/gguf.h"
@@ -41,19 +42,22 @@ struct BlockConstants {
 // that compare equal with other bits (+0 and -0) or, in Q4_0 / Q5_0, for
 // +a and -a both of the largest magnitude: those blocks are settled one
 // element at a time, in ggml's order.
-float FirstLargestMagnitude(const float* x) {
+template <typename TIn>
+float FirstLargestMagnitude(const TIn* x) {
   float amax = 0.0f, max = 0.0f;
   for (size_t j = 0; j < kBlock; ++j) {
-    if (amax < fabsf(x[j])) {
-      amax = fabsf(x[j]);
-      max = x[j];
+    const float v = internal::ToF32(x[j]);
+    if (amax < fabsf(v)) {
+      amax = fabsf(v);
+      max = v;
     }
   }
   return max;
 }
-float FirstEqual(const float* x, float value) {
+template <typename TIn>
+float FirstEqual(const TIn* x, float value) {
   for (size_t j = 0; j < kBlock; ++j) {
-    if (x[j] == value) return x[j];
+    if (internal::ToF32(x[j]) == value) return internal::ToF32(x[j]);
   }
   return value;
 }
@@ -61,8 +65,8 @@ float FirstEqual(const float* x, float value) {
 // Computes the constants of blocks [0, count) at x (count <= N), which is
 // element `first` of the row (for messages). Returns false if a block's d
 // or 1 / d is infinite (tiny blocks; huge ranges in Q4_1 / Q5_1).
-template <BlockType kType>
-bool ChooseBlockConstants(const float* HWY_RESTRICT x, size_t count,
+template <BlockType kType, typename TIn>
+bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
                           size_t first, BlockConstants& c) {
   using DF = hn::ScalableTag<float>;
   const DF df;
@@ -140,11 +144,11 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> TruncatedCodes(DF df,
 
 // Codes (int32 lanes) of the N elements at x of a block with constants
 // inverse = 1 / d (and min): see gguf.h.
-template <BlockType kType, bool kInfinite, class DF>
+template <BlockType kType, bool kInfinite, class DF, typename TIn>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BlockCodes(
-    DF df, const float* HWY_RESTRICT x, hn::Vec<DF> inverse, hn::Vec<DF> min) {
+    DF df, const TIn* HWY_RESTRICT x, hn::Vec<DF> inverse, hn::Vec<DF> min) {
   const hn::RebindToSigned<DF> di;
-  const auto v = hn::LoadU(df, x);
+  const auto v = LoadF32(df, x);
   if constexpr (kType == BlockType::kQ8_0) {
     // roundf(t) = trunc(t + copysign(0.5 - 2^-25, t)) in round-to-nearest:
     // with 0.5 itself, t = 0.5 - 2^-25 would sum to 1 - 2^-25 and round up
@@ -173,8 +177,8 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BlockCodes(
   }
 }
 
-template <BlockType kType, bool kInfinite>
-void EncodeBlocksWith(const BlockConstants& c, const float* HWY_RESTRICT x,
+template <BlockType kType, bool kInfinite, typename TIn>
+void EncodeBlocksWith(const BlockConstants& c, const TIn* HWY_RESTRICT x,
                       size_t count, uint8_t* HWY_RESTRICT out) {
   using DF = hn::ScalableTag<float>;
   const DF df;
@@ -226,41 +230,46 @@ void EncodeBlocksWith(const BlockConstants& c, const float* HWY_RESTRICT x,
 }
 
 // Encodes blocks [0, count) at x, element `first` of the row (count <= N).
-template <BlockType kType>
-void EncodeBatch(const float* HWY_RESTRICT x, size_t count, size_t first,
+template <BlockType kType, typename TIn>
+void EncodeBatch(const TIn* HWY_RESTRICT x, size_t count, size_t first,
                  uint8_t* HWY_RESTRICT out) {
   BlockConstants c;
   if (ChooseBlockConstants<kType>(x, count, first, c)) {
-    EncodeBlocksWith<kType, false>(c, x, count, out);
+    EncodeBlocksWith<kType, false, TIn>(c, x, count, out);
   } else {
-    EncodeBlocksWith<kType, true>(c, x, count, out);
+    EncodeBlocksWith<kType, true, TIn>(c, x, count, out);
   }
 }
 
-template <BlockType kType>
-void EncodeRow(const float* HWY_RESTRICT x, size_t n, uint8_t* HWY_RESTRICT out) {
+template <BlockType kType, typename TIn>
+void EncodeRow(const TIn* HWY_RESTRICT x, size_t n, uint8_t* HWY_RESTRICT out) {
   const size_t batch = hn::Lanes(hn::ScalableTag<float>());
   const size_t blocks = n / kBlock;
   for (size_t b = 0; b < blocks; b += batch) {
-    EncodeBatch<kType>(x + b * kBlock, HWY_MIN(batch, blocks - b), b * kBlock,
+    EncodeBatch<kType, TIn>(x + b * kBlock, HWY_MIN(batch, blocks - b), b * kBlock,
                        out + b * gguf::BlockBytes(kType));
   }
 }
 
-void EncodeBlocks(BlockType type, const float* HWY_RESTRICT x, size_t n,
+void EncodeBlocks(BlockType type, const void* x,
+                  simdquant::detail::FloatType x_type, size_t n,
                   uint8_t* HWY_RESTRICT out) {
-  switch (type) {
-    case BlockType::kQ4_0: return EncodeRow<BlockType::kQ4_0>(x, n, out);
-    case BlockType::kQ4_1: return EncodeRow<BlockType::kQ4_1>(x, n, out);
-    case BlockType::kQ5_0: return EncodeRow<BlockType::kQ5_0>(x, n, out);
-    case BlockType::kQ5_1: return EncodeRow<BlockType::kQ5_1>(x, n, out);
-    case BlockType::kQ8_0: return EncodeRow<BlockType::kQ8_0>(x, n, out);
-  }
+  VisitFloatType(x_type, [&](auto tag) {
+    using TIn = typename decltype(tag)::type;
+    const TIn* in = static_cast<const TIn*>(x);
+    switch (type) {
+      case BlockType::kQ4_0: return EncodeRow<BlockType::kQ4_0>(in, n, out);
+      case BlockType::kQ4_1: return EncodeRow<BlockType::kQ4_1>(in, n, out);
+      case BlockType::kQ5_0: return EncodeRow<BlockType::kQ5_0>(in, n, out);
+      case BlockType::kQ5_1: return EncodeRow<BlockType::kQ5_1>(in, n, out);
+      case BlockType::kQ8_0: return EncodeRow<BlockType::kQ8_0>(in, n, out);
+    }
+  });
 }
 
 // Decoding: per block, its float16 constants, then N codes at a time.
-template <BlockType kType>
-void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, float* HWY_RESTRICT x) {
+template <BlockType kType, typename TOut>
+void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, TOut* HWY_RESTRICT x) {
   using DF = hn::ScalableTag<float>;
   const DF df;
   const hn::RebindToSigned<DF> di;
@@ -285,9 +294,9 @@ void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, float* HWY_RESTRICT x) 
     }
     const uint8_t* qs = in + (kAffine ? 4 : 2) + (kFiveBits ? 4 : 0);
     // q * d, then + m: two roundings, as ggml (no FMA).
-    const auto store = [&](hn::Vec<decltype(di)> q, float* out) {
+    const auto store = [&](hn::Vec<decltype(di)> q, TOut* out) {
       const auto scaled = hn::Mul(hn::ConvertTo(df, q), d);
-      hn::StoreU(kAffine ? hn::Add(scaled, m) : scaled, df, out);
+      StoreF32(df, kAffine ? hn::Add(scaled, m) : scaled, out);
     };
     if constexpr (kType == BlockType::kQ8_0) {
       for (size_t j = 0; j < kBlock; j += N) {
@@ -324,14 +333,18 @@ void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, float* HWY_RESTRICT x) 
 }
 
 void DecodeBlocks(BlockType type, const uint8_t* HWY_RESTRICT in, size_t n,
-                  float* HWY_RESTRICT x) {
-  switch (type) {
-    case BlockType::kQ4_0: return DecodeRow<BlockType::kQ4_0>(in, n, x);
-    case BlockType::kQ4_1: return DecodeRow<BlockType::kQ4_1>(in, n, x);
-    case BlockType::kQ5_0: return DecodeRow<BlockType::kQ5_0>(in, n, x);
-    case BlockType::kQ5_1: return DecodeRow<BlockType::kQ5_1>(in, n, x);
-    case BlockType::kQ8_0: return DecodeRow<BlockType::kQ8_0>(in, n, x);
-  }
+                  void* x, simdquant::detail::FloatType x_type) {
+  VisitFloatType(x_type, [&](auto tag) {
+    using TOut = typename decltype(tag)::type;
+    TOut* out = static_cast<TOut*>(x);
+    switch (type) {
+      case BlockType::kQ4_0: return DecodeRow<BlockType::kQ4_0>(in, n, out);
+      case BlockType::kQ4_1: return DecodeRow<BlockType::kQ4_1>(in, n, out);
+      case BlockType::kQ5_0: return DecodeRow<BlockType::kQ5_0>(in, n, out);
+      case BlockType::kQ5_1: return DecodeRow<BlockType::kQ5_1>(in, n, out);
+      case BlockType::kQ8_0: return DecodeRow<BlockType::kQ8_0>(in, n, out);
+    }
+  });
 }
 
 }  // namespace HWY_NAMESPACE
@@ -361,18 +374,6 @@ void CheckGguf(gguf::BlockType type, const void* x, size_t n,
   CheckPointer(blocks, n, function, "blocks");
 }
 
-void CheckFiniteBlocks(const float* x, size_t n, size_t first,
-                       const char* function) {
-  for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i])) {
-      Fail(function, "x[" + Str(static_cast<int64_t>(first + i)) + "] = " +
-                         Str(x[i]) +
-                         " is not finite (ggml's blocks of NaN or Inf are "
-                         "undefined)");
-    }
-  }
-}
-
 }  // namespace internal
 
 namespace gguf {
@@ -388,20 +389,25 @@ const char* BlockTypeName(BlockType type) {
   return "(not a gguf::BlockType)";
 }
 
-void Encode(BlockType type, const float* x, size_t n, void* blocks) {
+namespace detail {
+
+void Encode(BlockType type, const void* x, simdquant::detail::FloatType x_type,
+            size_t n, void* blocks) {
   internal::CheckGguf(type, x, n, blocks, "gguf::Encode");
   if (n == 0) return;
   SIMDQUANT_DISPATCH(EncodeBlocks)
-  (type, x, n, static_cast<uint8_t*>(blocks));
+  (type, x, x_type, n, static_cast<uint8_t*>(blocks));
 }
 
-void Decode(BlockType type, const void* blocks, size_t n, float* x) {
+void Decode(BlockType type, const void* blocks, size_t n, void* x,
+            simdquant::detail::FloatType x_type) {
   internal::CheckGguf(type, x, n, blocks, "gguf::Decode");
   if (n == 0) return;
   SIMDQUANT_DISPATCH(DecodeBlocks)
-  (type, static_cast<const uint8_t*>(blocks), n, x);
+  (type, static_cast<const uint8_t*>(blocks), n, x, x_type);
 }
 
+}  // namespace detail
 }  // namespace gguf
 }  // namespace simdquant
 #endif  // HWY_ONCE

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <atomic>
 #include <limits>
@@ -42,9 +43,6 @@ void CheckParams(const QuantParams& p, const char* function);
 // multiple of its block size and both pointers non-null (or n == 0).
 void CheckGguf(gguf::BlockType type, const void* x, size_t n,
                const void* blocks, const char* function);
-// Throws, naming x[first + i], at the first NaN or infinite x[i], i < n.
-void CheckFiniteBlocks(const float* x, size_t n, size_t first,
-                       const char* function);
 
 // Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
 void CheckPercentiles(double lower_pct, double upper_pct, const char* function);
@@ -179,6 +177,32 @@ inline double ReduceSumLanes(double (&partial)[kSumLanes]) {
 // float16 scales; the kernels convert tensors with vector code of their own.
 float F32FromF16Bits(uint16_t h);
 uint16_t F16BitsFromF32(float f);
+
+// Exact float32 value of a tensor element.
+inline float ToF32(float x) { return x; }
+inline float ToF32(hwy::bfloat16_t x) {
+  const uint32_t bits = uint32_t{x.bits} << 16;
+  float f;
+  memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+inline float ToF32(hwy::float16_t x) { return F32FromF16Bits(x.bits); }
+
+// Throws, naming x[first + i], at the first NaN or infinite x[i], i < n.
+template <typename TIn>
+void CheckFiniteBlocks(const TIn* x, size_t n, size_t first,
+                       const char* function) {
+  for (size_t i = 0; i < n; ++i) {
+    const float v = ToF32(x[i]);
+    if (!(v - v == 0.0f)) {  // NaN or infinite
+      Fail(function, "x[" + Str(static_cast<int64_t>(first + i)) + "] = " +
+                         Str(v) +
+                         " is not finite (ggml's blocks of NaN or Inf are "
+                         "undefined)");
+    }
+  }
+}
+
 
 // Chooses parameter set k from the range [min, max] and writes it to out:
 // ParamsForRange(min, max, spec); with float16 scales (out.scales_f16), the

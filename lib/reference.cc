@@ -556,13 +556,15 @@ void EncodeQ8_0Block(const float* x, uint8_t* out) {
 
 }  // namespace
 
-void GgufEncode(gguf::BlockType type, const float* x, size_t n,
-                void* blocks) {
+template <typename TIn>
+void GgufEncode(gguf::BlockType type, const TIn* x, size_t n, void* blocks) {
   internal::CheckGguf(type, x, n, blocks, "reference::GgufEncode");
   auto* out = static_cast<uint8_t*>(blocks);
   for (size_t k = 0; k < n / 32; ++k, out += gguf::BlockBytes(type)) {
-    const float* xb = x + 32 * k;
-    internal::CheckFiniteBlocks(xb, 32, 32 * k, "reference::GgufEncode");
+    internal::CheckFiniteBlocks(x + 32 * k, 32, 32 * k,
+                                "reference::GgufEncode");
+    float xb[32];  // bfloat16 and float16 widen exactly
+    for (int j = 0; j < 32; ++j) xb[j] = ToF32(x[32 * k + j]);
     switch (type) {
       case gguf::BlockType::kQ4_0: EncodeSymmetricBlock(4, xb, out); break;
       case gguf::BlockType::kQ5_0: EncodeSymmetricBlock(5, xb, out); break;
@@ -573,12 +575,13 @@ void GgufEncode(gguf::BlockType type, const float* x, size_t n,
   }
 }
 
+template <typename TOut>
 void GgufDecode(gguf::BlockType type, const void* blocks, size_t n,
-                float* x) {
+                TOut* x) {
   internal::CheckGguf(type, x, n, blocks, "reference::GgufDecode");
   const auto* in = static_cast<const uint8_t*>(blocks);
   for (size_t k = 0; k < n / 32; ++k, in += gguf::BlockBytes(type)) {
-    float* xb = x + 32 * k;
+    float xb[32];
     const float d = LoadF16(in);
     switch (type) {
       case gguf::BlockType::kQ8_0:
@@ -609,8 +612,17 @@ void GgufDecode(gguf::BlockType type, const void* blocks, size_t n,
         break;
       }
     }
+    for (int j = 0; j < 32; ++j) x[32 * k + j] = FromF32<TOut>(xb[j]);
   }
 }
+
+#define SIMDQUANT_REFERENCE_GGUF(T)                                       \
+  template void GgufEncode<T>(gguf::BlockType, const T*, size_t, void*); \
+  template void GgufDecode<T>(gguf::BlockType, const void*, size_t, T*);
+SIMDQUANT_REFERENCE_GGUF(float)
+SIMDQUANT_REFERENCE_GGUF(hwy::bfloat16_t)
+SIMDQUANT_REFERENCE_GGUF(hwy::float16_t)
+#undef SIMDQUANT_REFERENCE_GGUF
 
 }  // namespace reference
 

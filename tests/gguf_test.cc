@@ -8,6 +8,7 @@
 #include <float.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -199,6 +200,50 @@ TEST_P(GgufTest, DecodeMatchesReferenceOnAnyBytes) {
   }
 }
 
+// bfloat16 and float16 tensors: encoding equals the reference's (which
+// widens them exactly), decoding equals the reference's rounding of the
+// float32 values, on every target; also encoding a 16-bit tensor equals
+// encoding its float32 widening.
+template <typename T>
+void CheckSixteenBit(float limit) {
+  for (BlockType type : kTypes) {
+    for (size_t blocks : {size_t{1}, size_t{5}, size_t{16}, size_t{17},
+                          size_t{77}}) {
+      const size_t n = blocks * 32, bytes = gguf::RowBytes(type, n);
+      const std::vector<float> data = HardBlocks(blocks, static_cast<uint32_t>(5 + blocks));
+      std::vector<T> x(n);
+      std::vector<float> widened(n);
+      for (size_t i = 0; i < n; ++i) {
+        x[i] = reference::FromF32<T>(std::max(-limit, std::min(limit, data[i])));
+        widened[i] = reference::ToF32(x[i]);
+      }
+      std::vector<uint8_t> got(bytes), want(bytes), from_f32(bytes);
+      gguf::Encode(type, x.data(), n, got.data());
+      reference::GgufEncode(type, x.data(), n, want.data());
+      gguf::Encode(type, widened.data(), n, from_f32.data());
+      for (size_t i = 0; i < bytes; ++i) {
+        ASSERT_EQ(got[i], want[i]) << Where(type, i) << " n=" << n;
+        ASSERT_EQ(got[i], from_f32[i]) << Where(type, i) << " n=" << n;
+      }
+      Guarded<T> y(n, 1);
+      y.Poison();
+      std::vector<T> y_want(n);
+      gguf::Decode(type, got.data(), n, y.data());
+      reference::GgufDecode(type, got.data(), n, y_want.data());
+      ASSERT_TRUE(y.GuardsIntact());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(y[i].bits, y_want[i].bits)
+            << gguf::BlockTypeName(type) << " element " << i;
+      }
+    }
+  }
+}
+
+TEST_P(GgufTest, SixteenBitTensorsMatchReference) {
+  CheckSixteenBit<hwy::bfloat16_t>(3e38f);  // below bfloat16's rounding to Inf
+  CheckSixteenBit<hwy::float16_t>(65000.0f);
+}
+
 SIMDQUANT_INSTANTIATE_PER_TARGET(GgufTest);
 
 // The reference against ggml: the encoders on the hard blocks, the decoders
@@ -263,7 +308,9 @@ TEST(GgufApiTest, BadInputIsRejected) {
   std::vector<float> x(64, 1.0f);
   std::vector<uint8_t> blocks(2 * 34);
   const BlockType q8 = BlockType::kQ8_0;
-  for (auto encode : {&gguf::Encode, &reference::GgufEncode}) {
+  using EncodeF32 = void (*)(BlockType, const float*, size_t, void*);
+  for (EncodeF32 encode : {EncodeF32{&gguf::Encode<float>},
+                           EncodeF32{&reference::GgufEncode<float>}}) {
     ExpectError([&] { encode(q8, x.data(), 33, blocks.data()); },
                 "n = 33 is not a multiple of the block size 32 of Q8_0");
     ExpectError([&] { encode(q8, nullptr, 32, blocks.data()); }, "x");
@@ -282,8 +329,8 @@ TEST(GgufApiTest, BadInputIsRejected) {
               "n = 31");
   ExpectError([&] { gguf::Decode(q8, nullptr, 32, x.data()); }, "blocks");
   // n == 0 needs no pointers.
-  gguf::Encode(q8, nullptr, 0, nullptr);
-  gguf::Decode(q8, nullptr, 0, nullptr);
+  gguf::Encode(q8, static_cast<const float*>(nullptr), 0, nullptr);
+  gguf::Decode(q8, nullptr, 0, static_cast<float*>(nullptr));
 }
 
 }  // namespace

@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simdquant/tensor.h"  // FloatType: float, bfloat16, float16
+
 namespace simdquant {
 namespace gguf {
 
@@ -86,13 +88,29 @@ constexpr uint32_t GgmlTypeId(BlockType type) {
 // The format's name as llama.cpp spells it ("Q4_0", ...).
 const char* BlockTypeName(BlockType type);
 
-// Encodes x[0, n) (n a multiple of 32) into RowBytes(type, n) bytes at
-// blocks: byte-identical to ggml's quantize_row_<type>_ref(x, blocks, n).
-void Encode(BlockType type, const float* x, size_t n, void* blocks);
+namespace detail {
+void Encode(BlockType type, const void* x, simdquant::detail::FloatType x_type,
+            size_t n, void* blocks);
+void Decode(BlockType type, const void* blocks, size_t n, void* x,
+            simdquant::detail::FloatType x_type);
+}  // namespace detail
+
+// Encodes x[0, n) (n a multiple of 32; float, hwy::bfloat16_t or
+// hwy::float16_t) into RowBytes(type, n) bytes at blocks: byte-identical to
+// ggml's quantize_row_<type>_ref(x, blocks, n) of the values as float32
+// (bfloat16 and float16 convert exactly).
+template <typename TIn>
+void Encode(BlockType type, const TIn* x, size_t n, void* blocks) {
+  detail::Encode(type, x, simdquant::detail::FloatTypeOf<TIn>(), n, blocks);
+}
 
 // Decodes RowBytes(type, n) bytes at blocks into x[0, n): bit-identical to
-// ggml's dequantize_row_<type>(blocks, x, n).
-void Decode(BlockType type, const void* blocks, size_t n, float* x);
+// ggml's dequantize_row_<type>(blocks, x, n) for float; for bfloat16 and
+// float16 those float32 values rounded to nearest even.
+template <typename TOut>
+void Decode(BlockType type, const void* blocks, size_t n, TOut* x) {
+  detail::Decode(type, blocks, n, x, simdquant::detail::FloatTypeOf<TOut>());
+}
 
 }  // namespace gguf
 }  // namespace simdquant

@@ -102,8 +102,11 @@ void DequantizePacked(const uint8_t* packed, const Layout& layout,
 // GGUF blocks (gguf.h): ggml's reference encoders and decoders, one block
 // and one value at a time, with ggml's float32 steps. Same checks as
 // gguf::Encode / gguf::Decode.
-void GgufEncode(gguf::BlockType type, const float* x, size_t n, void* blocks);
-void GgufDecode(gguf::BlockType type, const void* blocks, size_t n, float* x);
+// TIn / TOut: float, hwy::bfloat16_t or hwy::float16_t.
+template <typename TIn>
+void GgufEncode(gguf::BlockType type, const TIn* x, size_t n, void* blocks);
+template <typename TOut>
+void GgufDecode(gguf::BlockType type, const void* blocks, size_t n, TOut* x);
 
 }  // namespace reference
 }  // namespace simdquant
