@@ -805,6 +805,20 @@ void ReportGgmlContract(const peers::Ggml& g) {
   }
 }
 
+// The columns of a row compared with ggml: every target, the reference,
+// ggml (and, for encoders, its reference ggml_ref) if loaded, memcpy.
+Impls GgmlRowImpls(const std::vector<Target>& targets, const peers::Ggml* ggml,
+                   bool encoder) {
+  Impls impls = TargetImpls(targets);
+  impls.push_back({"reference", false});
+  if (ggml != nullptr) {
+    impls.push_back({"ggml", false});
+    if (encoder) impls.push_back({"ggml_ref", false});
+  }
+  impls.push_back({"memcpy", false});
+  return impls;
+}
+
 // Q8_0/<kernel>/<impl>/n:<count>: bytes = float32 tensor + int8 codes +
 // one float16 scale per 32 (ggml's 34-byte blocks: the same bytes).
 void RegisterQ8_0Benchmarks(const std::vector<Target>& targets) {
@@ -812,13 +826,7 @@ void RegisterQ8_0Benchmarks(const std::vector<Target>& targets) {
   if (ggml != nullptr) ReportGgmlContract(*ggml);
   for (const char* kernel : {"QuantizeDynamic", "Dequantize"}) {
     const bool quantize = strcmp(kernel, "QuantizeDynamic") == 0;
-    Impls impls = TargetImpls(targets);
-    impls.push_back({"reference", false});
-    if (ggml != nullptr) {
-      impls.push_back({"ggml", false});
-      if (quantize) impls.push_back({"ggml_ref", false});
-    }
-    impls.push_back({"memcpy", false});
+    const Impls impls = GgmlRowImpls(targets, ggml, quantize);
     for (size_t n : {size_t{1} << 12, size_t{1} << 16}) {
       RegisterImpls(
           std::string("Q8_0/") + kernel + "/group32", n, impls,
@@ -907,13 +915,7 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
               ggml->cpu_variant.c_str(), fast_diffs);
     }
     for (const bool encode : {true, false}) {
-      Impls impls = TargetImpls(targets);
-      impls.push_back({"reference", false});
-      if (ggml != nullptr) {
-        impls.push_back({"ggml", false});
-        if (encode) impls.push_back({"ggml_ref", false});
-      }
-      impls.push_back({"memcpy", false});
+      const Impls impls = GgmlRowImpls(targets, ggml, encode);
       const std::string group = std::string("GGUF/") +
                                 gguf::BlockTypeName(type) +
                                 (encode ? "/Encode" : "/Decode");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <limits>
+#include <type_traits>
 
 #include "hwy/highway.h"
 #include "lib/internal.h"
@@ -28,6 +29,40 @@ namespace hn = hwy::HWY_NAMESPACE;
 using gguf::BlockType;
 
 constexpr size_t kBlock = 32;
+
+// A format's layout and codes (the table in gguf.h).
+template <BlockType kType>
+struct Format {
+  static constexpr bool kHasMin =
+      kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
+  static constexpr int kBits = kType == BlockType::kQ8_0 ? 8
+                               : kType == BlockType::kQ5_0 || kType == BlockType::kQ5_1
+                                   ? 5
+                                   : 4;
+  static constexpr bool kHasHighBits = kBits == 5;  // qh
+  static constexpr int32_t kTop = (1 << kBits) - 1;  // largest 4/5-bit code
+  static constexpr int32_t kHalf = 1 << (kBits - 1);  // Q4_0 / Q5_0 offset
+  // Bytes before qs: d, then m, then qh.
+  static constexpr size_t kCodesOffset =
+      2 + (kHasMin ? 2 : 0) + (kHasHighBits ? 4 : 0);
+};
+
+// f(std::integral_constant<BlockType, type>()).
+template <class F>
+void VisitBlockType(BlockType type, const F& f) {
+  switch (type) {
+    case BlockType::kQ4_0:
+      return f(std::integral_constant<BlockType, BlockType::kQ4_0>());
+    case BlockType::kQ4_1:
+      return f(std::integral_constant<BlockType, BlockType::kQ4_1>());
+    case BlockType::kQ5_0:
+      return f(std::integral_constant<BlockType, BlockType::kQ5_0>());
+    case BlockType::kQ5_1:
+      return f(std::integral_constant<BlockType, BlockType::kQ5_1>());
+    case BlockType::kQ8_0:
+      return f(std::integral_constant<BlockType, BlockType::kQ8_0>());
+  }
+}
 
 // The constants of a batch of up to MaxLanes blocks, lane / index g for
 // block g.
@@ -80,9 +115,9 @@ bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
     internal::CheckFiniteBlocks(x, count * kBlock, first, "gguf::Encode");
   }
   const auto zero = hn::Zero(df);
-  constexpr bool kAffine = kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
+  using F = Format<kType>;
   hn::Vec<DF> d;
-  if constexpr (kAffine) {
+  if constexpr (F::kHasMin) {
     // Zero minimum or maximum: which zero comes first decides the signs.
     if (!hn::AllFalse(df, hn::Or(hn::Eq(lo, zero), hn::Eq(hi, zero)))) {
       hn::Store(lo, df, lo_lanes);
@@ -94,8 +129,7 @@ bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
       lo = hn::Load(df, lo_lanes);
       hi = hn::Load(df, hi_lanes);
     }
-    constexpr float kTop = kType == BlockType::kQ4_1 ? 15.0f : 31.0f;
-    d = hn::Div(hn::Sub(hi, lo), hn::Set(df, kTop));
+    d = hn::Div(hn::Sub(hi, lo), hn::Set(df, static_cast<float>(F::kTop)));
     hn::Store(lo, df, c.min);
     StoreF32(df, lo, c.m);
   } else {
@@ -115,8 +149,7 @@ bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
         }
         max = hn::Load(df, hi_lanes);
       }
-      constexpr float kHalf = kType == BlockType::kQ4_0 ? -8.0f : -16.0f;
-      d = hn::Div(max, hn::Set(df, kHalf));
+      d = hn::Div(max, hn::Set(df, -static_cast<float>(F::kHalf)));
     }
   }
   StoreF32(df, d, c.d);
@@ -164,16 +197,16 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BlockCodes(
     // most |M|, d is M / -half with at least 21 significant bits when 1 / d
     // is finite), so v is in (0.49, 2 half + 0.51) and trunc(v) in
     // [0, 2 half]: the low byte is the value itself.
-    constexpr float kOffset = kType == BlockType::kQ4_0 ? 8.5f : 16.5f;
-    constexpr int32_t kTop = kType == BlockType::kQ4_0 ? 15 : 31;
-    const auto t = hn::Add(hn::Mul(v, inverse), hn::Set(df, kOffset));
-    return hn::Min(TruncatedCodes<kInfinite>(df, t), hn::Set(di, kTop));
+    using F = Format<kType>;
+    const auto t = hn::Add(hn::Mul(v, inverse),
+                           hn::Set(df, static_cast<float>(F::kHalf) + 0.5f));
+    return hn::Min(TruncatedCodes<kInfinite>(df, t), hn::Set(di, F::kTop));
   } else {
     // (x - min) * (1 / d) in [0, top (1 + 2^-21)] for finite d: as above.
-    constexpr int32_t kTop = kType == BlockType::kQ4_1 ? 15 : 31;
     const auto t =
         hn::Add(hn::Mul(hn::Sub(v, min), inverse), hn::Set(df, 0.5f));
-    return hn::Min(TruncatedCodes<kInfinite>(df, t), hn::Set(di, kTop));
+    return hn::Min(TruncatedCodes<kInfinite>(df, t),
+                   hn::Set(di, Format<kType>::kTop));
   }
 }
 
@@ -184,15 +217,14 @@ void EncodeBlocksWith(const BlockConstants& c, const TIn* HWY_RESTRICT x,
   const DF df;
   const hn::RebindToSigned<DF> di;
   const size_t N = hn::Lanes(df);
+  using F = Format<kType>;
   constexpr size_t kBytes = gguf::BlockBytes(kType);
-  constexpr bool kAffine = kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
-  constexpr bool kFiveBits = kType == BlockType::kQ5_0 || kType == BlockType::kQ5_1;
   for (size_t g = 0; g < count; ++g, x += kBlock, out += kBytes) {
     memcpy(out, &c.d[g], 2);
-    if (kAffine) memcpy(out + 2, &c.m[g], 2);
-    uint8_t* qs = out + (kAffine ? 4 : 2) + (kFiveBits ? 4 : 0);
+    if (F::kHasMin) memcpy(out + 2, &c.m[g], 2);
+    uint8_t* qs = out + F::kCodesOffset;
     const auto inverse = hn::Set(df, c.inverse[g]);
-    const auto min = hn::Set(df, kAffine ? c.min[g] : 0.0f);
+    const auto min = hn::Set(df, F::kHasMin ? c.min[g] : 0.0f);
     if constexpr (kType == BlockType::kQ8_0) {
       for (size_t j = 0; j < kBlock; j += N) {
         StoreCodes(di, BlockCodes<kType, kInfinite>(df, x + j, inverse, min),
@@ -210,7 +242,7 @@ void EncodeBlocksWith(const BlockConstants& c, const TIn* HWY_RESTRICT x,
                  hn::Or(hn::And(low, nibbles),
                         hn::ShiftLeft<4>(hn::And(high, nibbles))),
                  qs + j);
-      if constexpr (kFiveBits) {
+      if constexpr (F::kHasHighBits) {
         const auto fifth = hn::Set(di, 0x10);
         uint8_t bits[8] = {};
         hn::StoreMaskBits(di, hn::TestBit(low, fifth), bits);
@@ -220,7 +252,7 @@ void EncodeBlocksWith(const BlockConstants& c, const TIn* HWY_RESTRICT x,
         qh |= low_bits << j | high_bits << (j + kBlock / 2);
       }
     }
-    if constexpr (kFiveBits) {
+    if constexpr (F::kHasHighBits) {
       const uint8_t qh_bytes[4] = {
           static_cast<uint8_t>(qh), static_cast<uint8_t>(qh >> 8),
           static_cast<uint8_t>(qh >> 16), static_cast<uint8_t>(qh >> 24)};
@@ -257,13 +289,9 @@ void EncodeBlocks(BlockType type, const void* x,
   VisitFloatType(x_type, [&](auto tag) {
     using TIn = typename decltype(tag)::type;
     const TIn* in = static_cast<const TIn*>(x);
-    switch (type) {
-      case BlockType::kQ4_0: return EncodeRow<BlockType::kQ4_0>(in, n, out);
-      case BlockType::kQ4_1: return EncodeRow<BlockType::kQ4_1>(in, n, out);
-      case BlockType::kQ5_0: return EncodeRow<BlockType::kQ5_0>(in, n, out);
-      case BlockType::kQ5_1: return EncodeRow<BlockType::kQ5_1>(in, n, out);
-      case BlockType::kQ8_0: return EncodeRow<BlockType::kQ8_0>(in, n, out);
-    }
+    VisitBlockType(type, [&](auto kType) {
+      EncodeRow<decltype(kType)::value>(in, n, out);
+    });
   });
 }
 
@@ -276,27 +304,26 @@ void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, TOut* HWY_RESTRICT x) {
   const hn::Rebind<uint8_t, DF> du8;
   const hn::Rebind<int8_t, DF> di8;
   const size_t N = hn::Lanes(df);
+  const hn::RebindToUnsigned<DF> du;
+  using F = Format<kType>;
   constexpr size_t kBytes = gguf::BlockBytes(kType);
-  constexpr bool kAffine = kType == BlockType::kQ4_1 || kType == BlockType::kQ5_1;
-  constexpr bool kFiveBits = kType == BlockType::kQ5_0 || kType == BlockType::kQ5_1;
-  constexpr int32_t kBias = kType == BlockType::kQ4_0   ? 8
-                            : kType == BlockType::kQ5_0 ? 16
-                                                        : 0;
-  const auto element = hn::Iota(di, 0);
+  // Codes of Q4_0 / Q5_0 are offset by half their range.
+  constexpr int32_t kBias = F::kHasMin ? 0 : F::kHalf;
+  const auto element = hn::Iota(du, 0);
   for (size_t k = 0; k < n / kBlock; ++k, in += kBytes, x += kBlock) {
     uint16_t bits;
     memcpy(&bits, in, 2);
     const auto d = hn::Set(df, internal::F32FromF16Bits(bits));
     auto m = hn::Zero(df);
-    if (kAffine) {
+    if (F::kHasMin) {
       memcpy(&bits, in + 2, 2);
       m = hn::Set(df, internal::F32FromF16Bits(bits));
     }
-    const uint8_t* qs = in + (kAffine ? 4 : 2) + (kFiveBits ? 4 : 0);
+    const uint8_t* qs = in + F::kCodesOffset;
     // q * d, then + m: two roundings, as ggml (no FMA).
     const auto store = [&](hn::Vec<decltype(di)> q, TOut* out) {
       const auto scaled = hn::Mul(hn::ConvertTo(df, q), d);
-      StoreF32(df, kAffine ? hn::Add(scaled, m) : scaled, out);
+      StoreF32(df, F::kHasMin ? hn::Add(scaled, m) : scaled, out);
     };
     if constexpr (kType == BlockType::kQ8_0) {
       for (size_t j = 0; j < kBlock; j += N) {
@@ -306,22 +333,17 @@ void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, TOut* HWY_RESTRICT x) {
       continue;
     }
     uint32_t qh = 0;
-    if (kFiveBits) {
-      memcpy(&qh, qs - 4, 4);  // little-endian (x86)
-    }
+    if (F::kHasHighBits) memcpy(&qh, qs - 4, 4);  // little-endian (x86)
     const auto bias = hn::Set(di, kBias);
     for (size_t j = 0; j < kBlock / 2; j += N) {
       const auto bytes = hn::PromoteTo(di, hn::LoadU(du8, qs + j));
       auto low = hn::And(bytes, hn::Set(di, 0xF));
       auto high = hn::ShiftRight<4>(bytes);
-      if constexpr (kFiveBits) {
+      if constexpr (F::kHasHighBits) {
         // Bit 4 of element i is qh bit i.
         const auto fifth = [&](uint32_t word) {
-          const auto shifted = hn::BitCast(
-              di, hn::BitCast(hn::RebindToUnsigned<decltype(di)>(),
-                              hn::Set(di, static_cast<int32_t>(word))) >>
-                      hn::BitCast(hn::RebindToUnsigned<decltype(di)>(), element));
-          return hn::ShiftLeft<4>(hn::And(shifted, hn::Set(di, 1)));
+          const auto bit = hn::And(hn::Set(du, word) >> element, hn::Set(du, 1));
+          return hn::BitCast(di, hn::ShiftLeft<4>(bit));
         };
         low = hn::Or(low, fifth(qh >> j));
         high = hn::Or(high, fifth(qh >> (j + kBlock / 2)));
@@ -337,13 +359,9 @@ void DecodeBlocks(BlockType type, const uint8_t* HWY_RESTRICT in, size_t n,
   VisitFloatType(x_type, [&](auto tag) {
     using TOut = typename decltype(tag)::type;
     TOut* out = static_cast<TOut*>(x);
-    switch (type) {
-      case BlockType::kQ4_0: return DecodeRow<BlockType::kQ4_0>(in, n, out);
-      case BlockType::kQ4_1: return DecodeRow<BlockType::kQ4_1>(in, n, out);
-      case BlockType::kQ5_0: return DecodeRow<BlockType::kQ5_0>(in, n, out);
-      case BlockType::kQ5_1: return DecodeRow<BlockType::kQ5_1>(in, n, out);
-      case BlockType::kQ8_0: return DecodeRow<BlockType::kQ8_0>(in, n, out);
-    }
+    VisitBlockType(type, [&](auto kType) {
+      DecodeRow<decltype(kType)::value>(in, n, out);
+    });
   });
 }
 
