@@ -61,6 +61,8 @@ void VisitBlockType(BlockType type, const F& f) {
       return f(std::integral_constant<BlockType, BlockType::kQ5_1>());
     case BlockType::kQ8_0:
       return f(std::integral_constant<BlockType, BlockType::kQ8_0>());
+    default:  // K-quants: lib/gguf_k.cc
+      return;
   }
 }
 
@@ -378,7 +380,7 @@ namespace internal {
 
 void CheckGguf(gguf::BlockType type, const void* x, size_t n,
                const void* blocks, const char* function) {
-  if (static_cast<uint8_t>(type) > static_cast<uint8_t>(gguf::BlockType::kQ8_0)) {
+  if (static_cast<uint8_t>(type) > static_cast<uint8_t>(gguf::BlockType::kQ6_K)) {
     Fail(function, "type = " + Str(int64_t{static_cast<uint8_t>(type)}) +
                        " is not a gguf::BlockType");
   }
@@ -403,6 +405,11 @@ const char* BlockTypeName(BlockType type) {
     case BlockType::kQ5_0: return "Q5_0";
     case BlockType::kQ5_1: return "Q5_1";
     case BlockType::kQ8_0: return "Q8_0";
+    case BlockType::kQ2_K: return "Q2_K";
+    case BlockType::kQ3_K: return "Q3_K";
+    case BlockType::kQ4_K: return "Q4_K";
+    case BlockType::kQ5_K: return "Q5_K";
+    case BlockType::kQ6_K: return "Q6_K";
   }
   return "(not a gguf::BlockType)";
 }

@@ -44,6 +44,28 @@ void CheckParams(const QuantParams& p, const char* function);
 void CheckGguf(gguf::BlockType type, const void* x, size_t n,
                const void* blocks, const char* function);
 
+// K-quant super-blocks of 256 (lib/reference_gguf.cc, shared by the
+// reference and lib/gguf_k.cc). Sub-blocks of `sub` values; a sub-block's
+// codes are offset + clamp(nearest_int((x + m) / d), lo, hi) with its
+// KScale {d, m} as stored, and decode to d * (code - offset) - m.
+struct KFormat {
+  int sub;
+  int32_t lo, hi, offset;
+};
+struct KScale {
+  float d, m;  // m is +0 for the formats without a min (Q3_K, Q6_K)
+};
+KFormat KFormatOf(gguf::BlockType type);
+// Writes the super-block's d (and d_min) and quantized sub-block scales
+// (and mins) from the searches' float scales[] and mins[], as ggml does.
+// Returns false if the block is complete (Q6_K's all-zero block).
+bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
+                  uint8_t* block);
+KScale KScaleOf(gguf::BlockType type, const uint8_t* block, int j);
+// Codes L[256] (in [0, 2^bits)) into / out of the block's code bytes.
+void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* block);
+void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q);
+
 // Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
 void CheckPercentiles(double lower_pct, double upper_pct, const char* function);
 // PercentileRange with errors naming the public `function` called.

@@ -29,7 +29,10 @@ using gguf::BlockType;
 
 const BlockType kTypes[] = {BlockType::kQ4_0, BlockType::kQ4_1,
                             BlockType::kQ5_0, BlockType::kQ5_1,
-                            BlockType::kQ8_0};
+                            BlockType::kQ8_0, BlockType::kQ2_K,
+                            BlockType::kQ3_K, BlockType::kQ4_K,
+                            BlockType::kQ5_K, BlockType::kQ6_K};
+constexpr int kNumTypes = sizeof(kTypes) / sizeof(kTypes[0]);
 
 // Blocks of 32 that exercise the encoders' special cases, each block of one
 // kind, in an order that varies with the seed.
@@ -104,8 +107,8 @@ std::vector<float> HardBlocks(size_t blocks, uint32_t seed) {
 struct Ggml {
   using Quantize = void (*)(const float*, void*, int64_t);
   using Dequantize = void (*)(const void*, float*, int64_t);
-  Quantize quantize[5] = {};
-  Dequantize dequantize[5] = {};
+  Quantize quantize[kNumTypes] = {};
+  Dequantize dequantize[kNumTypes] = {};
 };
 
 const Ggml* LoadGgml() {
@@ -116,8 +119,9 @@ const Ggml* LoadGgml() {
                        RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) return nullptr;
     static Ggml g;
-    const char* names[5] = {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0"};
-    for (int t = 0; t < 5; ++t) {
+    const char* names[kNumTypes] = {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0",
+                                    "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"};
+    for (int t = 0; t < kNumTypes; ++t) {
       g.quantize[t] = reinterpret_cast<Ggml::Quantize>(
           dlsym(lib, ("quantize_row_" + std::string(names[t]) + "_ref").c_str()));
       g.dequantize[t] = reinterpret_cast<Ggml::Dequantize>(
@@ -258,12 +262,13 @@ TEST(GgufGgmlTest, ReferenceIsByteIdenticalToGgml) {
     GTEST_SKIP() << "ggml not found (set SIMDQUANT_GGML_DIR)";
   }
   std::mt19937 rng(11);
-  for (int t = 0; t < 5; ++t) {
+  for (int t = 0; t < kNumTypes; ++t) {
     const BlockType type = kTypes[t];
     for (uint32_t seed = 0; seed < 40; ++seed) {
       const size_t blocks = 1 + seed * 7;
-      const size_t n = blocks * 32, bytes = gguf::RowBytes(type, n);
-      const std::vector<float> x = HardBlocks(blocks, seed);
+      const size_t n = blocks * gguf::BlockSize(type);
+      const size_t bytes = gguf::RowBytes(type, n);
+      const std::vector<float> x = HardBlocks(n / 32, seed);
       std::vector<uint8_t> got(bytes), want(bytes);
       reference::GgufEncode(type, x.data(), n, got.data());
       ggml->quantize[t](x.data(), want.data(), static_cast<int64_t>(n));

@@ -51,10 +51,17 @@
 namespace simdquant {
 namespace gguf {
 
-enum class BlockType : uint8_t { kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0 };
+enum class BlockType : uint8_t {
+  kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0,       // blocks of 32
+  kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K  // super-blocks of 256
+};
+
+constexpr bool IsKQuant(BlockType type) {
+  return static_cast<uint8_t>(type) >= static_cast<uint8_t>(BlockType::kQ2_K);
+}
 
 // Values per block.
-constexpr size_t BlockSize(BlockType) { return 32; }
+constexpr size_t BlockSize(BlockType type) { return IsKQuant(type) ? 256 : 32; }
 
 // Bytes per block.
 constexpr size_t BlockBytes(BlockType type) {
@@ -64,6 +71,11 @@ constexpr size_t BlockBytes(BlockType type) {
     case BlockType::kQ5_0: return 22;
     case BlockType::kQ5_1: return 24;
     case BlockType::kQ8_0: return 34;
+    case BlockType::kQ2_K: return 84;
+    case BlockType::kQ3_K: return 110;
+    case BlockType::kQ4_K: return 144;
+    case BlockType::kQ5_K: return 176;
+    case BlockType::kQ6_K: return 210;
   }
   return 0;
 }
@@ -81,6 +93,11 @@ constexpr uint32_t GgmlTypeId(BlockType type) {
     case BlockType::kQ5_0: return 6;
     case BlockType::kQ5_1: return 7;
     case BlockType::kQ8_0: return 8;
+    case BlockType::kQ2_K: return 10;
+    case BlockType::kQ3_K: return 11;
+    case BlockType::kQ4_K: return 12;
+    case BlockType::kQ5_K: return 13;
+    case BlockType::kQ6_K: return 14;
   }
   return 0;
 }

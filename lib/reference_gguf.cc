@@ -1,0 +1,748 @@
+// Scalar reference of the GGUF block formats (gguf.h): ggml's encoders and
+// decoders with its float32 steps in its order, one block and one value at
+// a time. Our own code; the test against ggml's library
+// (tests/gguf_test.cc) shows it produces ggml's bytes. Built without
+// auto-vectorization and FMA contraction (lib/CMakeLists.txt).
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "lib/internal.h"
+#include "simdquant/gguf.h"
+#include "simdquant/reference.h"
+
+namespace simdquant {
+namespace reference {
+namespace {
+
+// ggml converts float to int8 / uint8 with x86's cvttss2si and keeps the low
+// byte: truncation toward zero, and INT32_MIN (low byte 0) for NaN and values
+// beyond the int32 range (the infinite products of a block whose 1 / d
+// overflows).
+int32_t LowByteOfTruncation(float v) {
+  const int32_t t = (isnan(v) || fabsf(v) >= 0x1p31f)
+                        ? std::numeric_limits<int32_t>::min()
+                        : static_cast<int32_t>(v);
+  return static_cast<int8_t>(static_cast<uint8_t>(t & 0xFF));
+}
+
+void StoreF16(float v, uint8_t* out) {
+  const uint16_t bits = internal::F16BitsFromF32(v);
+  memcpy(out, &bits, 2);
+}
+
+float LoadF16(const uint8_t* in) {
+  uint16_t bits;
+  memcpy(&bits, in, 2);
+  return internal::F32FromF16Bits(bits);
+}
+
+// 4- or 5-bit codes of a block: qs[j] = q[j] | q[j + 16] << 4, preceded for
+// 5 bits by qh, bit i the fifth bit of q[i].
+void PackGgufNibbles(int bits, const int32_t* q, uint8_t* out) {
+  if (bits == 5) {
+    uint32_t qh = 0;
+    for (int i = 0; i < 32; ++i) qh |= static_cast<uint32_t>((q[i] >> 4) & 1) << i;
+    for (int b = 0; b < 4; ++b) out[b] = static_cast<uint8_t>(qh >> (8 * b));
+    out += 4;
+  }
+  for (int j = 0; j < 16; ++j) {
+    out[j] = static_cast<uint8_t>((q[j] & 0xF) | (q[j + 16] & 0xF) << 4);
+  }
+}
+
+void UnpackGgufNibbles(int bits, const uint8_t* in, int32_t* q) {
+  uint32_t qh = 0;
+  if (bits == 5) {
+    for (int b = 0; b < 4; ++b) qh |= static_cast<uint32_t>(in[b]) << (8 * b);
+    in += 4;
+  }
+  for (int j = 0; j < 16; ++j) {
+    q[j] = (in[j] & 0xF) | static_cast<int32_t>((qh >> j) & 1) << 4;
+    q[j + 16] = (in[j] >> 4) | static_cast<int32_t>((qh >> (j + 16)) & 1) << 4;
+  }
+}
+
+// Q4_0 / Q5_0 (4 / 5 bits): d from the first element of largest magnitude.
+void EncodeSymmetricBlock(int bits, const float* x, uint8_t* out) {
+  const int half = 1 << (bits - 1);  // 8 or 16
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < 32; ++j) {
+    if (amax < fabsf(x[j])) {
+      amax = fabsf(x[j]);
+      max = x[j];
+    }
+  }
+  const float d = max / static_cast<float>(-half);
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  StoreF16(d, out);
+  int32_t q[32];
+  for (int j = 0; j < 32; ++j) {
+    const float v = x[j] * id + (static_cast<float>(half) + 0.5f);
+    q[j] = std::min(2 * half - 1, LowByteOfTruncation(v));
+  }
+  PackGgufNibbles(bits, q, out + 2);
+}
+
+// Q4_1 / Q5_1: minimum and maximum, the first of equal values (which
+// matters for the sign of a zero).
+void EncodeAffineBlock(int bits, const float* x, uint8_t* out) {
+  const int top = (1 << bits) - 1;  // 15 or 31
+  float min = std::numeric_limits<float>::max();
+  float max = -std::numeric_limits<float>::max();
+  for (int j = 0; j < 32; ++j) {
+    if (x[j] < min) min = x[j];
+    if (x[j] > max) max = x[j];
+  }
+  const float d = (max - min) / static_cast<float>(top);
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  StoreF16(d, out);
+  StoreF16(min, out + 2);
+  int32_t q[32];
+  for (int j = 0; j < 32; ++j) {
+    const float v = (x[j] - min) * id + 0.5f;
+    // Q5_1 has no min(): its codes cannot exceed 31 (see gguf.cc).
+    q[j] = std::min(top, LowByteOfTruncation(v));
+  }
+  PackGgufNibbles(bits, q, out + 4);
+}
+
+void EncodeQ8_0Block(const float* x, uint8_t* out) {
+  float amax = 0.0f;
+  for (int j = 0; j < 32; ++j) amax = std::max(amax, fabsf(x[j]));
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  StoreF16(d, out);
+  for (int j = 0; j < 32; ++j) {
+    out[2 + j] = static_cast<uint8_t>(LowByteOfTruncation(roundf(x[j] * id)));
+  }
+}
+
+void DecodeQ8_0Block(const uint8_t* in, float* y) {
+  const float d = LoadF16(in);
+  for (int j = 0; j < 32; ++j) {
+    y[j] = static_cast<float>(static_cast<int8_t>(in[2 + j])) * d;
+  }
+}
+
+void DecodeSymmetricBlock(int bits, const uint8_t* in, float* y) {
+  const float d = LoadF16(in);
+  int32_t q[32];
+  UnpackGgufNibbles(bits, in + 2, q);
+  for (int j = 0; j < 32; ++j) {
+    y[j] = static_cast<float>(q[j] - (1 << (bits - 1))) * d;
+  }
+}
+
+void DecodeAffineBlock(int bits, const uint8_t* in, float* y) {
+  const float d = LoadF16(in), m = LoadF16(in + 2);
+  int32_t q[32];
+  UnpackGgufNibbles(bits, in + 4, q);
+  for (int j = 0; j < 32; ++j) {
+    const float scaled = static_cast<float>(q[j]) * d;  // no FMA
+    y[j] = scaled + m;
+  }
+}
+
+// ---- K-quants: super-blocks of 256 values ----
+
+// ggml's nearest_int: adding 1.5 * 2^23 rounds v to an integer (ties to
+// even) in the low mantissa bits. ggml asserts |v| <= 2^22 - 1 in debug
+// builds only; beyond that the same bit manipulation is done here.
+int32_t NearestInt(float v) {
+  const float biased = v + 12582912.0f;
+  int32_t bits;
+  memcpy(&bits, &biased, 4);
+  return (bits & 0x007FFFFF) - 0x00400000;
+}
+
+int32_t Clamp(int32_t v, int32_t lo, int32_t hi) {
+  return std::max(lo, std::min(hi, v));
+}
+
+// The first element of largest magnitude (0 if all are zero).
+float FirstLargest(const float* x, int n, float* amax_out) {
+  float amax = 0.0f, max = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    if (fabsf(x[i]) > amax) {
+      amax = fabsf(x[i]);
+      max = x[i];
+    }
+  }
+  *amax_out = amax;
+  return max;
+}
+
+// ggml's threshold below which a group counts as all zero.
+constexpr float kGroupMaxEps = 1e-15f;
+
+// The search of Q2_K / Q4_K / Q5_K (ggml's make_qkx2_quants): codes
+// L = clamp(round(iscale (x - min)), 0, nmax) for nstep + 1 trial scales;
+// each trial's weighted least-squares scale and min (min <= 0) is kept if
+// its weighted error (squared, or absolute if use_mad) is smaller. The min
+// of a kept trial becomes the origin of the next trials' codes.
+struct AffineSearch {
+  int n, nmax;
+  float rmin, rdelta;
+  int nstep;
+  bool use_mad;
+};
+
+float FitAffine(const AffineSearch& s, const float* x, const float* w,
+                uint8_t* L, float* neg_min) {
+  float min = x[0], max = x[0];
+  float sum_w = w[0];
+  float sum_x = sum_w * x[0];
+  for (int i = 1; i < s.n; ++i) {
+    if (x[i] < min) min = x[i];
+    if (x[i] > max) max = x[i];
+    sum_w += w[i];
+    sum_x += w[i] * x[i];
+  }
+  if (min > 0) min = 0;
+  if (max == min) {
+    for (int i = 0; i < s.n; ++i) L[i] = 0;
+    *neg_min = -min;
+    return 0.0f;
+  }
+  const auto error_of = [&](float scale, float origin, const uint8_t* codes) {
+    float error = 0.0f;
+    for (int i = 0; i < s.n; ++i) {
+      float diff = scale * codes[i] + origin - x[i];
+      diff = s.use_mad ? fabsf(diff) : diff * diff;
+      error += w[i] * diff;
+    }
+    return error;
+  };
+  const auto codes_of = [&](float iscale, float origin, uint8_t* codes) {
+    for (int i = 0; i < s.n; ++i) {
+      codes[i] = static_cast<uint8_t>(
+          Clamp(NearestInt(iscale * (x[i] - origin)), 0, s.nmax));
+    }
+  };
+  float iscale = static_cast<float>(s.nmax) / (max - min);
+  float scale = 1.0f / iscale;
+  codes_of(iscale, min, L);
+  float best_error = error_of(scale, min, L);
+  for (int is = 0; is <= s.nstep; ++is) {
+    iscale = (s.rmin + s.rdelta * static_cast<float>(is) +
+              static_cast<float>(s.nmax)) / (max - min);
+    uint8_t trial[32];
+    codes_of(iscale, min, trial);
+    float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
+    for (int i = 0; i < s.n; ++i) {
+      const float wl = w[i] * static_cast<float>(trial[i]);
+      sum_l += wl;
+      sum_l2 += wl * static_cast<float>(trial[i]);
+      sum_xl += wl * x[i];
+    }
+    const float D = sum_w * sum_l2 - sum_l * sum_l;
+    if (!(D > 0)) continue;
+    float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+    float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+    if (this_min > 0) {
+      this_min = 0;
+      this_scale = sum_xl / sum_l2;
+    }
+    const float error = error_of(this_scale, this_min, trial);
+    if (error < best_error) {
+      memcpy(L, trial, static_cast<size_t>(s.n));
+      best_error = error;
+      scale = this_scale;
+      min = this_min;
+    }
+  }
+  *neg_min = -min;
+  return scale;
+}
+
+// Q6_K's search (make_qx_quants with weights x^2): signed codes
+// L = clamp(round(iscale x), -nmax, nmax - 1) + nmax, for iscale =
+// -(nmax + 0.1 is) / max, is in [-9, 9]; returns the least-squares scale of
+// the best trial. `max` is the first element of largest magnitude.
+float FitSymmetric(int n, int nmax, const float* x, int8_t* L) {
+  float amax;
+  const float max = FirstLargest(x, n, &amax);
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.0f;
+  }
+  const auto sums = [&](float iscale, float* sumlx, float* suml2) {
+    *sumlx = *suml2 = 0.0f;
+    for (int i = 0; i < n; ++i) {
+      const float l = static_cast<float>(
+          Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1));
+      const float w = x[i] * x[i];
+      *sumlx += w * x[i] * l;
+      *suml2 += w * l * l;
+    }
+  };
+  const auto codes = [&](float iscale) {
+    for (int i = 0; i < n; ++i) {
+      L[i] = static_cast<int8_t>(
+          nmax + Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1));
+    }
+  };
+  float iscale = static_cast<float>(-nmax) / max;
+  float sumlx, suml2;
+  sums(iscale, &sumlx, &suml2);
+  codes(iscale);
+  float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
+  float best = scale * sumlx;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / max;
+    sums(iscale, &sumlx, &suml2);
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      codes(iscale);
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+// Q3_K's search (make_q3_quants with rmse): codes from iscale = -nmax / max,
+// then up to 5 passes that move single codes to their weighted
+// least-squares value when that lowers the error. Codes in [0, 2 nmax).
+float FitQ3(int n, int nmax, const float* x, int8_t* L) {
+  float amax;
+  const float max = FirstLargest(x, n, &amax);
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.0f;
+  }
+  const float iscale = static_cast<float>(-nmax) / max;
+  float sumlx = 0.0f, suml2 = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const int32_t l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
+    L[i] = static_cast<int8_t>(l);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * static_cast<float>(l);
+    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    int changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float w = x[i] * x[i];
+      const float li = static_cast<float>(L[i]);
+      float slx = sumlx - w * x[i] * li;
+      if (!(slx > 0)) continue;
+      float sl2 = suml2 - w * li * li;
+      const int32_t new_l = Clamp(NearestInt(x[i] * sl2 / slx), -nmax, nmax - 1);
+      if (new_l == L[i]) continue;
+      const float nl = static_cast<float>(new_l);
+      slx += w * x[i] * nl;
+      sl2 += w * nl * nl;
+      if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+        L[i] = static_cast<int8_t>(new_l);
+        sumlx = slx;
+        suml2 = sl2;
+        ++changed;
+      }
+    }
+    if (changed == 0) break;
+  }
+  for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(L[i] + nmax);
+  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+// Q2_K: 16 sub-blocks of 16, weights |x|, mean absolute error.
+void SearchQ2_K(const float* x, float* scales, float* mins, uint8_t* L) {
+  const AffineSearch search{16, 3, -0.5f, 0.1f, 15, true};
+  for (int j = 0; j < 16; ++j) {
+    float w[16];
+    for (int l = 0; l < 16; ++l) w[l] = fabsf(x[16 * j + l]);
+    scales[j] = FitAffine(search, x + 16 * j, w, L + 16 * j, &mins[j]);
+  }
+}
+
+// Q4_K / Q5_K: 8 sub-blocks of 32, weights rms(x) + |x|.
+void SearchQ45_K(int bits, const float* x, float* scales, float* mins,
+                 uint8_t* L) {
+  const AffineSearch search =
+      bits == 4 ? AffineSearch{32, 15, -1.0f, 0.1f, 20, false}
+                : AffineSearch{32, 31, -0.5f, 0.1f, 15, false};
+  for (int j = 0; j < 8; ++j) {
+    const float* xj = x + 32 * j;
+    float sum_x2 = 0.0f;
+    for (int l = 0; l < 32; ++l) sum_x2 += xj[l] * xj[l];
+    const float av_x = sqrtf(sum_x2 / 32);
+    float w[32];
+    for (int l = 0; l < 32; ++l) w[l] = av_x + fabsf(xj[l]);
+    scales[j] = FitAffine(search, xj, w, L + 32 * j, &mins[j]);
+  }
+}
+
+}  // namespace
+
+template <typename TIn>
+void GgufEncode(gguf::BlockType type, const TIn* x, size_t n, void* blocks) {
+  internal::CheckGguf(type, x, n, blocks, "reference::GgufEncode");
+  const size_t size = gguf::BlockSize(type);
+  auto* out = static_cast<uint8_t*>(blocks);
+  for (size_t k = 0; k < n / size; ++k, out += gguf::BlockBytes(type)) {
+    internal::CheckFiniteBlocks(x + size * k, size, size * k,
+                                "reference::GgufEncode");
+    float xb[256];  // bfloat16 and float16 widen exactly
+    for (size_t j = 0; j < size; ++j) xb[j] = ToF32(x[size * k + j]);
+    switch (type) {
+      case gguf::BlockType::kQ4_0: EncodeSymmetricBlock(4, xb, out); continue;
+      case gguf::BlockType::kQ5_0: EncodeSymmetricBlock(5, xb, out); continue;
+      case gguf::BlockType::kQ4_1: EncodeAffineBlock(4, xb, out); continue;
+      case gguf::BlockType::kQ5_1: EncodeAffineBlock(5, xb, out); continue;
+      case gguf::BlockType::kQ8_0: EncodeQ8_0Block(xb, out); continue;
+      default: break;
+    }
+    // K-quants: the search per sub-block, then the super-block's scales,
+    // then each sub-block's codes from its scale as stored.
+    float scales[16], mins[16] = {};
+    uint8_t L[256];
+    int8_t signed_L[256];
+    switch (type) {
+      case gguf::BlockType::kQ2_K: SearchQ2_K(xb, scales, mins, L); break;
+      case gguf::BlockType::kQ4_K: SearchQ45_K(4, xb, scales, mins, L); break;
+      case gguf::BlockType::kQ5_K: SearchQ45_K(5, xb, scales, mins, L); break;
+      case gguf::BlockType::kQ3_K:
+      case gguf::BlockType::kQ6_K:
+        for (int j = 0; j < 16; ++j) {
+          scales[j] = type == gguf::BlockType::kQ3_K
+                          ? FitQ3(16, 4, xb + 16 * j, signed_L + 16 * j)
+                          : FitSymmetric(16, 32, xb + 16 * j, signed_L + 16 * j);
+        }
+        for (int i = 0; i < 256; ++i) L[i] = static_cast<uint8_t>(signed_L[i]);
+        break;
+      default: break;
+    }
+    if (!internal::WriteKScales(type, scales, mins, out)) continue;
+    const internal::KFormat f = internal::KFormatOf(type);
+    for (int j = 0; j < 256 / f.sub; ++j) {
+      const internal::KScale c = internal::KScaleOf(type, out, j);
+      if (c.d == 0) continue;  // keep the search's codes
+      for (int i = f.sub * j; i < f.sub * (j + 1); ++i) {
+        L[i] = static_cast<uint8_t>(
+            f.offset + Clamp(NearestInt((xb[i] + c.m) / c.d), f.lo, f.hi));
+      }
+    }
+    internal::PackKCodes(type, L, out);
+  }
+}
+
+template <typename TOut>
+void GgufDecode(gguf::BlockType type, const void* blocks, size_t n,
+                TOut* x) {
+  internal::CheckGguf(type, x, n, blocks, "reference::GgufDecode");
+  const size_t size = gguf::BlockSize(type);
+  const auto* in = static_cast<const uint8_t*>(blocks);
+  for (size_t k = 0; k < n / size; ++k, in += gguf::BlockBytes(type)) {
+    float xb[256];
+    switch (type) {
+      case gguf::BlockType::kQ4_0: DecodeSymmetricBlock(4, in, xb); break;
+      case gguf::BlockType::kQ5_0: DecodeSymmetricBlock(5, in, xb); break;
+      case gguf::BlockType::kQ4_1: DecodeAffineBlock(4, in, xb); break;
+      case gguf::BlockType::kQ5_1: DecodeAffineBlock(5, in, xb); break;
+      case gguf::BlockType::kQ8_0: DecodeQ8_0Block(in, xb); break;
+      default: {
+        // K-quants: ggml's (d * scale) * code - d_min * min per value.
+        const internal::KFormat f = internal::KFormatOf(type);
+        int32_t q[256];
+        internal::UnpackKCodes(type, in, q);
+        for (int j = 0; j < 256 / f.sub; ++j) {
+          const internal::KScale c = internal::KScaleOf(type, in, j);
+          for (int i = f.sub * j; i < f.sub * (j + 1); ++i) {
+            xb[i] = c.d * static_cast<float>(q[i] - f.offset) - c.m;
+          }
+        }
+      }
+    }
+    for (size_t j = 0; j < size; ++j) x[size * k + j] = FromF32<TOut>(xb[j]);
+  }
+}
+
+#define SIMDQUANT_REFERENCE_GGUF(T)                                       \
+  template void GgufEncode<T>(gguf::BlockType, const T*, size_t, void*); \
+  template void GgufDecode<T>(gguf::BlockType, const void*, size_t, T*);
+SIMDQUANT_REFERENCE_GGUF(float)
+SIMDQUANT_REFERENCE_GGUF(hwy::bfloat16_t)
+SIMDQUANT_REFERENCE_GGUF(hwy::float16_t)
+#undef SIMDQUANT_REFERENCE_GGUF
+
+}  // namespace reference
+
+// The K-quants' super-block layouts, shared by the reference and the
+// vector encoders and decoders (lib/gguf_k.cc).
+namespace internal {
+namespace {
+
+using reference::LoadF16;
+using reference::NearestInt;
+using reference::StoreF16;
+
+// Largest of the values and 0 (ggml's `if (v > max) max = v` from 0).
+float MaxFromZero(const float* v, int n) {
+  float max = 0.0f;
+  for (int j = 0; j < n; ++j) {
+    if (v[j] > max) max = v[j];
+  }
+  return max;
+}
+
+// Sub-block j's 6-bit scale and min in Q4_K / Q5_K's 12 bytes: j < 4 in the
+// low 6 bits of bytes j and j + 4; j >= 4 in the nibbles of byte j + 4, with
+// the top two bits in bits 6-7 of bytes j - 4 (scale) and j (min).
+void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// Q3_K's 6-bit scale j (offset by 32) from its 12 bytes: low nibble in byte
+// j (j < 8) or the high nibble of byte j - 8; top two bits in byte
+// 8 + j % 4 at bit 2 (j / 4).
+int32_t ScaleQ3K(int j, const uint8_t* q) {
+  const int32_t low = j < 8 ? q[j] & 0xF : q[j - 8] >> 4;
+  return (low | ((q[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
+}
+
+void WriteQ2_KScales(const float* scales, const float* mins, uint8_t* out) {
+  const float max_scale = MaxFromZero(scales, 16);
+  const float max_min = MaxFromZero(mins, 16);
+  uint8_t* sc = out;
+  for (int j = 0; j < 16; ++j) {
+    // ggml keeps the low byte of the rounded values.
+    sc[j] = max_scale > 0
+                ? static_cast<uint8_t>(NearestInt(15.0f / max_scale * scales[j]))
+                : 0;
+  }
+  StoreF16(max_scale > 0 ? max_scale / 15.0f : 0.0f, out + 80);
+  if (max_min > 0) {
+    const float iscale = 15.0f / max_min;
+    for (int j = 0; j < 16; ++j) {
+      sc[j] = static_cast<uint8_t>(sc[j] | NearestInt(iscale * mins[j]) << 4);
+    }
+  }
+  StoreF16(max_min > 0 ? max_min / 15.0f : 0.0f, out + 82);
+}
+
+void WriteQ3_KScales(const float* scales, uint8_t* out) {
+  float amax;
+  const float max_scale = reference::FirstLargest(scales, 16, &amax);
+  uint8_t* sc = out + 96;
+  memset(sc, 0, 12);
+  float d = 0.0f;
+  if (max_scale != 0) {
+    const float iscale = -32.0f / max_scale;
+    for (int j = 0; j < 16; ++j) {
+      // ggml stores the rounded value in an int8_t before clamping.
+      const int32_t l = reference::Clamp(
+          static_cast<int8_t>(NearestInt(iscale * scales[j])), -32, 31) + 32;
+      if (j < 8) {
+        sc[j] = static_cast<uint8_t>(l & 0xF);
+      } else {
+        sc[j - 8] = static_cast<uint8_t>(sc[j - 8] | (l & 0xF) << 4);
+      }
+      sc[8 + j % 4] = static_cast<uint8_t>(sc[8 + j % 4] | (l >> 4) << (2 * (j / 4)));
+    }
+    d = 1.0f / iscale;
+  }
+  StoreF16(d, out + 108);
+}
+
+void WriteQ45_KScales(const float* scales, const float* mins, uint8_t* out) {
+  const float max_scale = MaxFromZero(scales, 8);
+  const float max_min = MaxFromZero(mins, 8);
+  const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+  const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+  uint8_t* sc = out + 4;
+  for (int j = 0; j < 8; ++j) {
+    // ggml keeps the low byte of the rounded value, then caps it at 63.
+    const uint8_t ls = std::min<uint8_t>(
+        63, static_cast<uint8_t>(NearestInt(inv_scale * scales[j])));
+    const uint8_t lm = std::min<uint8_t>(
+        63, static_cast<uint8_t>(NearestInt(inv_min * mins[j])));
+    if (j < 4) {
+      sc[j] = ls;
+      sc[j + 4] = lm;
+    } else {
+      sc[j + 4] = static_cast<uint8_t>((ls & 0xF) | (lm & 0xF) << 4);
+      sc[j - 4] = static_cast<uint8_t>(sc[j - 4] | (ls >> 4) << 6);
+      sc[j] = static_cast<uint8_t>(sc[j] | (lm >> 4) << 6);
+    }
+  }
+  StoreF16(max_scale / 63.0f, out);
+  StoreF16(max_min / 63.0f, out + 2);
+}
+
+bool WriteQ6_KScales(const float* scales, uint8_t* out) {
+  float max_abs_scale;
+  const float max_scale = reference::FirstLargest(scales, 16, &max_abs_scale);
+  if (max_abs_scale < reference::kGroupMaxEps) {
+    memset(out, 0, 210);
+    return false;
+  }
+  const float iscale = -128.0f / max_scale;
+  StoreF16(1.0f / iscale, out + 208);
+  for (int j = 0; j < 16; ++j) {
+    out[192 + j] = static_cast<uint8_t>(std::min(127, NearestInt(iscale * scales[j])));
+  }
+  return true;
+}
+
+// 2-bit codes of 256 values: for each half h, qs[32 h + l] holds the
+// elements 128 h + l + 32 k in bits 2k, 2k + 1.
+void PackTwoBitCodes(const uint8_t* L, uint8_t* qs) {
+  for (int h = 0; h < 2; ++h) {
+    for (int l = 0; l < 32; ++l) {
+      const uint8_t* e = L + 128 * h + l;
+      qs[32 * h + l] = static_cast<uint8_t>((e[0] & 3) | (e[32] & 3) << 2 |
+                                            (e[64] & 3) << 4 | (e[96] & 3) << 6);
+    }
+  }
+}
+int32_t TwoBitCode(const uint8_t* qs, int e) {
+  return (qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+}
+
+}  // namespace
+
+KFormat KFormatOf(gguf::BlockType type) {
+  switch (type) {
+    case gguf::BlockType::kQ2_K: return {16, 0, 3, 0};
+    case gguf::BlockType::kQ3_K: return {16, -4, 3, 4};
+    case gguf::BlockType::kQ4_K: return {32, 0, 15, 0};
+    case gguf::BlockType::kQ5_K: return {32, 0, 31, 0};
+    case gguf::BlockType::kQ6_K: return {16, -32, 31, 32};
+    default: return {32, 0, 0, 0};
+  }
+}
+
+bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
+                  uint8_t* out) {
+  switch (type) {
+    case gguf::BlockType::kQ2_K: WriteQ2_KScales(scales, mins, out); break;
+    case gguf::BlockType::kQ3_K: WriteQ3_KScales(scales, out); break;
+    case gguf::BlockType::kQ4_K:
+    case gguf::BlockType::kQ5_K: WriteQ45_KScales(scales, mins, out); break;
+    case gguf::BlockType::kQ6_K: return WriteQ6_KScales(scales, out);
+    default: break;
+  }
+  return true;
+}
+
+KScale KScaleOf(gguf::BlockType type, const uint8_t* block, int j) {
+  switch (type) {
+    case gguf::BlockType::kQ2_K: {
+      const uint8_t sc = block[j];
+      return {LoadF16(block + 80) * static_cast<float>(sc & 0xF),
+              LoadF16(block + 82) * static_cast<float>(sc >> 4)};
+    }
+    case gguf::BlockType::kQ3_K:
+      return {LoadF16(block + 108) * static_cast<float>(ScaleQ3K(j, block + 96)),
+              0.0f};
+    case gguf::BlockType::kQ4_K:
+    case gguf::BlockType::kQ5_K: {
+      uint8_t sc, m;
+      ScaleMinK4(j, block + 4, &sc, &m);
+      return {LoadF16(block) * static_cast<float>(sc),
+              LoadF16(block + 2) * static_cast<float>(m)};
+    }
+    case gguf::BlockType::kQ6_K:
+      return {LoadF16(block + 208) *
+                  static_cast<float>(static_cast<int8_t>(block[192 + j])),
+              0.0f};
+    default: return {0.0f, 0.0f};
+  }
+}
+
+void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* out) {
+  switch (type) {
+    case gguf::BlockType::kQ2_K: PackTwoBitCodes(L, out + 16); break;
+    case gguf::BlockType::kQ3_K: {
+      // The third bit of element e in hmask[e % 32], bit e / 32.
+      memset(out, 0, 32);
+      for (int e = 0; e < 256; ++e) {
+        out[e % 32] = static_cast<uint8_t>(out[e % 32] | (L[e] >> 2) << (e / 32));
+      }
+      PackTwoBitCodes(L, out + 32);
+      break;
+    }
+    case gguf::BlockType::kQ4_K:
+    case gguf::BlockType::kQ5_K: {
+      // Element 64 c + l (l < 32) in the low nibble of qs[32 c + l],
+      // element 64 c + 32 + l in its high nibble; Q5_K's fifth bits:
+      // element 64 c + l in qh[l] bit 2 c, element 64 c + 32 + l in bit
+      // 2 c + 1.
+      const bool five = type == gguf::BlockType::kQ5_K;
+      uint8_t* qh = out + 16;
+      uint8_t* qs = out + 16 + (five ? 32 : 0);
+      if (five) memset(qh, 0, 32);
+      for (int c = 0; c < 4; ++c) {
+        for (int l = 0; l < 32; ++l) {
+          const uint8_t lo = L[64 * c + l], hi = L[64 * c + 32 + l];
+          qs[32 * c + l] = static_cast<uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
+          if (five) {
+            qh[l] = static_cast<uint8_t>(qh[l] | (lo >> 4) << (2 * c) |
+                                         (hi >> 4) << (2 * c + 1));
+          }
+        }
+      }
+      break;
+    }
+    case gguf::BlockType::kQ6_K: {
+      // Per half h (128 values): element 128 h + 32 k + l has its low
+      // nibble in ql[64 h + 32 (k % 2) + l] (high nibble if k >= 2) and its
+      // top two bits in qh[32 h + l], bits 2k, 2k + 1.
+      uint8_t* ql = out;
+      uint8_t* qh = out + 128;
+      for (int h = 0; h < 2; ++h) {
+        for (int l = 0; l < 32; ++l) {
+          const uint8_t* e = L + 128 * h + l;
+          ql[64 * h + l] = static_cast<uint8_t>((e[0] & 0xF) | (e[64] & 0xF) << 4);
+          ql[64 * h + 32 + l] = static_cast<uint8_t>((e[32] & 0xF) | (e[96] & 0xF) << 4);
+          qh[32 * h + l] = static_cast<uint8_t>((e[0] >> 4) | (e[32] >> 4) << 2 |
+                                                (e[64] >> 4) << 4 | (e[96] >> 4) << 6);
+        }
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q) {
+  for (int e = 0; e < 256; ++e) {
+    const int c = e / 64, l = e % 32, upper = (e % 64) / 32;
+    switch (type) {
+      case gguf::BlockType::kQ2_K: q[e] = TwoBitCode(block + 16, e); break;
+      case gguf::BlockType::kQ3_K:
+        q[e] = TwoBitCode(block + 32, e) | ((block[e % 32] >> (e / 32)) & 1) << 2;
+        break;
+      case gguf::BlockType::kQ4_K:
+      case gguf::BlockType::kQ5_K: {
+        const bool five = type == gguf::BlockType::kQ5_K;
+        const uint8_t byte = block[16 + (five ? 32 : 0) + 32 * c + l];
+        q[e] = upper ? byte >> 4 : byte & 0xF;
+        if (five) q[e] |= ((block[16 + l] >> (2 * c + upper)) & 1) << 4;
+        break;
+      }
+      case gguf::BlockType::kQ6_K: {
+        const int h = e / 128, k = (e % 128) / 32;
+        const uint8_t low = block[64 * h + 32 * (k % 2) + l];
+        const int32_t top = (block[128 + 32 * h + l] >> (2 * k)) & 3;
+        q[e] = (k >= 2 ? low >> 4 : low & 0xF) | top << 4;
+        break;
+      }
+      default: q[e] = 0;
+    }
+  }
+}
+
+}  // namespace internal
+}  // namespace simdquant
