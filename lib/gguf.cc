@@ -420,6 +420,10 @@ void Encode(BlockType type, const void* x, simdquant::detail::FloatType x_type,
             size_t n, void* blocks) {
   internal::CheckGguf(type, x, n, blocks, "gguf::Encode");
   if (n == 0) return;
+  if (IsKQuant(type)) {
+    return internal::EncodeKQuants(type, x, x_type, n,
+                                   static_cast<uint8_t*>(blocks));
+  }
   SIMDQUANT_DISPATCH(EncodeBlocks)
   (type, x, x_type, n, static_cast<uint8_t*>(blocks));
 }
@@ -428,6 +432,10 @@ void Decode(BlockType type, const void* blocks, size_t n, void* x,
             simdquant::detail::FloatType x_type) {
   internal::CheckGguf(type, x, n, blocks, "gguf::Decode");
   if (n == 0) return;
+  if (IsKQuant(type)) {
+    return internal::DecodeKQuants(type, static_cast<const uint8_t*>(blocks),
+                                   n, x, x_type);
+  }
   SIMDQUANT_DISPATCH(DecodeBlocks)
   (type, static_cast<const uint8_t*>(blocks), n, x, x_type);
 }

@@ -65,6 +65,12 @@ KScale KScaleOf(gguf::BlockType type, const uint8_t* block, int j);
 // Codes L[256] (in [0, 2^bits)) into / out of the block's code bytes.
 void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* block);
 void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q);
+// The dispatched K-quant rows (lib/gguf_k.cc), after gguf::Encode's checks.
+void EncodeKQuants(gguf::BlockType type, const void* x,
+                   simdquant::detail::FloatType x_type, size_t n,
+                   uint8_t* blocks);
+void DecodeKQuants(gguf::BlockType type, const uint8_t* blocks, size_t n,
+                   void* x, simdquant::detail::FloatType x_type);
 
 // Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
 void CheckPercentiles(double lower_pct, double upper_pct, const char* function);

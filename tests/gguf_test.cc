@@ -35,15 +35,19 @@ const BlockType kTypes[] = {BlockType::kQ4_0, BlockType::kQ4_1,
 constexpr int kNumTypes = sizeof(kTypes) / sizeof(kTypes[0]);
 
 // Blocks of 32 that exercise the encoders' special cases, each block of one
-// kind, in an order that varies with the seed.
-std::vector<float> HardBlocks(size_t blocks, uint32_t seed) {
+// kind, in an order that varies with the seed; runs of `run` blocks share a
+// kind (run 8: whole K-quant super-blocks of one kind; run 1: super-blocks
+// mixing kinds, such as one tiny sub-block whose scale rounds to 0).
+std::vector<float> HardBlocks(size_t blocks, uint32_t seed, size_t run = 1) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::uniform_int_distribution<int> small(-40, 40);
+  std::exponential_distribution<float> exponential(1.0f);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   std::vector<float> x(blocks * 32);
   for (size_t b = 0; b < blocks; ++b) {
     float* v = x.data() + 32 * b;
-    const int kind = static_cast<int>((b * 7 + seed) % 13);
+    const int kind = static_cast<int>((b / run * 7 + seed) % 15);
     for (int j = 0; j < 32; ++j) v[j] = normal(rng);
     switch (kind) {
       case 0:  // +a and -a of the largest magnitude, either first
@@ -96,6 +100,14 @@ std::vector<float> HardBlocks(size_t blocks, uint32_t seed) {
         }
         break;
       }
+      case 11:  // Laplace (heavy tails, as real weights)
+        for (int j = 0; j < 32; ++j) {
+          v[j] = (rng() % 2 ? 1.0f : -1.0f) * exponential(rng);
+        }
+        break;
+      case 12:  // uniform
+        for (int j = 0; j < 32; ++j) v[j] = uniform(rng);
+        break;
       default:  // plain normal data
         break;
     }
@@ -146,14 +158,17 @@ class GgufTest : public PerTarget {};
 // input untouched, nothing written outside the blocks.
 TEST_P(GgufTest, EncodeMatchesReference) {
   for (BlockType type : kTypes) {
+    // Batches hold up to 16 blocks of 32, 2 super-blocks of 256.
+    const bool k_quant = gguf::IsKQuant(type);
     std::vector<size_t> counts;
-    for (size_t b = 1; b <= 40; ++b) counts.push_back(b);
-    counts.push_back(203);
+    for (size_t b = 1; b <= (k_quant ? 9 : 40); ++b) counts.push_back(b);
+    counts.push_back(k_quant ? 37 : 203);
     for (size_t blocks : counts) {
       for (size_t offset : Offsets()) {
-        const size_t n = blocks * 32;
+        const size_t n = blocks * gguf::BlockSize(type);
         const std::vector<float> data =
-            HardBlocks(blocks, static_cast<uint32_t>(blocks * 3 + offset));
+            HardBlocks(n / 32, static_cast<uint32_t>(blocks * 3 + offset),
+                       offset % 2 ? 8 : 1);
         Guarded<float> x(n, offset);
         std::copy(data.begin(), data.end(), x.data());
         const size_t bytes = gguf::RowBytes(type, n);
@@ -181,7 +196,8 @@ TEST_P(GgufTest, DecodeMatchesReferenceOnAnyBytes) {
   for (BlockType type : kTypes) {
     for (size_t blocks : {size_t{1}, size_t{2}, size_t{17}, size_t{2048}}) {
       for (size_t offset : Offsets()) {
-        const size_t n = blocks * 32, bytes = gguf::RowBytes(type, n);
+        const size_t n = blocks * gguf::BlockSize(type);
+        const size_t bytes = gguf::RowBytes(type, n);
         Guarded<uint8_t> in(bytes, offset);
         for (size_t i = 0; i < bytes; ++i) in[i] = static_cast<uint8_t>(rng());
         const std::vector<uint8_t> original(in.data(), in.data() + bytes);
@@ -213,8 +229,10 @@ void CheckSixteenBit(float limit) {
   for (BlockType type : kTypes) {
     for (size_t blocks : {size_t{1}, size_t{5}, size_t{16}, size_t{17},
                           size_t{77}}) {
-      const size_t n = blocks * 32, bytes = gguf::RowBytes(type, n);
-      const std::vector<float> data = HardBlocks(blocks, static_cast<uint32_t>(5 + blocks));
+      const size_t n = blocks * gguf::BlockSize(type);
+      const size_t bytes = gguf::RowBytes(type, n);
+      const std::vector<float> data =
+          HardBlocks(n / 32, static_cast<uint32_t>(5 + blocks));
       std::vector<T> x(n);
       std::vector<float> widened(n);
       for (size_t i = 0; i < n; ++i) {
@@ -268,7 +286,7 @@ TEST(GgufGgmlTest, ReferenceIsByteIdenticalToGgml) {
       const size_t blocks = 1 + seed * 7;
       const size_t n = blocks * gguf::BlockSize(type);
       const size_t bytes = gguf::RowBytes(type, n);
-      const std::vector<float> x = HardBlocks(n / 32, seed);
+      const std::vector<float> x = HardBlocks(n / 32, seed, seed % 2 ? 8 : 1);
       std::vector<uint8_t> got(bytes), want(bytes);
       reference::GgufEncode(type, x.data(), n, got.data());
       ggml->quantize[t](x.data(), want.data(), static_cast<int64_t>(n));

@@ -1,0 +1,459 @@
+// GGUF K-quants (gguf.h): ggml's scale searches with one sub-block per
+// lane. Each lane runs the scalar search of ggml's quantize_row_<type>_ref
+// (make_qkx2_quants, make_qx_quants, make_q3_quants) step by step, in its
+// order of float32 operations, on its own sub-block: the sub-blocks of a
+// batch are transposed so that vector i holds element i of every sub-block.
+// ggml's early exits become per-lane masks. The super-block's scales and
+// the code packing are the shared steps of lib/reference_gguf.cc; each
+// sub-block's final codes are computed a vector of elements at a time.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "lib/gguf_k.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hwy/highway.h"
+#include "lib/convert-inl.h"
+#include "lib/internal.h"
+#include "lib/layout-inl.h"  // VisitFloatType
+#include "lib/quantize-inl.h"  // StoreF32
+#include "simdquant/gguf.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using gguf::BlockType;
+
+using DF = hn::ScalableTag<float>;
+using VF = hn::Vec<DF>;
+using DI = hn::RebindToSigned<DF>;
+using MF = hn::Mask<DF>;
+
+// Sub-blocks per batch: a whole number of vectors and of super-blocks.
+constexpr size_t kBatchSubBlocks = HWY_MAX(16, hn::MaxLanes(DF()));
+
+// ggml's nearest_int (see reference::NearestInt), as a float.
+HWY_INLINE hn::Vec<DI> GgmlNearestInt(VF v) {
+  const DF df;
+  const DI di;
+  const auto biased = hn::BitCast(di, hn::Add(v, hn::Set(df, 12582912.0f)));
+  return hn::Sub(hn::And(biased, hn::Set(di, 0x007FFFFF)),
+                 hn::Set(di, 0x00400000));
+}
+HWY_INLINE VF ClampedCode(VF v, int32_t lo, int32_t hi) {
+  const DF df;
+  const DI di;
+  const auto l = hn::Min(hn::Max(GgmlNearestInt(v), hn::Set(di, lo)), hn::Set(di, hi));
+  return hn::ConvertTo(df, l);
+}
+
+// The transposed sub-blocks of one vector of lanes: x[i * N + g] is element
+// i of sub-block g; codes[] likewise (as floats), trial[] is scratch.
+struct Lanes {
+  const float* x;
+  const float* w;  // weights (affine search)
+  float* codes;
+  float* trial;
+  size_t sub;  // elements per sub-block
+};
+
+// Keeps the trial codes in the lanes where `better`.
+HWY_INLINE void KeepTrial(const Lanes& t, MF better) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  for (size_t i = 0; i < t.sub; ++i) {
+    hn::Store(hn::IfThenElse(better, hn::Load(df, t.trial + i * N),
+                             hn::Load(df, t.codes + i * N)),
+              df, t.codes + i * N);
+  }
+}
+
+struct AffineSearch {
+  int32_t nmax;
+  float rmin, rdelta;
+  int nstep;
+  bool use_mad;
+};
+
+// make_qkx2_quants per lane (reference::FitAffine). Returns the scale;
+// neg_min = -min.
+VF FitAffine(const AffineSearch& s, const Lanes& t, VF& neg_min) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  const auto zero = hn::Zero(df);
+  VF min = hn::Load(df, t.x), max = min;
+  VF sum_w = hn::Load(df, t.w);
+  VF sum_x = hn::Mul(sum_w, min);
+  for (size_t i = 1; i < t.sub; ++i) {
+    const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
+    min = hn::IfThenElse(hn::Lt(x, min), x, min);
+    max = hn::IfThenElse(hn::Gt(x, max), x, max);
+    sum_w = hn::Add(sum_w, w);
+    sum_x = hn::Add(sum_x, hn::Mul(w, x));
+  }
+  min = hn::IfThenElse(hn::Gt(min, zero), zero, min);
+  const VF first_min = min;
+  const MF flat = hn::Eq(max, min);  // ggml returns early: codes 0, scale 0
+  // Codes of iscale (x - origin) into `codes`; returns the weighted error
+  // of scale * code + origin2 if `scale` is given.
+  const auto codes_of = [&](VF iscale, VF origin, float* codes) {
+    for (size_t i = 0; i < t.sub; ++i) {
+      const VF x = hn::Load(df, t.x + i * N);
+      hn::Store(ClampedCode(hn::Mul(iscale, hn::Sub(x, origin)), 0, s.nmax), df,
+                codes + i * N);
+    }
+  };
+  const auto error_of = [&](VF scale, VF origin, const float* codes) {
+    VF error = zero;
+    for (size_t i = 0; i < t.sub; ++i) {
+      const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
+      VF diff = hn::Sub(hn::Add(hn::Mul(scale, hn::Load(df, codes + i * N)), origin), x);
+      diff = s.use_mad ? hn::Abs(diff) : hn::Mul(diff, diff);
+      error = hn::Add(error, hn::Mul(w, diff));
+    }
+    return error;
+  };
+  VF iscale = hn::Div(hn::Set(df, static_cast<float>(s.nmax)), hn::Sub(max, min));
+  VF scale = hn::Div(hn::Set(df, 1.0f), iscale);
+  codes_of(iscale, min, t.codes);
+  VF best_error = error_of(scale, min, t.codes);
+  for (int is = 0; is <= s.nstep; ++is) {
+    const float factor = s.rmin + s.rdelta * static_cast<float>(is) +
+                         static_cast<float>(s.nmax);
+    // The range from the latest kept min, as ggml.
+    iscale = hn::Div(hn::Set(df, factor), hn::Sub(max, min));
+    VF sum_l = zero, sum_l2 = zero, sum_xl = zero;
+    for (size_t i = 0; i < t.sub; ++i) {
+      const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
+      const VF l = ClampedCode(hn::Mul(iscale, hn::Sub(x, min)), 0, s.nmax);
+      hn::Store(l, df, t.trial + i * N);
+      const VF wl = hn::Mul(w, l);
+      sum_l = hn::Add(sum_l, wl);
+      sum_l2 = hn::Add(sum_l2, hn::Mul(wl, l));
+      sum_xl = hn::Add(sum_xl, hn::Mul(wl, x));
+    }
+    const VF D = hn::Sub(hn::Mul(sum_w, sum_l2), hn::Mul(sum_l, sum_l));
+    const MF solvable = hn::Gt(D, zero);
+    if (hn::AllFalse(df, solvable)) continue;
+    VF this_scale = hn::Div(hn::Sub(hn::Mul(sum_w, sum_xl), hn::Mul(sum_x, sum_l)), D);
+    VF this_min = hn::Div(hn::Sub(hn::Mul(sum_l2, sum_x), hn::Mul(sum_l, sum_xl)), D);
+    const MF positive_min = hn::Gt(this_min, zero);
+    this_scale = hn::IfThenElse(positive_min, hn::Div(sum_xl, sum_l2), this_scale);
+    this_min = hn::IfThenElse(positive_min, zero, this_min);
+    const VF error = error_of(this_scale, this_min, t.trial);
+    const MF better = hn::And(solvable, hn::Lt(error, best_error));
+    if (hn::AllFalse(df, better)) continue;
+    KeepTrial(t, better);
+    best_error = hn::IfThenElse(better, error, best_error);
+    scale = hn::IfThenElse(better, this_scale, scale);
+    min = hn::IfThenElse(better, this_min, min);
+  }
+  if (!hn::AllFalse(df, flat)) {
+    for (size_t i = 0; i < t.sub; ++i) {
+      hn::Store(hn::IfThenZeroElse(flat, hn::Load(df, t.codes + i * N)), df,
+                t.codes + i * N);
+    }
+  }
+  neg_min = hn::Neg(hn::IfThenElse(flat, first_min, min));
+  return hn::IfThenZeroElse(flat, scale);
+}
+
+// The first element of largest magnitude per lane; `small` where the
+// largest magnitude is below ggml's GROUP_MAX_EPS (all-zero groups).
+HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  VF amax = hn::Zero(df), max = amax;
+  for (size_t i = 0; i < t.sub; ++i) {
+    const VF x = hn::Load(df, t.x + i * N);
+    const MF larger = hn::Gt(hn::Abs(x), amax);
+    amax = hn::IfThenElse(larger, hn::Abs(x), amax);
+    max = hn::IfThenElse(larger, x, max);
+  }
+  small = hn::Lt(amax, hn::Set(df, 1e-15f));
+  return max;
+}
+
+// Zero codes and scale in the `small` lanes.
+HWY_INLINE VF ZeroGroups(const Lanes& t, MF small, VF scale) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  if (!hn::AllFalse(df, small)) {
+    for (size_t i = 0; i < t.sub; ++i) {
+      hn::Store(hn::IfThenZeroElse(small, hn::Load(df, t.codes + i * N)), df,
+                t.codes + i * N);
+    }
+  }
+  return hn::IfThenZeroElse(small, scale);
+}
+
+// make_qx_quants(n, nmax, x, L, 1, NULL) per lane (reference::FitSymmetric).
+VF FitSymmetric(int32_t nmax, const Lanes& t) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  const auto zero = hn::Zero(df);
+  MF small;
+  const VF max = FirstLargest(t, small);
+  // Sums of the codes of iscale; the codes (+ nmax) into `codes`.
+  VF sumlx, suml2;
+  const auto sums = [&](VF iscale, float* codes) {
+    sumlx = suml2 = zero;
+    for (size_t i = 0; i < t.sub; ++i) {
+      const VF x = hn::Load(df, t.x + i * N);
+      const VF l = ClampedCode(hn::Mul(iscale, x), -nmax, nmax - 1);
+      hn::Store(hn::Add(l, hn::Set(df, static_cast<float>(nmax))), df, codes + i * N);
+      const VF w = hn::Mul(x, x);
+      sumlx = hn::Add(sumlx, hn::Mul(hn::Mul(w, x), l));
+      suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
+    }
+  };
+  sums(hn::Div(hn::Set(df, static_cast<float>(-nmax)), max), t.codes);
+  VF scale = hn::IfThenElseZero(hn::Ne(suml2, zero), hn::Div(sumlx, suml2));
+  VF best = hn::Mul(scale, sumlx);
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    const float factor = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is));
+    sums(hn::Div(hn::Set(df, factor), max), t.trial);
+    const MF better = hn::And(hn::Gt(suml2, zero),
+                              hn::Gt(hn::Mul(sumlx, sumlx), hn::Mul(best, suml2)));
+    if (hn::AllFalse(df, better)) continue;
+    KeepTrial(t, better);
+    scale = hn::IfThenElse(better, hn::Div(sumlx, suml2), scale);
+    best = hn::IfThenElse(better, hn::Mul(scale, sumlx), best);
+  }
+  return ZeroGroups(t, small, scale);
+}
+
+// make_q3_quants(n, nmax, x, L, true) per lane (reference::FitQ3). A lane
+// whose pass changes nothing would change nothing in later passes either,
+// so running every lane for all passes equals ggml's early exit.
+VF FitQ3(int32_t nmax, const Lanes& t) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  const auto zero = hn::Zero(df);
+  MF small;
+  const VF max = FirstLargest(t, small);
+  const VF iscale = hn::Div(hn::Set(df, static_cast<float>(-nmax)), max);
+  VF sumlx = zero, suml2 = zero;
+  for (size_t i = 0; i < t.sub; ++i) {
+    const VF x = hn::Load(df, t.x + i * N);
+    const VF l = ClampedCode(hn::Mul(iscale, x), -nmax, nmax - 1);
+    hn::Store(l, df, t.codes + i * N);
+    const VF w = hn::Mul(x, x);
+    sumlx = hn::Add(sumlx, hn::Mul(hn::Mul(w, x), l));
+    suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    MF changed = hn::FirstN(df, 0);
+    for (size_t i = 0; i < t.sub; ++i) {
+      const VF x = hn::Load(df, t.x + i * N);
+      const VF l = hn::Load(df, t.codes + i * N);
+      const VF w = hn::Mul(x, x);
+      const VF wx = hn::Mul(w, x);
+      VF slx = hn::Sub(sumlx, hn::Mul(wx, l));
+      VF sl2 = hn::Sub(suml2, hn::Mul(hn::Mul(w, l), l));
+      const VF new_l = ClampedCode(hn::Div(hn::Mul(x, sl2), slx), -nmax, nmax - 1);
+      const MF differs = hn::And(hn::Gt(slx, zero), hn::Ne(new_l, l));
+      slx = hn::Add(slx, hn::Mul(wx, new_l));
+      sl2 = hn::Add(sl2, hn::Mul(hn::Mul(w, new_l), new_l));
+      const MF accept = hn::And(
+          differs,
+          hn::And(hn::Gt(sl2, zero),
+                  hn::Gt(hn::Mul(hn::Mul(slx, slx), suml2),
+                         hn::Mul(hn::Mul(sumlx, sumlx), sl2))));
+      hn::Store(hn::IfThenElse(accept, new_l, l), df, t.codes + i * N);
+      sumlx = hn::IfThenElse(accept, slx, sumlx);
+      suml2 = hn::IfThenElse(accept, sl2, suml2);
+      changed = hn::Or(changed, accept);
+    }
+    if (hn::AllFalse(df, changed)) break;
+  }
+  for (size_t i = 0; i < t.sub; ++i) {
+    hn::Store(hn::Add(hn::Load(df, t.codes + i * N), hn::Set(df, static_cast<float>(nmax))),
+              df, t.codes + i * N);
+  }
+  const VF scale = hn::IfThenElseZero(hn::Gt(suml2, zero), hn::Div(sumlx, suml2));
+  return ZeroGroups(t, small, scale);
+}
+
+// Scales (and mins) of one vector of sub-blocks, transposed at t.x.
+void SearchLanes(BlockType type, const Lanes& t, float* weights, float* scales,
+                 float* mins) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  VF scale, neg_min = hn::Zero(df);
+  switch (type) {
+    case BlockType::kQ2_K:
+      for (size_t i = 0; i < t.sub; ++i) {
+        hn::Store(hn::Abs(hn::Load(df, t.x + i * N)), df, weights + i * N);
+      }
+      scale = FitAffine({3, -0.5f, 0.1f, 15, true}, t, neg_min);
+      break;
+    case BlockType::kQ4_K:
+    case BlockType::kQ5_K: {
+      // Weights rms(x) + |x|; the sum of squares in element order.
+      VF sum_x2 = hn::Zero(df);
+      for (size_t i = 0; i < t.sub; ++i) {
+        const VF x = hn::Load(df, t.x + i * N);
+        sum_x2 = hn::Add(sum_x2, hn::Mul(x, x));
+      }
+      const VF av_x = hn::Sqrt(hn::Div(sum_x2, hn::Set(df, 32.0f)));
+      for (size_t i = 0; i < t.sub; ++i) {
+        hn::Store(hn::Add(av_x, hn::Abs(hn::Load(df, t.x + i * N))), df,
+                  weights + i * N);
+      }
+      scale = type == BlockType::kQ4_K
+                  ? FitAffine({15, -1.0f, 0.1f, 20, false}, t, neg_min)
+                  : FitAffine({31, -0.5f, 0.1f, 15, false}, t, neg_min);
+      break;
+    }
+    case BlockType::kQ3_K: scale = FitQ3(4, t); break;
+    default: scale = FitSymmetric(32, t); break;  // Q6_K
+  }
+  hn::StoreU(scale, df, scales);
+  hn::StoreU(neg_min, df, mins);
+}
+
+// Encodes `count` super-blocks at x (element `first` of the row), count
+// small enough that their sub-blocks fit kBatchSubBlocks.
+template <typename TIn>
+void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
+                 size_t first, uint8_t* HWY_RESTRICT out) {
+  const DF df;
+  const DI di;
+  const size_t N = hn::Lanes(df);
+  const internal::KFormat f = internal::KFormatOf(type);
+  const size_t sub = static_cast<size_t>(f.sub);
+  const size_t subs = 256 / sub;  // per super-block
+  internal::CheckFiniteBlocks(x, count * 256, first, "gguf::Encode");
+  HWY_ALIGN float xt[32 * kBatchSubBlocks];
+  HWY_ALIGN float weights[32 * kBatchSubBlocks];
+  HWY_ALIGN float codes[32 * kBatchSubBlocks];
+  HWY_ALIGN float trial[32 * kBatchSubBlocks];
+  float scales[kBatchSubBlocks], mins[kBatchSubBlocks];
+  const size_t used = count * subs;
+  for (size_t g0 = 0; g0 < used; g0 += N) {
+    // Transpose N sub-blocks (zeros past the last).
+    float* xg = xt + g0 * sub;
+    for (size_t g = 0; g < N; ++g) {
+      const TIn* src = x + (g0 + g) * sub;
+      for (size_t i = 0; i < sub; ++i) {
+        xg[i * N + g] = g0 + g < used ? internal::ToF32(src[i]) : 0.0f;
+      }
+    }
+    const Lanes t{xg, weights, codes + g0 * sub, trial, sub};
+    SearchLanes(type, t, weights, scales + g0, mins + g0);
+  }
+  const size_t bytes = gguf::BlockBytes(type);
+  for (size_t k = 0; k < count; ++k, out += bytes) {
+    if (!internal::WriteKScales(type, scales + k * subs, mins + k * subs, out)) {
+      continue;
+    }
+    HWY_ALIGN uint8_t L[256];
+    for (size_t j = 0; j < subs; ++j) {
+      const size_t g = k * subs + j;  // sub-block of the batch
+      const internal::KScale c = internal::KScaleOf(type, out, static_cast<int>(j));
+      if (c.d == 0) {  // ggml keeps the search's codes
+        const float* lanes = codes + (g - g % N) * sub + g % N;
+        for (size_t i = 0; i < sub; ++i) {
+          L[j * sub + i] = static_cast<uint8_t>(lanes[i * N]);
+        }
+        continue;
+      }
+      const VF d = hn::Set(df, c.d), m = hn::Set(df, c.m);
+      const auto offset = hn::Set(di, f.offset);
+      const auto lo = hn::Set(di, f.lo), hi = hn::Set(di, f.hi);
+      for (size_t i = 0; i < sub; i += N) {
+        const VF v = LoadF32(df, x + g * sub + i);
+        const auto l = hn::Min(hn::Max(GgmlNearestInt(hn::Div(hn::Add(v, m), d)), lo), hi);
+        const hn::Rebind<uint8_t, DI> du8;
+        hn::StoreU(hn::DemoteTo(du8, hn::Add(l, offset)), du8, L + j * sub + i);
+      }
+    }
+    internal::PackKCodes(type, L, out);
+  }
+}
+
+template <typename TIn>
+void EncodeRow(BlockType type, const TIn* HWY_RESTRICT x, size_t n,
+               uint8_t* HWY_RESTRICT out) {
+  const size_t subs = 256 / static_cast<size_t>(internal::KFormatOf(type).sub);
+  const size_t batch = kBatchSubBlocks / subs;  // super-blocks
+  const size_t blocks = n / 256;
+  for (size_t b = 0; b < blocks; b += batch) {
+    EncodeBatch(type, x + b * 256, HWY_MIN(batch, blocks - b), b * 256,
+                out + b * gguf::BlockBytes(type));
+  }
+}
+
+void EncodeKBlocks(BlockType type, const void* x,
+                   simdquant::detail::FloatType x_type, size_t n,
+                   uint8_t* HWY_RESTRICT out) {
+  VisitFloatType(x_type, [&](auto tag) {
+    using TIn = typename decltype(tag)::type;
+    EncodeRow(type, static_cast<const TIn*>(x), n, out);
+  });
+}
+
+// Decoding: the codes of a super-block unpacked (the shared layout step),
+// then d * (code - offset) - m a vector at a time.
+template <typename TOut>
+void DecodeRow(BlockType type, const uint8_t* HWY_RESTRICT in, size_t n,
+               TOut* HWY_RESTRICT y) {
+  const DF df;
+  const DI di;
+  const size_t N = hn::Lanes(df);
+  const internal::KFormat f = internal::KFormatOf(type);
+  const size_t sub = static_cast<size_t>(f.sub);
+  const size_t bytes = gguf::BlockBytes(type);
+  HWY_ALIGN int32_t q[256];
+  for (size_t k = 0; k < n / 256; ++k, in += bytes, y += 256) {
+    internal::UnpackKCodes(type, in, q);
+    for (size_t j = 0; j < 256 / sub; ++j) {
+      const internal::KScale c = internal::KScaleOf(type, in, static_cast<int>(j));
+      const VF d = hn::Set(df, c.d), m = hn::Set(df, c.m);
+      const auto offset = hn::Set(di, f.offset);
+      for (size_t i = j * sub; i < (j + 1) * sub; i += N) {
+        const VF code = hn::ConvertTo(df, hn::Sub(hn::Load(di, q + i), offset));
+        StoreF32(df, hn::Sub(hn::Mul(d, code), m), y + i);
+      }
+    }
+  }
+}
+
+void DecodeKBlocks(BlockType type, const uint8_t* HWY_RESTRICT in, size_t n,
+                   void* y, simdquant::detail::FloatType y_type) {
+  VisitFloatType(y_type, [&](auto tag) {
+    using TOut = typename decltype(tag)::type;
+    DecodeRow(type, in, n, static_cast<TOut*>(y));
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace simdquant {
+HWY_EXPORT(EncodeKBlocks);
+HWY_EXPORT(DecodeKBlocks);
+
+namespace internal {
+
+void EncodeKQuants(gguf::BlockType type, const void* x,
+                   simdquant::detail::FloatType x_type, size_t n,
+                   uint8_t* blocks) {
+  SIMDQUANT_DISPATCH(EncodeKBlocks)(type, x, x_type, n, blocks);
+}
+
+void DecodeKQuants(gguf::BlockType type, const uint8_t* blocks, size_t n,
+                   void* x, simdquant::detail::FloatType x_type) {
+  SIMDQUANT_DISPATCH(DecodeKBlocks)(type, blocks, n, x, x_type);
+}
+
+}  // namespace internal
+}  // namespace simdquant
+#endif  // HWY_ONCE
