@@ -16,6 +16,7 @@
 
 #include "hwy/highway.h"
 #include "lib/convert-inl.h"
+#include "lib/gguf_k_layout.h"
 #include "lib/internal.h"
 #include "lib/layout-inl.h"  // VisitFloatType
 #include "lib/quantize-inl.h"  // StoreF32
@@ -353,17 +354,18 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
       continue;
     }
     HWY_ALIGN uint8_t L[256];
+    float ds[16], ms[16];
+    internal::KScalesOf(type, out, ds, ms);
     for (size_t j = 0; j < subs; ++j) {
       const size_t g = k * subs + j;  // sub-block of the batch
-      const internal::KScale c = internal::KScaleOf(type, out, static_cast<int>(j));
-      if (c.d == 0) {  // ggml keeps the search's codes
+      if (ds[j] == 0) {  // ggml keeps the search's codes
         const float* lanes = codes + (g - g % N) * sub + g % N;
         for (size_t i = 0; i < sub; ++i) {
           L[j * sub + i] = static_cast<uint8_t>(lanes[i * N]);
         }
         continue;
       }
-      const VF d = hn::Set(df, c.d), m = hn::Set(df, c.m);
+      const VF d = hn::Set(df, ds[j]), m = hn::Set(df, ms[j]);
       const auto offset = hn::Set(di, f.offset);
       const auto lo = hn::Set(di, f.lo), hi = hn::Set(di, f.hi);
       for (size_t i = 0; i < sub; i += N) {
@@ -398,28 +400,69 @@ void EncodeKBlocks(BlockType type, const void* x,
   });
 }
 
-// Decoding: the codes of a super-block unpacked (the shared layout step),
-// then d * (code - offset) - m a vector at a time.
-template <typename TOut>
-void DecodeRow(BlockType type, const uint8_t* HWY_RESTRICT in, size_t n,
-               TOut* HWY_RESTRICT y) {
+// The codes (as int32 lanes, offset not yet removed) of elements
+// [e, e + N) of a super-block, N <= 16 and e a multiple of N: a vector of
+// bytes shifted and masked, plus the high bits from a second byte array
+// (see the layouts in PackKCodes).
+template <BlockType kType>
+HWY_INLINE hn::Vec<DI> KCodes(const uint8_t* HWY_RESTRICT block, size_t e) {
+  const DI di;
+  const hn::Rebind<uint8_t, DI> du8;
+  const size_t l = e % 32;
+  const auto bytes = [&](size_t offset) {
+    return hn::PromoteTo(di, hn::LoadU(du8, block + offset));
+  };
+  const auto bits = [&](hn::Vec<DI> v, int shift, int32_t mask) {
+    return hn::And(hn::ShiftRightSame(v, shift), hn::Set(di, mask));
+  };
+  const int k = static_cast<int>((e % 128) / 32);  // 2-bit and Q6_K layouts
+  if constexpr (kType == BlockType::kQ2_K || kType == BlockType::kQ3_K) {
+    constexpr size_t kQs = kType == BlockType::kQ2_K ? 16 : 32;
+    auto q = bits(bytes(kQs + 32 * (e / 128) + l), 2 * k, 3);
+    if constexpr (kType == BlockType::kQ3_K) {
+      q = hn::Or(q, hn::ShiftLeft<2>(bits(bytes(l), static_cast<int>(e / 32), 1)));
+    }
+    return q;
+  } else if constexpr (kType == BlockType::kQ6_K) {
+    const size_t h = e / 128;
+    const auto low = bits(bytes(64 * h + 32 * (k % 2) + l), 4 * (k / 2), 0xF);
+    return hn::Or(low, hn::ShiftLeft<4>(bits(bytes(128 + 32 * h + l), 2 * k, 3)));
+  } else {  // Q4_K, Q5_K
+    constexpr bool kFive = kType == BlockType::kQ5_K;
+    const size_t c = e / 64, upper = (e % 64) / 32;
+    auto q = bits(bytes(16 + (kFive ? 32 : 0) + 32 * c + l),
+                  4 * static_cast<int>(upper), 0xF);
+    if constexpr (kFive) {
+      q = hn::Or(q, hn::ShiftLeft<4>(bits(bytes(16 + l),
+                                          static_cast<int>(2 * c + upper), 1)));
+    }
+    return q;
+  }
+}
+
+// Decoding: ggml's (d * scale) * (code - offset) - d_min * min, a vector of
+// codes at a time (the subtractions only where they can change a value).
+template <BlockType kType, typename TOut>
+void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, TOut* HWY_RESTRICT y) {
   const DF df;
   const DI di;
   const size_t N = hn::Lanes(df);
-  const internal::KFormat f = internal::KFormatOf(type);
+  constexpr bool kHasMin = kType == BlockType::kQ2_K ||
+                           kType == BlockType::kQ4_K || kType == BlockType::kQ5_K;
+  constexpr bool kOffset = kType == BlockType::kQ3_K || kType == BlockType::kQ6_K;
+  const internal::KFormat f = internal::KFormatOf(kType);
   const size_t sub = static_cast<size_t>(f.sub);
-  const size_t bytes = gguf::BlockBytes(type);
-  HWY_ALIGN int32_t q[256];
-  for (size_t k = 0; k < n / 256; ++k, in += bytes, y += 256) {
-    internal::UnpackKCodes(type, in, q);
-    for (size_t j = 0; j < 256 / sub; ++j) {
-      const internal::KScale c = internal::KScaleOf(type, in, static_cast<int>(j));
-      const VF d = hn::Set(df, c.d), m = hn::Set(df, c.m);
-      const auto offset = hn::Set(di, f.offset);
-      for (size_t i = j * sub; i < (j + 1) * sub; i += N) {
-        const VF code = hn::ConvertTo(df, hn::Sub(hn::Load(di, q + i), offset));
-        StoreF32(df, hn::Sub(hn::Mul(d, code), m), y + i);
-      }
+  constexpr size_t kBytes = gguf::BlockBytes(kType);
+  const auto offset = hn::Set(di, f.offset);
+  float ds[16], ms[16];
+  for (size_t k = 0; k < n / 256; ++k, in += kBytes, y += 256) {
+    internal::KScalesOf(kType, in, ds, ms);
+    for (size_t e = 0; e < 256; e += N) {
+      auto q = KCodes<kType>(in, e);
+      if (kOffset) q = hn::Sub(q, offset);
+      VF v = hn::Mul(hn::Set(df, ds[e / sub]), hn::ConvertTo(df, q));
+      if (kHasMin) v = hn::Sub(v, hn::Set(df, ms[e / sub]));
+      StoreF32(df, v, y + e);
     }
   }
 }
@@ -428,7 +471,14 @@ void DecodeKBlocks(BlockType type, const uint8_t* HWY_RESTRICT in, size_t n,
                    void* y, simdquant::detail::FloatType y_type) {
   VisitFloatType(y_type, [&](auto tag) {
     using TOut = typename decltype(tag)::type;
-    DecodeRow(type, in, n, static_cast<TOut*>(y));
+    TOut* out = static_cast<TOut*>(y);
+    switch (type) {
+      case BlockType::kQ2_K: return DecodeRow<BlockType::kQ2_K>(in, n, out);
+      case BlockType::kQ3_K: return DecodeRow<BlockType::kQ3_K>(in, n, out);
+      case BlockType::kQ4_K: return DecodeRow<BlockType::kQ4_K>(in, n, out);
+      case BlockType::kQ5_K: return DecodeRow<BlockType::kQ5_K>(in, n, out);
+      default: return DecodeRow<BlockType::kQ6_K>(in, n, out);
+    }
   });
 }
 

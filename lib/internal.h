@@ -44,27 +44,6 @@ void CheckParams(const QuantParams& p, const char* function);
 void CheckGguf(gguf::BlockType type, const void* x, size_t n,
                const void* blocks, const char* function);
 
-// K-quant super-blocks of 256 (lib/reference_gguf.cc, shared by the
-// reference and lib/gguf_k.cc). Sub-blocks of `sub` values; a sub-block's
-// codes are offset + clamp(nearest_int((x + m) / d), lo, hi) with its
-// KScale {d, m} as stored, and decode to d * (code - offset) - m.
-struct KFormat {
-  int sub;
-  int32_t lo, hi, offset;
-};
-struct KScale {
-  float d, m;  // m is +0 for the formats without a min (Q3_K, Q6_K)
-};
-KFormat KFormatOf(gguf::BlockType type);
-// Writes the super-block's d (and d_min) and quantized sub-block scales
-// (and mins) from the searches' float scales[] and mins[], as ggml does.
-// Returns false if the block is complete (Q6_K's all-zero block).
-bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
-                  uint8_t* block);
-KScale KScaleOf(gguf::BlockType type, const uint8_t* block, int j);
-// Codes L[256] (in [0, 2^bits)) into / out of the block's code bytes.
-void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* block);
-void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q);
 // The dispatched K-quant rows (lib/gguf_k.cc), after gguf::Encode's checks.
 void EncodeKQuants(gguf::BlockType type, const void* x,
                    simdquant::detail::FloatType x_type, size_t n,
@@ -203,7 +182,24 @@ inline double ReduceSumLanes(double (&partial)[kSumLanes]) {
 // float16 <-> float32 on bit patterns, scalar: exact widening, and narrowing
 // rounded to nearest even (overflow to Inf, NaN stays a quiet NaN). Used for
 // float16 scales; the kernels convert tensors with vector code of their own.
-float F32FromF16Bits(uint16_t h);
+inline float F32FromF16Bits(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1F;
+  const uint32_t mantissa = h & 0x3FF;
+  uint32_t bits;
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact
+    const float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
+    memcpy(&bits, &magnitude, sizeof(bits));
+  } else if (exponent == 31) {  // Inf or NaN, payload kept
+    bits = 0x7F800000u | (mantissa << 13);
+  } else {
+    bits = ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  bits |= sign;
+  float f;
+  memcpy(&f, &bits, sizeof(f));
+  return f;
+}
 uint16_t F16BitsFromF32(float f);
 
 // Exact float32 value of a tensor element.

@@ -284,25 +284,6 @@ QuantParams ParamsForRange(float min, float max, const QuantSpec& spec) {
 
 namespace internal {
 
-float F32FromF16Bits(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1F;
-  const uint32_t mantissa = h & 0x3FF;
-  uint32_t bits;
-  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact
-    const float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
-    memcpy(&bits, &magnitude, sizeof(bits));
-  } else if (exponent == 31) {  // Inf or NaN, payload kept
-    bits = 0x7F800000u | (mantissa << 13);
-  } else {
-    bits = ((exponent + 127 - 15) << 23) | (mantissa << 13);
-  }
-  bits |= sign;
-  float f;
-  memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
 uint16_t F16BitsFromF32(float f) {
   uint32_t bits;
   memcpy(&bits, &f, sizeof(bits));

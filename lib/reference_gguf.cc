@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "lib/gguf_k_layout.h"
 #include "lib/internal.h"
 #include "simdquant/gguf.h"
 #include "simdquant/reference.h"
@@ -34,11 +35,7 @@ void StoreF16(float v, uint8_t* out) {
   memcpy(out, &bits, 2);
 }
 
-float LoadF16(const uint8_t* in) {
-  uint16_t bits;
-  memcpy(&bits, in, 2);
-  return internal::F32FromF16Bits(bits);
-}
+using internal::LoadF16;
 
 // 4- or 5-bit codes of a block: qs[j] = q[j] | q[j + 16] << 4, preceded for
 // 5 bits by qh, bit i the fifth bit of q[i].
@@ -419,12 +416,13 @@ void GgufEncode(gguf::BlockType type, const TIn* x, size_t n, void* blocks) {
     }
     if (!internal::WriteKScales(type, scales, mins, out)) continue;
     const internal::KFormat f = internal::KFormatOf(type);
+    float d[16], m[16];
+    internal::KScalesOf(type, out, d, m);
     for (int j = 0; j < 256 / f.sub; ++j) {
-      const internal::KScale c = internal::KScaleOf(type, out, j);
-      if (c.d == 0) continue;  // keep the search's codes
+      if (d[j] == 0) continue;  // keep the search's codes
       for (int i = f.sub * j; i < f.sub * (j + 1); ++i) {
         L[i] = static_cast<uint8_t>(
-            f.offset + Clamp(NearestInt((xb[i] + c.m) / c.d), f.lo, f.hi));
+            f.offset + Clamp(NearestInt((xb[i] + m[j]) / d[j]), f.lo, f.hi));
       }
     }
     internal::PackKCodes(type, L, out);
@@ -450,11 +448,10 @@ void GgufDecode(gguf::BlockType type, const void* blocks, size_t n,
         const internal::KFormat f = internal::KFormatOf(type);
         int32_t q[256];
         internal::UnpackKCodes(type, in, q);
-        for (int j = 0; j < 256 / f.sub; ++j) {
-          const internal::KScale c = internal::KScaleOf(type, in, j);
-          for (int i = f.sub * j; i < f.sub * (j + 1); ++i) {
-            xb[i] = c.d * static_cast<float>(q[i] - f.offset) - c.m;
-          }
+        float d[16], m[16];
+        internal::KScalesOf(type, in, d, m);
+        for (int i = 0; i < 256; ++i) {
+          xb[i] = d[i / f.sub] * static_cast<float>(q[i] - f.offset) - m[i / f.sub];
         }
       }
     }
@@ -477,7 +474,6 @@ SIMDQUANT_REFERENCE_GGUF(hwy::float16_t)
 namespace internal {
 namespace {
 
-using reference::LoadF16;
 using reference::NearestInt;
 using reference::StoreF16;
 
@@ -488,27 +484,6 @@ float MaxFromZero(const float* v, int n) {
     if (v[j] > max) max = v[j];
   }
   return max;
-}
-
-// Sub-block j's 6-bit scale and min in Q4_K / Q5_K's 12 bytes: j < 4 in the
-// low 6 bits of bytes j and j + 4; j >= 4 in the nibbles of byte j + 4, with
-// the top two bits in bits 6-7 of bytes j - 4 (scale) and j (min).
-void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
-// Q3_K's 6-bit scale j (offset by 32) from its 12 bytes: low nibble in byte
-// j (j < 8) or the high nibble of byte j - 8; top two bits in byte
-// 8 + j % 4 at bit 2 (j / 4).
-int32_t ScaleQ3K(int j, const uint8_t* q) {
-  const int32_t low = j < 8 ? q[j] & 0xF : q[j - 8] >> 4;
-  return (low | ((q[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
 }
 
 void WriteQ2_KScales(const float* scales, const float* mins, uint8_t* out) {
@@ -612,17 +587,6 @@ int32_t TwoBitCode(const uint8_t* qs, int e) {
 
 }  // namespace
 
-KFormat KFormatOf(gguf::BlockType type) {
-  switch (type) {
-    case gguf::BlockType::kQ2_K: return {16, 0, 3, 0};
-    case gguf::BlockType::kQ3_K: return {16, -4, 3, 4};
-    case gguf::BlockType::kQ4_K: return {32, 0, 15, 0};
-    case gguf::BlockType::kQ5_K: return {32, 0, 31, 0};
-    case gguf::BlockType::kQ6_K: return {16, -32, 31, 32};
-    default: return {32, 0, 0, 0};
-  }
-}
-
 bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
                   uint8_t* out) {
   switch (type) {
@@ -634,31 +598,6 @@ bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
     default: break;
   }
   return true;
-}
-
-KScale KScaleOf(gguf::BlockType type, const uint8_t* block, int j) {
-  switch (type) {
-    case gguf::BlockType::kQ2_K: {
-      const uint8_t sc = block[j];
-      return {LoadF16(block + 80) * static_cast<float>(sc & 0xF),
-              LoadF16(block + 82) * static_cast<float>(sc >> 4)};
-    }
-    case gguf::BlockType::kQ3_K:
-      return {LoadF16(block + 108) * static_cast<float>(ScaleQ3K(j, block + 96)),
-              0.0f};
-    case gguf::BlockType::kQ4_K:
-    case gguf::BlockType::kQ5_K: {
-      uint8_t sc, m;
-      ScaleMinK4(j, block + 4, &sc, &m);
-      return {LoadF16(block) * static_cast<float>(sc),
-              LoadF16(block + 2) * static_cast<float>(m)};
-    }
-    case gguf::BlockType::kQ6_K:
-      return {LoadF16(block + 208) *
-                  static_cast<float>(static_cast<int8_t>(block[192 + j])),
-              0.0f};
-    default: return {0.0f, 0.0f};
-  }
 }
 
 void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* out) {

@@ -1,0 +1,119 @@
+// The K-quants' super-blocks of 256 values (gguf.h): layout steps shared
+// by the reference (lib/reference_gguf.cc, which defines the out-of-line
+// ones) and the vector encoders and decoders (lib/gguf_k.cc). Sub-blocks
+// of `sub` values; a sub-block's codes are
+// offset + clamp(nearest_int((x + m) / d), lo, hi) with its d and m as
+// stored (KScalesOf), and decode to d * (code - offset) - m.
+#ifndef SIMDQUANT_LIB_GGUF_K_LAYOUT_H_
+#define SIMDQUANT_LIB_GGUF_K_LAYOUT_H_
+
+#include <stdint.h>
+#include <string.h>
+
+#include "lib/internal.h"  // F32FromF16Bits
+#include "simdquant/gguf.h"
+
+namespace simdquant {
+namespace internal {
+
+struct KFormat {
+  int sub;
+  int32_t lo, hi, offset;
+};
+constexpr KFormat KFormatOf(gguf::BlockType type) {
+  switch (type) {
+    case gguf::BlockType::kQ2_K: return {16, 0, 3, 0};
+    case gguf::BlockType::kQ3_K: return {16, -4, 3, 4};
+    case gguf::BlockType::kQ4_K: return {32, 0, 15, 0};
+    case gguf::BlockType::kQ5_K: return {32, 0, 31, 0};
+    case gguf::BlockType::kQ6_K: return {16, -32, 31, 32};
+    default: return {32, 0, 0, 0};
+  }
+}
+
+inline float LoadF16(const uint8_t* in) {
+  uint16_t bits;
+  memcpy(&bits, in, 2);
+  return F32FromF16Bits(bits);
+}
+
+// Sub-block j's 6-bit scale and min in Q4_K / Q5_K's 12 bytes: j < 4 in the
+// low 6 bits of bytes j and j + 4; j >= 4 in the nibbles of byte j + 4, with
+// the top two bits in bits 6-7 of bytes j - 4 (scale) and j (min).
+inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// Q3_K's 6-bit scale j (offset by 32) from its 12 bytes: low nibble in byte
+// j (j < 8) or the high nibble of byte j - 8; top two bits in byte
+// 8 + j % 4 at bit 2 (j / 4).
+inline int32_t ScaleQ3K(int j, const uint8_t* q) {
+  const int32_t low = j < 8 ? q[j] & 0xF : q[j - 8] >> 4;
+  return (low | ((q[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
+}
+
+// Each sub-block's d and m (+0 in the formats without mins: Q3_K, Q6_K):
+// ggml's float32 products of the super-block's float16 d (d_min) and the
+// sub-block's quantized scale (min). Inline: decoding calls it per
+// super-block.
+inline void KScalesOf(gguf::BlockType type, const uint8_t* block, float* d,
+                      float* m) {
+  const int subs = 256 / KFormatOf(type).sub;
+  for (int j = 0; j < subs; ++j) m[j] = 0.0f;
+  switch (type) {
+    case gguf::BlockType::kQ2_K: {
+      const float super_d = LoadF16(block + 80), super_m = LoadF16(block + 82);
+      for (int j = 0; j < subs; ++j) {
+        d[j] = super_d * static_cast<float>(block[j] & 0xF);
+        m[j] = super_m * static_cast<float>(block[j] >> 4);
+      }
+      break;
+    }
+    case gguf::BlockType::kQ3_K: {
+      const float super_d = LoadF16(block + 108);
+      for (int j = 0; j < subs; ++j) {
+        d[j] = super_d * static_cast<float>(ScaleQ3K(j, block + 96));
+      }
+      break;
+    }
+    case gguf::BlockType::kQ4_K:
+    case gguf::BlockType::kQ5_K: {
+      const float super_d = LoadF16(block), super_m = LoadF16(block + 2);
+      for (int j = 0; j < subs; ++j) {
+        uint8_t sc, mn;
+        ScaleMinK4(j, block + 4, &sc, &mn);
+        d[j] = super_d * static_cast<float>(sc);
+        m[j] = super_m * static_cast<float>(mn);
+      }
+      break;
+    }
+    case gguf::BlockType::kQ6_K: {
+      const float super_d = LoadF16(block + 208);
+      for (int j = 0; j < subs; ++j) {
+        d[j] = super_d * static_cast<float>(static_cast<int8_t>(block[192 + j]));
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+// Writes the super-block's d (and d_min) and quantized sub-block scales
+// (and mins) from the searches' float scales[] and mins[], as ggml does.
+// Returns false if the block is complete (Q6_K's all-zero block).
+bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
+                  uint8_t* block);
+// Codes L[256] (in [0, 2^bits)) into / out of the block's code bytes.
+void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* block);
+void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q);
+
+}  // namespace internal
+}  // namespace simdquant
+
+#endif  // SIMDQUANT_LIB_GGUF_K_LAYOUT_H_
