@@ -2,7 +2,7 @@
 // layouts, byte-identical to ggml's reference encoders and decoders on every
 // target.
 //
-// Every format here quantizes blocks of 32 consecutive values, each block
+// The legacy formats quantize blocks of 32 consecutive values, each block
 // with a float16 scale d (and, in the _1 formats, a float16 minimum m):
 //
 //   type  bytes  layout (little-endian)               value of code q
@@ -34,8 +34,27 @@
 // Decoding is ggml's dequantize_row_<type>: one float32 product per value,
 // then (_1 formats) one float32 addition of m.
 //
+// The K-quants quantize super-blocks of 256 values in sub-blocks, each
+// sub-block with a quantized scale (and min) relative to the super-block's
+// float16 d (and d_min); the byte layouts are drawn in the README:
+//
+//   type  bytes  sub-blocks  code bits  sub-block scale, min   value
+//   Q2_K   84    16 x 16     2          4-bit, 4-bit            d sc q - dmin m
+//   Q3_K  110    16 x 16     3          6-bit signed            d sc (q - 4)
+//   Q4_K  144     8 x 32     4          6-bit, 6-bit            d sc q - dmin m
+//   Q5_K  176     8 x 32     5          6-bit, 6-bit            d sc q - dmin m
+//   Q6_K  210    16 x 16     6          int8                    d sc (q - 32)
+//
+// Encoding runs ggml's scale searches (make_qkx2_quants for Q2_K, Q4_K,
+// Q5_K; make_q3_quants for Q3_K; make_qx_quants for Q6_K) with its float32
+// steps in its order, its nearest_int (adding 1.5 * 2^23: ties to even),
+// then quantizes the sub-block scales against the largest one, and each
+// sub-block's codes with its scale as stored (a sub-block whose stored
+// scale is 0 keeps the search's codes, as in ggml). No importance weights
+// yet (ggml_quantize_chunk's imatrix path).
+//
 // Errors (std::invalid_argument naming the function and the value): n not
-// a multiple of 32, null pointers (with n > 0), NaN or infinite inputs
+// a multiple of BlockSize(type), null pointers (with n > 0), NaN or infinite inputs
 // (ggml's result for them depends on how its compiler converts NaN to an
 // integer: undefined). Encoding checks a batch of blocks before writing
 // it, so on such an error the blocks before the bad one's batch may have
@@ -112,7 +131,7 @@ void Decode(BlockType type, const void* blocks, size_t n, void* x,
             simdquant::detail::FloatType x_type);
 }  // namespace detail
 
-// Encodes x[0, n) (n a multiple of 32; float, hwy::bfloat16_t or
+// Encodes x[0, n) (n a multiple of BlockSize(type); float, hwy::bfloat16_t or
 // hwy::float16_t) into RowBytes(type, n) bytes at blocks: byte-identical to
 // ggml's quantize_row_<type>_ref(x, blocks, n) of the values as float32
 // (bfloat16 and float16 convert exactly).
