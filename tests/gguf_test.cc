@@ -315,6 +315,13 @@ TEST(GgufApiTest, SizesAreGgmls) {
   EXPECT_EQ(gguf::BlockBytes(BlockType::kQ5_1), 24u);
   EXPECT_EQ(gguf::BlockBytes(BlockType::kQ8_0), 34u);
   EXPECT_EQ(gguf::RowBytes(BlockType::kQ8_0, 4096), 128u * 34u);
+  // The K-quants' sizes, as ggml's static_asserts on its block structs.
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ2_K), 2u * 2 + 256 / 16 + 256 / 4);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ3_K), 2u + 256 / 4 + 256 / 8 + 12);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ4_K), 2u * 2 + 12 + 256 / 2);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ5_K), 2u * 2 + 12 + 256 / 2 + 256 / 8);
+  EXPECT_EQ(gguf::BlockBytes(BlockType::kQ6_K), 2u + 256 / 16 + 3 * 256 / 4);
+  EXPECT_EQ(gguf::RowBytes(BlockType::kQ4_K, 4096), 16u * 144u);
   static_assert(gguf::RowBytes(BlockType::kQ4_0, 64) == 36, "constexpr");
 }
 
@@ -347,6 +354,18 @@ TEST(GgufApiTest, BadInputIsRejected) {
       ExpectError([&] { encode(q8, y.data(), 64, blocks.data()); },
                   "x[45] = ");
     }
+  }
+  // K-quants: super-blocks of 256, NaN found in any batch.
+  std::vector<float> big(512, 0.5f);
+  std::vector<uint8_t> k_blocks(2 * 210);
+  for (EncodeF32 encode : {EncodeF32{&gguf::Encode<float>},
+                           EncodeF32{&reference::GgufEncode<float>}}) {
+    ExpectError([&] { encode(BlockType::kQ4_K, big.data(), 32, k_blocks.data()); },
+                "n = 32 is not a multiple of the block size 256 of Q4_K");
+    std::vector<float> y = big;
+    y[300] = NAN;
+    ExpectError([&] { encode(BlockType::kQ6_K, y.data(), 512, k_blocks.data()); },
+                "x[300] = ");
   }
   ExpectError([&] { gguf::Decode(q8, blocks.data(), 31, x.data()); },
               "n = 31");
