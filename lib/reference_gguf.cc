@@ -500,7 +500,10 @@ void WriteQ2_KScales(const float* scales, const float* mins, uint8_t* out) {
   if (max_min > 0) {
     const float iscale = 15.0f / max_min;
     for (int j = 0; j < 16; ++j) {
-      sc[j] = static_cast<uint8_t>(sc[j] | NearestInt(iscale * mins[j]) << 4);
+      // ggml shifts the int; as unsigned here (same low byte, no undefined
+      // shift of the negative values that NaN mins round to).
+      const auto l = static_cast<uint32_t>(NearestInt(iscale * mins[j]));
+      sc[j] = static_cast<uint8_t>(sc[j] | l << 4);
     }
   }
   StoreF16(max_min > 0 ? max_min / 15.0f : 0.0f, out + 82);
