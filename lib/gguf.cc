@@ -61,8 +61,8 @@ void VisitBlockType(BlockType type, const F& f) {
       return f(std::integral_constant<BlockType, BlockType::kQ5_1>());
     case BlockType::kQ8_0:
       return f(std::integral_constant<BlockType, BlockType::kQ8_0>());
-    default:  // K-quants: lib/gguf_k.cc
-      return;
+    default:  // K-quants never come here: gguf::Encode / Decode route them
+      HWY_ABORT("K-quant type %d in the legacy GGUF path", static_cast<int>(type));
   }
 }
 

@@ -55,7 +55,7 @@ HWY_INLINE VF ClampedCode(VF v, int32_t lo, int32_t hi) {
 // i of sub-block g; codes[] likewise (as floats), trial[] is scratch.
 struct Lanes {
   const float* x;
-  const float* w;  // weights (affine search)
+  float* w;  // weights (affine search; SearchLanes fills them)
   float* codes;
   float* trial;
   size_t sub;  // elements per sub-block
@@ -178,15 +178,31 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
   return max;
 }
 
-// Zero codes and scale in the `small` lanes.
-HWY_INLINE VF ZeroGroups(const Lanes& t, MF small, VF scale) {
+// Signed codes clamp(round(iscale x), -nmax, nmax - 1) into `codes` and
+// ggml's sums with weights x^2 (reference::SignedCodeSums).
+HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, VF iscale,
+                               float* codes, VF& sumlx, VF& suml2) {
   const DF df;
   const size_t N = hn::Lanes(df);
-  if (!hn::AllFalse(df, small)) {
-    for (size_t i = 0; i < t.sub; ++i) {
-      hn::Store(hn::IfThenZeroElse(small, hn::Load(df, t.codes + i * N)), df,
-                t.codes + i * N);
-    }
+  sumlx = suml2 = hn::Zero(df);
+  for (size_t i = 0; i < t.sub; ++i) {
+    const VF x = hn::Load(df, t.x + i * N);
+    const VF l = ClampedCode(hn::Mul(iscale, x), -nmax, nmax - 1);
+    hn::Store(l, df, codes + i * N);
+    const VF w = hn::Mul(x, x);
+    sumlx = hn::Add(sumlx, hn::Mul(hn::Mul(w, x), l));
+    suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
+  }
+}
+
+// Codes + nmax, then zero codes and scale in the `small` lanes.
+HWY_INLINE VF FinishSigned(int32_t nmax, const Lanes& t, MF small, VF scale) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  for (size_t i = 0; i < t.sub; ++i) {
+    const VF code = hn::Add(hn::Load(df, t.codes + i * N),
+                            hn::Set(df, static_cast<float>(nmax)));
+    hn::Store(hn::IfThenZeroElse(small, code), df, t.codes + i * N);
   }
   return hn::IfThenZeroElse(small, scale);
 }
@@ -194,30 +210,19 @@ HWY_INLINE VF ZeroGroups(const Lanes& t, MF small, VF scale) {
 // make_qx_quants(n, nmax, x, L, 1, NULL) per lane (reference::FitSymmetric).
 VF FitSymmetric(int32_t nmax, const Lanes& t) {
   const DF df;
-  const size_t N = hn::Lanes(df);
   const auto zero = hn::Zero(df);
   MF small;
   const VF max = FirstLargest(t, small);
-  // Sums of the codes of iscale; the codes (+ nmax) into `codes`.
   VF sumlx, suml2;
-  const auto sums = [&](VF iscale, float* codes) {
-    sumlx = suml2 = zero;
-    for (size_t i = 0; i < t.sub; ++i) {
-      const VF x = hn::Load(df, t.x + i * N);
-      const VF l = ClampedCode(hn::Mul(iscale, x), -nmax, nmax - 1);
-      hn::Store(hn::Add(l, hn::Set(df, static_cast<float>(nmax))), df, codes + i * N);
-      const VF w = hn::Mul(x, x);
-      sumlx = hn::Add(sumlx, hn::Mul(hn::Mul(w, x), l));
-      suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
-    }
-  };
-  sums(hn::Div(hn::Set(df, static_cast<float>(-nmax)), max), t.codes);
+  SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
+                 t.codes, sumlx, suml2);
   VF scale = hn::IfThenElseZero(hn::Ne(suml2, zero), hn::Div(sumlx, suml2));
   VF best = hn::Mul(scale, sumlx);
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
     const float factor = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is));
-    sums(hn::Div(hn::Set(df, factor), max), t.trial);
+    SignedCodeSums(nmax, t, hn::Div(hn::Set(df, factor), max), t.trial, sumlx,
+                   suml2);
     const MF better = hn::And(hn::Gt(suml2, zero),
                               hn::Gt(hn::Mul(sumlx, sumlx), hn::Mul(best, suml2)));
     if (hn::AllFalse(df, better)) continue;
@@ -225,7 +230,7 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
     scale = hn::IfThenElse(better, hn::Div(sumlx, suml2), scale);
     best = hn::IfThenElse(better, hn::Mul(scale, sumlx), best);
   }
-  return ZeroGroups(t, small, scale);
+  return FinishSigned(nmax, t, small, scale);
 }
 
 // make_q3_quants(n, nmax, x, L, true) per lane (reference::FitQ3). A lane
@@ -237,16 +242,9 @@ VF FitQ3(int32_t nmax, const Lanes& t) {
   const auto zero = hn::Zero(df);
   MF small;
   const VF max = FirstLargest(t, small);
-  const VF iscale = hn::Div(hn::Set(df, static_cast<float>(-nmax)), max);
-  VF sumlx = zero, suml2 = zero;
-  for (size_t i = 0; i < t.sub; ++i) {
-    const VF x = hn::Load(df, t.x + i * N);
-    const VF l = ClampedCode(hn::Mul(iscale, x), -nmax, nmax - 1);
-    hn::Store(l, df, t.codes + i * N);
-    const VF w = hn::Mul(x, x);
-    sumlx = hn::Add(sumlx, hn::Mul(hn::Mul(w, x), l));
-    suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
-  }
+  VF sumlx, suml2;
+  SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
+                 t.codes, sumlx, suml2);
   for (int pass = 0; pass < 5; ++pass) {
     MF changed = hn::FirstN(df, 0);
     for (size_t i = 0; i < t.sub; ++i) {
@@ -272,24 +270,19 @@ VF FitQ3(int32_t nmax, const Lanes& t) {
     }
     if (hn::AllFalse(df, changed)) break;
   }
-  for (size_t i = 0; i < t.sub; ++i) {
-    hn::Store(hn::Add(hn::Load(df, t.codes + i * N), hn::Set(df, static_cast<float>(nmax))),
-              df, t.codes + i * N);
-  }
   const VF scale = hn::IfThenElseZero(hn::Gt(suml2, zero), hn::Div(sumlx, suml2));
-  return ZeroGroups(t, small, scale);
+  return FinishSigned(nmax, t, small, scale);
 }
 
 // Scales (and mins) of one vector of sub-blocks, transposed at t.x.
-void SearchLanes(BlockType type, const Lanes& t, float* weights, float* scales,
-                 float* mins) {
+void SearchLanes(BlockType type, const Lanes& t, float* scales, float* mins) {
   const DF df;
   const size_t N = hn::Lanes(df);
   VF scale, neg_min = hn::Zero(df);
   switch (type) {
     case BlockType::kQ2_K:
       for (size_t i = 0; i < t.sub; ++i) {
-        hn::Store(hn::Abs(hn::Load(df, t.x + i * N)), df, weights + i * N);
+        hn::Store(hn::Abs(hn::Load(df, t.x + i * N)), df, t.w + i * N);
       }
       scale = FitAffine({3, -0.5f, 0.1f, 15, true}, t, neg_min);
       break;
@@ -304,7 +297,7 @@ void SearchLanes(BlockType type, const Lanes& t, float* weights, float* scales,
       const VF av_x = hn::Sqrt(hn::Div(sum_x2, hn::Set(df, 32.0f)));
       for (size_t i = 0; i < t.sub; ++i) {
         hn::Store(hn::Add(av_x, hn::Abs(hn::Load(df, t.x + i * N))), df,
-                  weights + i * N);
+                  t.w + i * N);
       }
       scale = type == BlockType::kQ4_K
                   ? FitAffine({15, -1.0f, 0.1f, 20, false}, t, neg_min)
@@ -346,7 +339,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
       }
     }
     const Lanes t{xg, weights, codes + g0 * sub, trial, sub};
-    SearchLanes(type, t, weights, scales + g0, mins + g0);
+    SearchLanes(type, t, scales + g0, mins + g0);
   }
   const size_t bytes = gguf::BlockBytes(type);
   for (size_t k = 0; k < count; ++k, out += bytes) {

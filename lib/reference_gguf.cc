@@ -256,49 +256,62 @@ float FitAffine(const AffineSearch& s, const float* x, const float* w,
   return scale;
 }
 
-// Q6_K's search (make_qx_quants with weights x^2): signed codes
-// L = clamp(round(iscale x), -nmax, nmax - 1) + nmax, for iscale =
-// -(nmax + 0.1 is) / max, is in [-9, 9]; returns the least-squares scale of
-// the best trial. `max` is the first element of largest magnitude.
-float FitSymmetric(int n, int nmax, const float* x, int8_t* L) {
+// The start shared by Q6_K's and Q3_K's searches: false (codes 0) for a
+// group whose largest magnitude is below ggml's threshold; else the first
+// element of largest magnitude in *max.
+bool LargestOrZero(int n, const float* x, int8_t* L, float* max) {
   float amax;
-  const float max = FirstLargest(x, n, &amax);
+  *max = FirstLargest(x, n, &amax);
   if (amax < kGroupMaxEps) {
     for (int i = 0; i < n; ++i) L[i] = 0;
-    return 0.0f;
+    return false;
   }
-  const auto sums = [&](float iscale, float* sumlx, float* suml2) {
-    *sumlx = *suml2 = 0.0f;
-    for (int i = 0; i < n; ++i) {
-      const float l = static_cast<float>(
-          Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1));
-      const float w = x[i] * x[i];
-      *sumlx += w * x[i] * l;
-      *suml2 += w * l * l;
-    }
-  };
-  const auto codes = [&](float iscale) {
-    for (int i = 0; i < n; ++i) {
-      L[i] = static_cast<int8_t>(
-          nmax + Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1));
-    }
-  };
-  float iscale = static_cast<float>(-nmax) / max;
+  return true;
+}
+
+// Signed codes L = clamp(round(iscale x), -nmax, nmax - 1) and ggml's sums
+// with weights x^2: sumlx = sum x^2 x l, suml2 = sum x^2 l l.
+void SignedCodeSums(int n, int nmax, const float* x, float iscale, int8_t* L,
+                    float* sumlx, float* suml2) {
+  *sumlx = *suml2 = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const int32_t code = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
+    L[i] = static_cast<int8_t>(code);
+    const float l = static_cast<float>(code);
+    const float w = x[i] * x[i];
+    *sumlx += w * x[i] * l;
+    *suml2 += w * l * l;
+  }
+}
+
+void AddToCodes(int n, int nmax, int8_t* L) {
+  for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(L[i] + nmax);
+}
+
+// Q6_K's search (make_qx_quants with weights x^2): signed codes
+// clamp(round(iscale x), -nmax, nmax - 1) for iscale = -(nmax + 0.1 is) / max,
+// is in [-9, 9]; returns the least-squares scale of the best trial, codes
+// L + nmax. `max` is the first element of largest magnitude.
+float FitSymmetric(int n, int nmax, const float* x, int8_t* L) {
+  float max;
+  if (!LargestOrZero(n, x, L, &max)) return 0.0f;
   float sumlx, suml2;
-  sums(iscale, &sumlx, &suml2);
-  codes(iscale);
+  SignedCodeSums(n, nmax, x, static_cast<float>(-nmax) / max, L, &sumlx, &suml2);
   float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
   float best = scale * sumlx;
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
-    iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / max;
-    sums(iscale, &sumlx, &suml2);
+    const float iscale =
+        -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / max;
+    int8_t trial[32];
+    SignedCodeSums(n, nmax, x, iscale, trial, &sumlx, &suml2);
     if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      codes(iscale);
+      memcpy(L, trial, static_cast<size_t>(n));
       scale = sumlx / suml2;
       best = scale * sumlx;
     }
   }
+  AddToCodes(n, nmax, L);
   return scale;
 }
 
@@ -306,21 +319,10 @@ float FitSymmetric(int n, int nmax, const float* x, int8_t* L) {
 // then up to 5 passes that move single codes to their weighted
 // least-squares value when that lowers the error. Codes in [0, 2 nmax).
 float FitQ3(int n, int nmax, const float* x, int8_t* L) {
-  float amax;
-  const float max = FirstLargest(x, n, &amax);
-  if (amax < kGroupMaxEps) {
-    for (int i = 0; i < n; ++i) L[i] = 0;
-    return 0.0f;
-  }
-  const float iscale = static_cast<float>(-nmax) / max;
-  float sumlx = 0.0f, suml2 = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    const int32_t l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-    L[i] = static_cast<int8_t>(l);
-    const float w = x[i] * x[i];
-    sumlx += w * x[i] * static_cast<float>(l);
-    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
-  }
+  float max;
+  if (!LargestOrZero(n, x, L, &max)) return 0.0f;
+  float sumlx, suml2;
+  SignedCodeSums(n, nmax, x, static_cast<float>(-nmax) / max, L, &sumlx, &suml2);
   for (int pass = 0; pass < 5; ++pass) {
     int changed = 0;
     for (int i = 0; i < n; ++i) {
@@ -343,7 +345,7 @@ float FitQ3(int n, int nmax, const float* x, int8_t* L) {
     }
     if (changed == 0) break;
   }
-  for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(L[i] + nmax);
+  AddToCodes(n, nmax, L);
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
