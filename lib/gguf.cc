@@ -7,12 +7,14 @@
 #define HWY_TARGET_INCLUDE "lib/gguf.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <limits>
+#include <string>
 #include <type_traits>
 
 #include "hwy/highway.h"
@@ -378,20 +380,55 @@ HWY_EXPORT(DecodeBlocks);
 
 namespace internal {
 
-void CheckGguf(gguf::BlockType type, const void* x, size_t n,
-               const void* blocks, const char* function) {
+namespace {
+
+void CheckBlockLength(gguf::BlockType type, size_t n, const char* name,
+                      const char* function) {
   if (static_cast<uint8_t>(type) > static_cast<uint8_t>(gguf::BlockType::kQ6_K)) {
     Fail(function, "type = " + Str(int64_t{static_cast<uint8_t>(type)}) +
                        " is not a gguf::BlockType");
   }
   if (n % gguf::BlockSize(type) != 0) {
-    Fail(function, "n = " + Str(static_cast<int64_t>(n)) +
+    Fail(function, std::string(name) + " = " + Str(static_cast<int64_t>(n)) +
                        " is not a multiple of the block size " +
                        Str(static_cast<int64_t>(gguf::BlockSize(type))) +
                        " of " + gguf::BlockTypeName(type));
   }
+}
+
+}  // namespace
+
+void CheckGguf(gguf::BlockType type, const void* x, size_t n,
+               const void* blocks, const char* function) {
+  CheckBlockLength(type, n, "n", function);
   CheckPointer(x, n, function, "x");
   CheckPointer(blocks, n, function, "blocks");
+}
+
+void CheckGgufRows(gguf::BlockType type, const void* x, size_t rows,
+                   size_t n_per_row, const float* importance,
+                   const void* blocks, const char* function) {
+  CheckBlockLength(type, n_per_row, "n_per_row", function);
+  if (rows != 0 && n_per_row > std::numeric_limits<size_t>::max() / rows) {
+    Fail(function, "rows * n_per_row overflows size_t");
+  }
+  CheckPointer(x, rows * n_per_row, function, "x");
+  CheckPointer(blocks, rows * n_per_row, function, "blocks");
+  if (importance == nullptr || rows * n_per_row == 0) return;
+  bool all_zero = true;
+  for (size_t i = 0; i < n_per_row; ++i) {
+    // Negative or NaN weights make ggml's least-squares fits meaningless
+    // (and its searches' comparisons arbitrary).
+    if (!(importance[i] >= 0.0f && importance[i] <= FLT_MAX)) {
+      Fail(function, "importance[" + Str(static_cast<int64_t>(i)) + "] = " +
+                         Str(importance[i]) +
+                         " is not a finite, non-negative weight");
+    }
+    all_zero = all_zero && importance[i] == 0.0f;
+  }
+  if (all_zero) {
+    Fail(function, "importance is all zero (every block would get scale 0)");
+  }
 }
 
 }  // namespace internal
@@ -421,11 +458,26 @@ void Encode(BlockType type, const void* x, simdquant::detail::FloatType x_type,
   internal::CheckGguf(type, x, n, blocks, "gguf::Encode");
   if (n == 0) return;
   if (IsKQuant(type)) {
-    return internal::EncodeKQuants(type, x, x_type, n,
-                                   static_cast<uint8_t*>(blocks));
+    return internal::EncodeSearchedRows(type, x, x_type, 1, n, nullptr,
+                                        static_cast<uint8_t*>(blocks),
+                                        "gguf::Encode");
   }
   SIMDQUANT_DISPATCH(EncodeBlocks)
   (type, x, x_type, n, static_cast<uint8_t*>(blocks));
+}
+
+void EncodeRows(BlockType type, const void* x,
+                simdquant::detail::FloatType x_type, size_t rows,
+                size_t n_per_row, const float* importance, void* blocks) {
+  internal::CheckGgufRows(type, x, rows, n_per_row, importance, blocks,
+                          "gguf::EncodeRows");
+  if (rows * n_per_row == 0) return;
+  if (importance == nullptr || type == BlockType::kQ8_0) {
+    // Rows without weights are one long row (Q8_0 ignores the weights).
+    return Encode(type, x, x_type, rows * n_per_row, blocks);
+  }
+  internal::EncodeSearchedRows(type, x, x_type, rows, n_per_row, importance,
+                               static_cast<uint8_t*>(blocks), "gguf::EncodeRows");
 }
 
 void Decode(BlockType type, const void* blocks, size_t n, void* x,

@@ -72,16 +72,9 @@ HWY_INLINE void KeepTrial(const Lanes& t, MF better) {
   }
 }
 
-struct AffineSearch {
-  int32_t nmax;
-  float rmin, rdelta;
-  int nstep;
-  bool use_mad;
-};
-
-// make_qkx2_quants per lane (reference::FitAffine). Returns the scale;
+// The affine search per lane (reference::FitAffine). Returns the scale;
 // neg_min = -min.
-VF FitAffine(const AffineSearch& s, const Lanes& t, VF& neg_min) {
+VF FitAffine(const internal::AffineSearch& s, const Lanes& t, VF& neg_min) {
   const DF df;
   const size_t N = hn::Lanes(df);
   const auto zero = hn::Zero(df);
@@ -179,7 +172,7 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
 }
 
 // Signed codes clamp(round(iscale x), -nmax, nmax - 1) into `codes` and
-// ggml's sums with weights x^2 (reference::SignedCodeSums).
+// ggml's weighted sums (reference::SignedCodeSums).
 HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, VF iscale,
                                float* codes, VF& sumlx, VF& suml2) {
   const DF df;
@@ -189,7 +182,7 @@ HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, VF iscale,
     const VF x = hn::Load(df, t.x + i * N);
     const VF l = ClampedCode(hn::Mul(iscale, x), -nmax, nmax - 1);
     hn::Store(l, df, codes + i * N);
-    const VF w = hn::Mul(x, x);
+    const VF w = hn::Load(df, t.w + i * N);
     sumlx = hn::Add(sumlx, hn::Mul(hn::Mul(w, x), l));
     suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
   }
@@ -207,7 +200,7 @@ HWY_INLINE VF FinishSigned(int32_t nmax, const Lanes& t, MF small, VF scale) {
   return hn::IfThenZeroElse(small, scale);
 }
 
-// make_qx_quants(n, nmax, x, L, 1, NULL) per lane (reference::FitSymmetric).
+// make_qx_quants per lane (reference::FitSymmetric).
 VF FitSymmetric(int32_t nmax, const Lanes& t) {
   const DF df;
   const auto zero = hn::Zero(df);
@@ -216,7 +209,9 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   VF sumlx, suml2;
   SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
                  t.codes, sumlx, suml2);
-  VF scale = hn::IfThenElseZero(hn::Ne(suml2, zero), hn::Div(sumlx, suml2));
+  // C's suml2 != 0 is true for NaN (infinite weights); Highway's Ne is
+  // ordered on some targets.
+  VF scale = hn::IfThenZeroElse(hn::Eq(suml2, zero), hn::Div(sumlx, suml2));
   VF best = hn::Mul(scale, sumlx);
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
@@ -250,7 +245,7 @@ VF FitQ3(int32_t nmax, const Lanes& t) {
     for (size_t i = 0; i < t.sub; ++i) {
       const VF x = hn::Load(df, t.x + i * N);
       const VF l = hn::Load(df, t.codes + i * N);
-      const VF w = hn::Mul(x, x);
+      const VF w = hn::Load(df, t.w + i * N);
       const VF wx = hn::Mul(w, x);
       VF slx = hn::Sub(sumlx, hn::Mul(wx, l));
       VF sl2 = hn::Sub(suml2, hn::Mul(hn::Mul(w, l), l));
@@ -274,88 +269,143 @@ VF FitQ3(int32_t nmax, const Lanes& t) {
   return FinishSigned(nmax, t, small, scale);
 }
 
-// Scales (and mins) of one vector of sub-blocks, transposed at t.x.
-void SearchLanes(BlockType type, const Lanes& t, float* scales, float* mins) {
+// Scales, mins and weight sums of one vector of sub-blocks, transposed at
+// t.x; with importance weights (`weighted`) t.w holds the weights already,
+// else they are the ones quantize_row_<type>_ref takes (reference::
+// SearchWeights).
+void SearchLanes(BlockType type, bool weighted, const Lanes& t, float* scales,
+                 float* mins, float* sw) {
   const DF df;
   const size_t N = hn::Lanes(df);
-  VF scale, neg_min = hn::Zero(df);
-  switch (type) {
-    case BlockType::kQ2_K:
-      for (size_t i = 0; i < t.sub; ++i) {
-        hn::Store(hn::Abs(hn::Load(df, t.x + i * N)), df, t.w + i * N);
-      }
-      scale = FitAffine({3, -0.5f, 0.1f, 15, true}, t, neg_min);
-      break;
-    case BlockType::kQ4_K:
-    case BlockType::kQ5_K: {
-      // Weights rms(x) + |x|; the sum of squares in element order.
+  if (!weighted) {
+    VF av_x = hn::Zero(df);  // Q4_K, Q5_K: the sub-block's rms
+    if (type == BlockType::kQ4_K || type == BlockType::kQ5_K) {
       VF sum_x2 = hn::Zero(df);
       for (size_t i = 0; i < t.sub; ++i) {
         const VF x = hn::Load(df, t.x + i * N);
         sum_x2 = hn::Add(sum_x2, hn::Mul(x, x));
       }
-      const VF av_x = hn::Sqrt(hn::Div(sum_x2, hn::Set(df, 32.0f)));
-      for (size_t i = 0; i < t.sub; ++i) {
-        hn::Store(hn::Add(av_x, hn::Abs(hn::Load(df, t.x + i * N))), df,
-                  t.w + i * N);
-      }
-      scale = type == BlockType::kQ4_K
-                  ? FitAffine({15, -1.0f, 0.1f, 20, false}, t, neg_min)
-                  : FitAffine({31, -0.5f, 0.1f, 15, false}, t, neg_min);
-      break;
+      av_x = hn::Sqrt(hn::Div(sum_x2, hn::Set(df, 32.0f)));
     }
-    case BlockType::kQ3_K: scale = FitQ3(4, t); break;
-    default: scale = FitSymmetric(32, t); break;  // Q6_K
+    for (size_t i = 0; i < t.sub; ++i) {
+      const VF x = hn::Load(df, t.x + i * N);
+      const VF w = type == BlockType::kQ2_K ? hn::Abs(x)
+                   : type == BlockType::kQ4_K || type == BlockType::kQ5_K
+                       ? hn::Add(av_x, hn::Abs(x))
+                       : hn::Mul(x, x);
+      hn::Store(w, df, t.w + i * N);
+    }
+  }
+  VF sum_w = hn::Zero(df);
+  for (size_t i = 0; i < t.sub; ++i) sum_w = hn::Add(sum_w, hn::Load(df, t.w + i * N));
+  hn::StoreU(sum_w, df, sw);
+  VF scale, neg_min = hn::Zero(df);
+  switch (type) {
+    case BlockType::kQ3_K:
+      scale = weighted ? FitSymmetric(4, t) : FitQ3(4, t);
+      break;
+    case BlockType::kQ6_K:
+    case BlockType::kQ4_0:
+    case BlockType::kQ5_0:
+      scale = FitSymmetric(internal::SymmetricNmax(type), t);
+      break;
+    default:  // Q2_K, Q4_K, Q5_K, Q4_1, Q5_1
+      scale = FitAffine(internal::AffineSearchOf(type, weighted), t, neg_min);
   }
   hn::StoreU(scale, df, scales);
   hn::StoreU(neg_min, df, mins);
 }
 
-// Encodes `count` super-blocks at x (element `first` of the row), count
-// small enough that their sub-blocks fit kBatchSubBlocks.
+// ggml's sigma2 with importance weights (reference::SuperBlockSigma2 and
+// the legacy formats' row mean square), summed in element order.
+template <typename TIn>
+float SumOfSquares(const TIn* HWY_RESTRICT x, size_t n) {
+  float sum = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = internal::ToF32(x[i]);
+    sum += v * v;
+  }
+  return sum;
+}
+
+// Encodes `count` blocks (super-blocks of the K-quants; with importance
+// weights qw, also legacy blocks) at x, element `first` of the row, count
+// small enough that their sub-blocks fit kBatchSubBlocks. row_sigma2: the
+// legacy formats' sigma2 with importance weights.
 template <typename TIn>
 void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
-                 size_t first, uint8_t* HWY_RESTRICT out) {
+                 size_t first, const float* HWY_RESTRICT qw, float row_sigma2,
+                 uint8_t* HWY_RESTRICT out, const char* function) {
   const DF df;
   const DI di;
   const size_t N = hn::Lanes(df);
   const internal::KFormat f = internal::KFormatOf(type);
   const size_t sub = static_cast<size_t>(f.sub);
-  const size_t subs = 256 / sub;  // per super-block
-  internal::CheckFiniteBlocks(x, count * 256, first, "gguf::Encode");
+  const size_t size = gguf::BlockSize(type);
+  const size_t subs = size / sub;  // per block
+  const bool weighted = qw != nullptr;
+  internal::CheckFiniteBlocks(x, count * size, first, function);
   HWY_ALIGN float xt[32 * kBatchSubBlocks];
   HWY_ALIGN float weights[32 * kBatchSubBlocks];
   HWY_ALIGN float codes[32 * kBatchSubBlocks];
   HWY_ALIGN float trial[32 * kBatchSubBlocks];
-  float scales[kBatchSubBlocks], mins[kBatchSubBlocks];
+  HWY_ALIGN float sigma2[kBatchSubBlocks] = {};  // per sub-block
+  float scales[kBatchSubBlocks], mins[kBatchSubBlocks], sw[kBatchSubBlocks];
   const size_t used = count * subs;
+  if (weighted) {
+    for (size_t k = 0; k < count; ++k) {
+      float s = row_sigma2;
+      if (gguf::IsKQuant(type)) {
+        const float sum_x2 = SumOfSquares(x + k * size, size);
+        s = type == BlockType::kQ2_K ? sum_x2 / 256 : 2 * sum_x2 / 256;
+      }
+      for (size_t j = 0; j < subs; ++j) sigma2[k * subs + j] = s;
+    }
+  }
   for (size_t g0 = 0; g0 < used; g0 += N) {
-    // Transpose N sub-blocks (zeros past the last).
+    // Transpose N sub-blocks (zeros past the last), and their importance.
     float* xg = xt + g0 * sub;
     for (size_t g = 0; g < N; ++g) {
-      const TIn* src = x + (g0 + g) * sub;
+      const size_t e = (g0 + g) * sub;
       for (size_t i = 0; i < sub; ++i) {
-        xg[i * N + g] = g0 + g < used ? internal::ToF32(src[i]) : 0.0f;
+        xg[i * N + g] = g0 + g < used ? internal::ToF32(x[e + i]) : 0.0f;
+        if (weighted) weights[i * N + g] = g0 + g < used ? qw[e + i] : 0.0f;
+      }
+    }
+    if (weighted && type != BlockType::kQ6_K) {  // Q6_K takes qw as it is
+      const VF s2 = hn::Load(df, sigma2 + g0);
+      for (size_t i = 0; i < sub; ++i) {
+        const VF v = hn::Load(df, xg + i * N);
+        const VF w = hn::Mul(hn::Load(df, weights + i * N),
+                             hn::Sqrt(hn::Add(s2, hn::Mul(v, v))));
+        hn::Store(w, df, weights + i * N);
       }
     }
     const Lanes t{xg, weights, codes + g0 * sub, trial, sub};
-    SearchLanes(type, t, scales + g0, mins + g0);
+    SearchLanes(type, weighted, t, scales + g0, mins + g0, sw + g0);
   }
+  const auto searched_codes = [&](size_t g, uint8_t* L) {
+    const float* lanes = codes + (g - g % N) * sub + g % N;
+    for (size_t i = 0; i < sub; ++i) L[i] = static_cast<uint8_t>(lanes[i * N]);
+  };
   const size_t bytes = gguf::BlockBytes(type);
   for (size_t k = 0; k < count; ++k, out += bytes) {
-    if (!internal::WriteKScales(type, scales + k * subs, mins + k * subs, out)) {
+    HWY_ALIGN uint8_t L[256];
+    if (!gguf::IsKQuant(type)) {  // legacy, weighted: the search's results
+      searched_codes(k, L);
+      internal::WriteSearchedLegacyBlock(type, scales[k], mins[k], L, out);
       continue;
     }
-    HWY_ALIGN uint8_t L[256];
+    if (!internal::WriteKScales(type, scales + k * subs, mins + k * subs,
+                                weighted ? sw + k * subs : nullptr, out)) {
+      continue;
+    }
     float ds[16], ms[16];
     internal::KScalesOf(type, out, ds, ms);
     for (size_t j = 0; j < subs; ++j) {
       const size_t g = k * subs + j;  // sub-block of the batch
       if (ds[j] == 0) {  // ggml keeps the search's codes
-        const float* lanes = codes + (g - g % N) * sub + g % N;
-        for (size_t i = 0; i < sub; ++i) {
-          L[j * sub + i] = static_cast<uint8_t>(lanes[i * N]);
-        }
+        searched_codes(g, L + j * sub);
         continue;
       }
       const VF d = hn::Set(df, ds[j]), m = hn::Set(df, ms[j]);
@@ -372,24 +422,40 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
   }
 }
 
+// One row of n values, element `first` of the input (qw: its importance
+// weights, or null).
 template <typename TIn>
 void EncodeRow(BlockType type, const TIn* HWY_RESTRICT x, size_t n,
-               uint8_t* HWY_RESTRICT out) {
-  const size_t subs = 256 / static_cast<size_t>(internal::KFormatOf(type).sub);
-  const size_t batch = kBatchSubBlocks / subs;  // super-blocks
-  const size_t blocks = n / 256;
+               size_t first, const float* HWY_RESTRICT qw,
+               uint8_t* HWY_RESTRICT out, const char* function) {
+  const size_t size = gguf::BlockSize(type);
+  const size_t subs = size / static_cast<size_t>(internal::KFormatOf(type).sub);
+  const size_t batch = kBatchSubBlocks / subs;  // blocks
+  const size_t blocks = n / size;
+  const float row_sigma2 =
+      qw != nullptr && !gguf::IsKQuant(type)
+          ? SumOfSquares(x, n) / static_cast<float>(n)
+          : 0.0f;
   for (size_t b = 0; b < blocks; b += batch) {
-    EncodeBatch(type, x + b * 256, HWY_MIN(batch, blocks - b), b * 256,
-                out + b * gguf::BlockBytes(type));
+    EncodeBatch(type, x + b * size, HWY_MIN(batch, blocks - b), first + b * size,
+                qw == nullptr ? nullptr : qw + b * size, row_sigma2,
+                out + b * gguf::BlockBytes(type), function);
   }
 }
 
-void EncodeKBlocks(BlockType type, const void* x,
-                   simdquant::detail::FloatType x_type, size_t n,
-                   uint8_t* HWY_RESTRICT out) {
+// K-quant rows, or rows of any format with importance weights (the legacy
+// formats' other paths are lib/gguf.cc's).
+void EncodeSearchedRows(BlockType type, const void* x,
+                        simdquant::detail::FloatType x_type, size_t rows,
+                        size_t n_per_row, const float* HWY_RESTRICT importance,
+                        uint8_t* HWY_RESTRICT out, const char* function) {
   VisitFloatType(x_type, [&](auto tag) {
     using TIn = typename decltype(tag)::type;
-    EncodeRow(type, static_cast<const TIn*>(x), n, out);
+    const TIn* in = static_cast<const TIn*>(x);
+    for (size_t r = 0; r < rows; ++r) {
+      EncodeRow(type, in + r * n_per_row, n_per_row, r * n_per_row, importance,
+                out + r * gguf::RowBytes(type, n_per_row), function);
+    }
   });
 }
 
@@ -481,15 +547,17 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace simdquant {
-HWY_EXPORT(EncodeKBlocks);
+HWY_EXPORT(EncodeSearchedRows);
 HWY_EXPORT(DecodeKBlocks);
 
 namespace internal {
 
-void EncodeKQuants(gguf::BlockType type, const void* x,
-                   simdquant::detail::FloatType x_type, size_t n,
-                   uint8_t* blocks) {
-  SIMDQUANT_DISPATCH(EncodeKBlocks)(type, x, x_type, n, blocks);
+void EncodeSearchedRows(gguf::BlockType type, const void* x,
+                        simdquant::detail::FloatType x_type, size_t rows,
+                        size_t n_per_row, const float* importance,
+                        uint8_t* blocks, const char* function) {
+  SIMDQUANT_DISPATCH(EncodeSearchedRows)
+  (type, x, x_type, rows, n_per_row, importance, blocks, function);
 }
 
 void DecodeKQuants(gguf::BlockType type, const uint8_t* blocks, size_t n,

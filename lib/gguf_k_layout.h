@@ -31,6 +31,40 @@ constexpr KFormat KFormatOf(gguf::BlockType type) {
   }
 }
 
+// ggml's affine scale search (make_qkx2_quants in quantize_row_<type>_ref,
+// make_qkx3_quants with importance weights): codes in [0, nmax], trials
+// iscale = (rmin + rdelta * is + nmax) / range for is in [0, nstep], error
+// weighted squares (or absolute values if use_mad).
+struct AffineSearch {
+  int32_t nmax;
+  float rmin, rdelta;
+  int nstep;
+  bool use_mad;
+};
+constexpr AffineSearch AffineSearchOf(gguf::BlockType type, bool weighted) {
+  const int32_t nmax =
+      type == gguf::BlockType::kQ2_K                                    ? 3
+      : type == gguf::BlockType::kQ4_K || type == gguf::BlockType::kQ4_1 ? 15
+                                                                         : 31;
+  if (weighted) return {nmax, -0.9f, 0.05f, 36, false};
+  switch (type) {
+    case gguf::BlockType::kQ2_K: return {nmax, -0.5f, 0.1f, 15, true};
+    case gguf::BlockType::kQ4_K: return {nmax, -1.0f, 0.1f, 20, false};
+    default: return {nmax, -0.5f, 0.1f, 15, false};  // Q5_K
+  }
+}
+
+// nmax of ggml's symmetric searches (make_qx_quants, make_q3_quants):
+// codes in [0, 2 nmax).
+constexpr int32_t SymmetricNmax(gguf::BlockType type) {
+  switch (type) {
+    case gguf::BlockType::kQ3_K: return 4;
+    case gguf::BlockType::kQ4_0: return 8;
+    case gguf::BlockType::kQ5_0: return 16;
+    default: return 32;  // Q6_K
+  }
+}
+
 inline float LoadF16(const uint8_t* in) {
   uint16_t bits;
   memcpy(&bits, in, 2);
@@ -105,13 +139,21 @@ inline void KScalesOf(gguf::BlockType type, const uint8_t* block, float* d,
 }
 
 // Writes the super-block's d (and d_min) and quantized sub-block scales
-// (and mins) from the searches' float scales[] and mins[], as ggml does.
-// Returns false if the block is complete (Q6_K's all-zero block).
+// (and mins) from the searches' float scales[] and mins[], as ggml does:
+// without importance weights (sw == nullptr) as quantize_row_<type>_ref,
+// with them as its imatrix path, which fits the scales (and mins) by
+// weighted least squares with weights sw[j], the sum of sub-block j's
+// weights. Returns false if the block is complete (Q6_K's all-zero block).
 bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
-                  uint8_t* block);
+                  const float* sw, uint8_t* block);
 // Codes L[256] (in [0, 2^bits)) into / out of the block's code bytes.
 void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* block);
 void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q);
+
+// A legacy block encoded with importance weights: ggml stores its search's
+// scale, min (-neg_min; Q4_1, Q5_1) and codes L[32] as they are.
+void WriteSearchedLegacyBlock(gguf::BlockType type, float scale, float neg_min,
+                              const uint8_t* L, uint8_t* block);
 
 }  // namespace internal
 }  // namespace simdquant

@@ -44,10 +44,20 @@ void CheckParams(const QuantParams& p, const char* function);
 void CheckGguf(gguf::BlockType type, const void* x, size_t n,
                const void* blocks, const char* function);
 
-// The dispatched K-quant rows (lib/gguf_k.cc), after gguf::Encode's checks.
-void EncodeKQuants(gguf::BlockType type, const void* x,
-                   simdquant::detail::FloatType x_type, size_t n,
-                   uint8_t* blocks);
+// gguf::EncodeRows: CheckGguf of the rows x n_per_row values, and the
+// importance weights (n_per_row of them, if not null) finite, non-negative
+// and not all zero.
+void CheckGgufRows(gguf::BlockType type, const void* x, size_t rows,
+                   size_t n_per_row, const float* importance,
+                   const void* blocks, const char* function);
+
+// The dispatched searching encoders (lib/gguf_k.cc), after the public
+// functions' checks: K-quant rows, and rows of any format with importance
+// weights (importance not null; Q8_0 ignores them).
+void EncodeSearchedRows(gguf::BlockType type, const void* x,
+                        simdquant::detail::FloatType x_type, size_t rows,
+                        size_t n_per_row, const float* importance,
+                        uint8_t* blocks, const char* function);
 void DecodeKQuants(gguf::BlockType type, const uint8_t* blocks, size_t n,
                    void* x, simdquant::detail::FloatType x_type);
 

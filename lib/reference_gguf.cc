@@ -176,24 +176,18 @@ float FirstLargest(const float* x, int n, float* amax_out) {
 // ggml's threshold below which a group counts as all zero.
 constexpr float kGroupMaxEps = 1e-15f;
 
-// The search of Q2_K / Q4_K / Q5_K (ggml's make_qkx2_quants): codes
+// The affine search (internal::AffineSearch; Q2_K, Q4_K, Q5_K, and with
+// importance weights Q4_1 and Q5_1): codes
 // L = clamp(round(iscale (x - min)), 0, nmax) for nstep + 1 trial scales;
 // each trial's weighted least-squares scale and min (min <= 0) is kept if
 // its weighted error (squared, or absolute if use_mad) is smaller. The min
 // of a kept trial becomes the origin of the next trials' codes.
-struct AffineSearch {
-  int n, nmax;
-  float rmin, rdelta;
-  int nstep;
-  bool use_mad;
-};
-
-float FitAffine(const AffineSearch& s, const float* x, const float* w,
-                uint8_t* L, float* neg_min) {
+float FitAffine(const internal::AffineSearch& s, int n, const float* x,
+                const float* w, uint8_t* L, float* neg_min) {
   float min = x[0], max = x[0];
   float sum_w = w[0];
   float sum_x = sum_w * x[0];
-  for (int i = 1; i < s.n; ++i) {
+  for (int i = 1; i < n; ++i) {
     if (x[i] < min) min = x[i];
     if (x[i] > max) max = x[i];
     sum_w += w[i];
@@ -201,13 +195,13 @@ float FitAffine(const AffineSearch& s, const float* x, const float* w,
   }
   if (min > 0) min = 0;
   if (max == min) {
-    for (int i = 0; i < s.n; ++i) L[i] = 0;
+    for (int i = 0; i < n; ++i) L[i] = 0;
     *neg_min = -min;
     return 0.0f;
   }
   const auto error_of = [&](float scale, float origin, const uint8_t* codes) {
     float error = 0.0f;
-    for (int i = 0; i < s.n; ++i) {
+    for (int i = 0; i < n; ++i) {
       float diff = scale * codes[i] + origin - x[i];
       diff = s.use_mad ? fabsf(diff) : diff * diff;
       error += w[i] * diff;
@@ -215,7 +209,7 @@ float FitAffine(const AffineSearch& s, const float* x, const float* w,
     return error;
   };
   const auto codes_of = [&](float iscale, float origin, uint8_t* codes) {
-    for (int i = 0; i < s.n; ++i) {
+    for (int i = 0; i < n; ++i) {
       codes[i] = static_cast<uint8_t>(
           Clamp(NearestInt(iscale * (x[i] - origin)), 0, s.nmax));
     }
@@ -230,7 +224,7 @@ float FitAffine(const AffineSearch& s, const float* x, const float* w,
     uint8_t trial[32];
     codes_of(iscale, min, trial);
     float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
-    for (int i = 0; i < s.n; ++i) {
+    for (int i = 0; i < n; ++i) {
       const float wl = w[i] * static_cast<float>(trial[i]);
       sum_l += wl;
       sum_l2 += wl * static_cast<float>(trial[i]);
@@ -246,7 +240,7 @@ float FitAffine(const AffineSearch& s, const float* x, const float* w,
     }
     const float error = error_of(this_scale, this_min, trial);
     if (error < best_error) {
-      memcpy(L, trial, static_cast<size_t>(s.n));
+      memcpy(L, trial, static_cast<size_t>(n));
       best_error = error;
       scale = this_scale;
       min = this_min;
@@ -269,18 +263,17 @@ bool LargestOrZero(int n, const float* x, int8_t* L, float* max) {
   return true;
 }
 
-// Signed codes L = clamp(round(iscale x), -nmax, nmax - 1) and ggml's sums
-// with weights x^2: sumlx = sum x^2 x l, suml2 = sum x^2 l l.
-void SignedCodeSums(int n, int nmax, const float* x, float iscale, int8_t* L,
-                    float* sumlx, float* suml2) {
+// Signed codes L = clamp(round(iscale x), -nmax, nmax - 1) and ggml's
+// weighted sums: sumlx = sum w x l, suml2 = sum w l l.
+void SignedCodeSums(int n, int nmax, const float* x, const float* w,
+                    float iscale, int8_t* L, float* sumlx, float* suml2) {
   *sumlx = *suml2 = 0.0f;
   for (int i = 0; i < n; ++i) {
     const int32_t code = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
     L[i] = static_cast<int8_t>(code);
     const float l = static_cast<float>(code);
-    const float w = x[i] * x[i];
-    *sumlx += w * x[i] * l;
-    *suml2 += w * l * l;
+    *sumlx += w[i] * x[i] * l;
+    *suml2 += w[i] * l * l;
   }
 }
 
@@ -288,15 +281,17 @@ void AddToCodes(int n, int nmax, int8_t* L) {
   for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(L[i] + nmax);
 }
 
-// Q6_K's search (make_qx_quants with weights x^2): signed codes
+// make_qx_quants (rmse_type 1; Q6_K with weights x^2 or the importance,
+// Q3_K, Q4_0 and Q5_0 with importance weights): signed codes
 // clamp(round(iscale x), -nmax, nmax - 1) for iscale = -(nmax + 0.1 is) / max,
-// is in [-9, 9]; returns the least-squares scale of the best trial, codes
-// L + nmax. `max` is the first element of largest magnitude.
-float FitSymmetric(int n, int nmax, const float* x, int8_t* L) {
+// is in [-9, 9]; returns the weighted least-squares scale of the best trial,
+// codes L + nmax. `max` is the first element of largest magnitude.
+float FitSymmetric(int n, int nmax, const float* x, const float* w, int8_t* L) {
   float max;
   if (!LargestOrZero(n, x, L, &max)) return 0.0f;
   float sumlx, suml2;
-  SignedCodeSums(n, nmax, x, static_cast<float>(-nmax) / max, L, &sumlx, &suml2);
+  SignedCodeSums(n, nmax, x, w, static_cast<float>(-nmax) / max, L, &sumlx,
+                 &suml2);
   float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
   float best = scale * sumlx;
   for (int is = -9; is <= 9; ++is) {
@@ -304,7 +299,7 @@ float FitSymmetric(int n, int nmax, const float* x, int8_t* L) {
     const float iscale =
         -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / max;
     int8_t trial[32];
-    SignedCodeSums(n, nmax, x, iscale, trial, &sumlx, &suml2);
+    SignedCodeSums(n, nmax, x, w, iscale, trial, &sumlx, &suml2);
     if (suml2 > 0 && sumlx * sumlx > best * suml2) {
       memcpy(L, trial, static_cast<size_t>(n));
       scale = sumlx / suml2;
@@ -318,15 +313,16 @@ float FitSymmetric(int n, int nmax, const float* x, int8_t* L) {
 // Q3_K's search (make_q3_quants with rmse): codes from iscale = -nmax / max,
 // then up to 5 passes that move single codes to their weighted
 // least-squares value when that lowers the error. Codes in [0, 2 nmax).
-float FitQ3(int n, int nmax, const float* x, int8_t* L) {
+float FitQ3(int n, int nmax, const float* x, const float* x2, int8_t* L) {
   float max;
   if (!LargestOrZero(n, x, L, &max)) return 0.0f;
   float sumlx, suml2;
-  SignedCodeSums(n, nmax, x, static_cast<float>(-nmax) / max, L, &sumlx, &suml2);
+  SignedCodeSums(n, nmax, x, x2, static_cast<float>(-nmax) / max, L, &sumlx,
+                 &suml2);
   for (int pass = 0; pass < 5; ++pass) {
     int changed = 0;
     for (int i = 0; i < n; ++i) {
-      const float w = x[i] * x[i];
+      const float w = x2[i];
       const float li = static_cast<float>(L[i]);
       float slx = sumlx - w * x[i] * li;
       if (!(slx > 0)) continue;
@@ -349,30 +345,138 @@ float FitQ3(int n, int nmax, const float* x, int8_t* L) {
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
-// Q2_K: 16 sub-blocks of 16, weights |x|, mean absolute error.
-void SearchQ2_K(const float* x, float* scales, float* mins, uint8_t* L) {
-  const AffineSearch search{16, 3, -0.5f, 0.1f, 15, true};
-  for (int j = 0; j < 16; ++j) {
-    float w[16];
-    for (int l = 0; l < 16; ++l) w[l] = fabsf(x[16 * j + l]);
-    scales[j] = FitAffine(search, x + 16 * j, w, L + 16 * j, &mins[j]);
+float SumOfSquares(const float* x, int n) {
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) sum += x[i] * x[i];
+  return sum;
+}
+
+// The weights of a sub-block's search. Without importance weights (qw null):
+// Q2_K |x|; Q4_K, Q5_K rms(x) + |x| (the sub-block's rms); Q3_K, Q6_K x^2.
+// With them: qw * sqrt(sigma2 + x^2), sigma2 from the super-block (the row
+// for the legacy formats), except Q6_K, which takes qw as it is.
+void SearchWeights(gguf::BlockType type, const float* x, int n,
+                   const float* qw, float sigma2, float* w) {
+  using gguf::BlockType;
+  for (int i = 0; i < n; ++i) {
+    if (qw != nullptr) {
+      w[i] = type == BlockType::kQ6_K ? qw[i] : qw[i] * sqrtf(sigma2 + x[i] * x[i]);
+    } else if (type == BlockType::kQ2_K) {
+      w[i] = fabsf(x[i]);
+    } else if (type == BlockType::kQ4_K || type == BlockType::kQ5_K) {
+      w[i] = sqrtf(SumOfSquares(x, n) / 32) + fabsf(x[i]);
+    } else {
+      w[i] = x[i] * x[i];
+    }
   }
 }
 
-// Q4_K / Q5_K: 8 sub-blocks of 32, weights rms(x) + |x|.
-void SearchQ45_K(int bits, const float* x, float* scales, float* mins,
+// ggml's sigma2 of a super-block (Q2_K: the mean square; Q3_K to Q5_K:
+// twice it), in its order of operations.
+float SuperBlockSigma2(gguf::BlockType type, const float* x) {
+  const float sum_x2 = SumOfSquares(x, 256);
+  return type == gguf::BlockType::kQ2_K ? sum_x2 / 256 : 2 * sum_x2 / 256;
+}
+
+// The searches of one block (a K-quant super-block's sub-blocks, or with
+// importance weights a legacy block): scales[j], mins[j] (-min of the
+// affine formats), codes L (offset included) and the weight sums sw[j].
+void SearchBlock(gguf::BlockType type, const float* x, const float* qw,
+                 float sigma2, float* scales, float* mins, float* sw,
                  uint8_t* L) {
-  const AffineSearch search =
-      bits == 4 ? AffineSearch{32, 15, -1.0f, 0.1f, 20, false}
-                : AffineSearch{32, 31, -0.5f, 0.1f, 15, false};
-  for (int j = 0; j < 8; ++j) {
-    const float* xj = x + 32 * j;
-    float sum_x2 = 0.0f;
-    for (int l = 0; l < 32; ++l) sum_x2 += xj[l] * xj[l];
-    const float av_x = sqrtf(sum_x2 / 32);
+  using gguf::BlockType;
+  const int sub = internal::KFormatOf(type).sub;
+  const int size = static_cast<int>(gguf::BlockSize(type));
+  for (int j = 0; j < size / sub; ++j) {
+    const float* xj = x + sub * j;
     float w[32];
-    for (int l = 0; l < 32; ++l) w[l] = av_x + fabsf(xj[l]);
-    scales[j] = FitAffine(search, xj, w, L + 32 * j, &mins[j]);
+    SearchWeights(type, xj, sub, qw == nullptr ? nullptr : qw + sub * j,
+                  sigma2, w);
+    sw[j] = 0.0f;
+    for (int i = 0; i < sub; ++i) sw[j] += w[i];
+    mins[j] = 0.0f;
+    auto* signed_L = reinterpret_cast<int8_t*>(L + sub * j);
+    switch (type) {
+      case BlockType::kQ3_K:
+        scales[j] = qw == nullptr ? FitQ3(sub, 4, xj, w, signed_L)
+                                  : FitSymmetric(sub, 4, xj, w, signed_L);
+        break;
+      case BlockType::kQ6_K:
+      case BlockType::kQ4_0:
+      case BlockType::kQ5_0:
+        scales[j] = FitSymmetric(sub, internal::SymmetricNmax(type), xj, w,
+                                 signed_L);
+        break;
+      default:  // Q2_K, Q4_K, Q5_K, Q4_1, Q5_1
+        scales[j] = FitAffine(internal::AffineSearchOf(type, qw != nullptr),
+                              sub, xj, w, L + sub * j, &mins[j]);
+    }
+  }
+}
+
+// Encodes one block of float32 x (qw: importance weights or null; sigma2
+// of the row for legacy blocks with weights).
+void EncodeBlock(gguf::BlockType type, const float* x, const float* qw,
+                 float sigma2, uint8_t* out) {
+  using gguf::BlockType;
+  if (qw == nullptr || type == BlockType::kQ8_0) {  // Q8_0 ignores weights
+    switch (type) {
+      case BlockType::kQ4_0: return EncodeSymmetricBlock(4, x, out);
+      case BlockType::kQ5_0: return EncodeSymmetricBlock(5, x, out);
+      case BlockType::kQ4_1: return EncodeAffineBlock(4, x, out);
+      case BlockType::kQ5_1: return EncodeAffineBlock(5, x, out);
+      case BlockType::kQ8_0: return EncodeQ8_0Block(x, out);
+      default: break;
+    }
+  }
+  float scales[16], mins[16], sw[16];
+  uint8_t L[256];
+  if (!gguf::IsKQuant(type)) {
+    SearchBlock(type, x, qw, sigma2, scales, mins, sw, L);
+    return internal::WriteSearchedLegacyBlock(type, scales[0], mins[0], L, out);
+  }
+  // K-quants: the search per sub-block, then the super-block's scales,
+  // then each sub-block's codes from its scale as stored.
+  if (qw != nullptr) sigma2 = SuperBlockSigma2(type, x);
+  SearchBlock(type, x, qw, sigma2, scales, mins, sw, L);
+  if (!internal::WriteKScales(type, scales, mins, qw == nullptr ? nullptr : sw,
+                              out)) {
+    return;
+  }
+  const internal::KFormat f = internal::KFormatOf(type);
+  float d[16], m[16];
+  internal::KScalesOf(type, out, d, m);
+  for (int j = 0; j < 256 / f.sub; ++j) {
+    if (d[j] == 0) continue;  // keep the search's codes
+    for (int i = f.sub * j; i < f.sub * (j + 1); ++i) {
+      L[i] = static_cast<uint8_t>(
+          f.offset + Clamp(NearestInt((x[i] + m[j]) / d[j]), f.lo, f.hi));
+    }
+  }
+  internal::PackKCodes(type, L, out);
+}
+
+// Rows of n_per_row values, as ggml_quantize_chunk: with importance
+// weights, the legacy formats take sigma2 from the whole row.
+template <typename TIn>
+void EncodeRows(gguf::BlockType type, const TIn* x, size_t rows,
+                size_t n_per_row, const float* importance, uint8_t* out,
+                const char* function) {
+  const size_t size = gguf::BlockSize(type);
+  for (size_t r = 0; r < rows; ++r) {
+    const TIn* row = x + r * n_per_row;
+    internal::CheckFiniteBlocks(row, n_per_row, r * n_per_row, function);
+    float sigma2 = 0.0f;  // the row's mean square, summed in element order
+    if (importance != nullptr && !gguf::IsKQuant(type)) {
+      for (size_t i = 0; i < n_per_row; ++i) sigma2 += ToF32(row[i]) * ToF32(row[i]);
+      sigma2 /= static_cast<float>(n_per_row);
+    }
+    for (size_t k = 0; k < n_per_row / size; ++k, out += gguf::BlockBytes(type)) {
+      float xb[256];  // bfloat16 and float16 widen exactly
+      for (size_t j = 0; j < size; ++j) xb[j] = ToF32(row[size * k + j]);
+      EncodeBlock(type, xb, importance == nullptr ? nullptr : importance + size * k,
+                  sigma2, out);
+    }
   }
 }
 
@@ -381,54 +485,18 @@ void SearchQ45_K(int bits, const float* x, float* scales, float* mins,
 template <typename TIn>
 void GgufEncode(gguf::BlockType type, const TIn* x, size_t n, void* blocks) {
   internal::CheckGguf(type, x, n, blocks, "reference::GgufEncode");
-  const size_t size = gguf::BlockSize(type);
-  auto* out = static_cast<uint8_t*>(blocks);
-  for (size_t k = 0; k < n / size; ++k, out += gguf::BlockBytes(type)) {
-    internal::CheckFiniteBlocks(x + size * k, size, size * k,
-                                "reference::GgufEncode");
-    float xb[256];  // bfloat16 and float16 widen exactly
-    for (size_t j = 0; j < size; ++j) xb[j] = ToF32(x[size * k + j]);
-    switch (type) {
-      case gguf::BlockType::kQ4_0: EncodeSymmetricBlock(4, xb, out); continue;
-      case gguf::BlockType::kQ5_0: EncodeSymmetricBlock(5, xb, out); continue;
-      case gguf::BlockType::kQ4_1: EncodeAffineBlock(4, xb, out); continue;
-      case gguf::BlockType::kQ5_1: EncodeAffineBlock(5, xb, out); continue;
-      case gguf::BlockType::kQ8_0: EncodeQ8_0Block(xb, out); continue;
-      default: break;
-    }
-    // K-quants: the search per sub-block, then the super-block's scales,
-    // then each sub-block's codes from its scale as stored.
-    float scales[16], mins[16] = {};
-    uint8_t L[256];
-    int8_t signed_L[256];
-    switch (type) {
-      case gguf::BlockType::kQ2_K: SearchQ2_K(xb, scales, mins, L); break;
-      case gguf::BlockType::kQ4_K: SearchQ45_K(4, xb, scales, mins, L); break;
-      case gguf::BlockType::kQ5_K: SearchQ45_K(5, xb, scales, mins, L); break;
-      case gguf::BlockType::kQ3_K:
-      case gguf::BlockType::kQ6_K:
-        for (int j = 0; j < 16; ++j) {
-          scales[j] = type == gguf::BlockType::kQ3_K
-                          ? FitQ3(16, 4, xb + 16 * j, signed_L + 16 * j)
-                          : FitSymmetric(16, 32, xb + 16 * j, signed_L + 16 * j);
-        }
-        for (int i = 0; i < 256; ++i) L[i] = static_cast<uint8_t>(signed_L[i]);
-        break;
-      default: break;
-    }
-    if (!internal::WriteKScales(type, scales, mins, out)) continue;
-    const internal::KFormat f = internal::KFormatOf(type);
-    float d[16], m[16];
-    internal::KScalesOf(type, out, d, m);
-    for (int j = 0; j < 256 / f.sub; ++j) {
-      if (d[j] == 0) continue;  // keep the search's codes
-      for (int i = f.sub * j; i < f.sub * (j + 1); ++i) {
-        L[i] = static_cast<uint8_t>(
-            f.offset + Clamp(NearestInt((xb[i] + m[j]) / d[j]), f.lo, f.hi));
-      }
-    }
-    internal::PackKCodes(type, L, out);
-  }
+  EncodeRows(type, x, 1, n, nullptr, static_cast<uint8_t*>(blocks),
+             "reference::GgufEncode");
+}
+
+template <typename TIn>
+void GgufEncodeRows(gguf::BlockType type, const TIn* x, size_t rows,
+                    size_t n_per_row, const float* importance, void* blocks) {
+  const char* function = "reference::GgufEncodeRows";
+  internal::CheckGgufRows(type, x, rows, n_per_row, importance, blocks,
+                          function);
+  EncodeRows(type, x, rows, n_per_row, importance,
+             static_cast<uint8_t*>(blocks), function);
 }
 
 template <typename TOut>
@@ -463,6 +531,8 @@ void GgufDecode(gguf::BlockType type, const void* blocks, size_t n,
 
 #define SIMDQUANT_REFERENCE_GGUF(T)                                       \
   template void GgufEncode<T>(gguf::BlockType, const T*, size_t, void*); \
+  template void GgufEncodeRows<T>(gguf::BlockType, const T*, size_t, size_t, \
+                                  const float*, void*);                      \
   template void GgufDecode<T>(gguf::BlockType, const void*, size_t, T*);
 SIMDQUANT_REFERENCE_GGUF(float)
 SIMDQUANT_REFERENCE_GGUF(hwy::bfloat16_t)
@@ -511,28 +581,49 @@ void WriteQ2_KScales(const float* scales, const float* mins, uint8_t* out) {
   StoreF16(max_min > 0 ? max_min / 15.0f : 0.0f, out + 82);
 }
 
+// Q3_K's 6-bit scales l[j] (offset by 32) into its 12 bytes (ScaleQ3K).
+void PackQ3_KScales(const int32_t* l, uint8_t* sc) {
+  memset(sc, 0, 12);
+  for (int j = 0; j < 16; ++j) {
+    if (j < 8) {
+      sc[j] = static_cast<uint8_t>(l[j] & 0xF);
+    } else {
+      sc[j - 8] = static_cast<uint8_t>(sc[j - 8] | (l[j] & 0xF) << 4);
+    }
+    sc[8 + j % 4] = static_cast<uint8_t>(sc[8 + j % 4] | (l[j] >> 4) << (2 * (j / 4)));
+  }
+}
+
 void WriteQ3_KScales(const float* scales, uint8_t* out) {
   float amax;
   const float max_scale = reference::FirstLargest(scales, 16, &amax);
-  uint8_t* sc = out + 96;
-  memset(sc, 0, 12);
+  int32_t l[16] = {};  // all 0 (bytes 0) if every scale is 0
   float d = 0.0f;
   if (max_scale != 0) {
     const float iscale = -32.0f / max_scale;
     for (int j = 0; j < 16; ++j) {
       // ggml stores the rounded value in an int8_t before clamping.
-      const int32_t l = reference::Clamp(
-          static_cast<int8_t>(NearestInt(iscale * scales[j])), -32, 31) + 32;
-      if (j < 8) {
-        sc[j] = static_cast<uint8_t>(l & 0xF);
-      } else {
-        sc[j - 8] = static_cast<uint8_t>(sc[j - 8] | (l & 0xF) << 4);
-      }
-      sc[8 + j % 4] = static_cast<uint8_t>(sc[8 + j % 4] | (l >> 4) << (2 * (j / 4)));
+      l[j] = reference::Clamp(static_cast<int8_t>(NearestInt(iscale * scales[j])),
+                              -32, 31) + 32;
     }
     d = 1.0f / iscale;
   }
+  PackQ3_KScales(l, out + 96);
   StoreF16(d, out + 108);
+}
+
+// Q4_K / Q5_K's 6-bit scales and mins into their 12 bytes (ScaleMinK4).
+void PackQ45_KScales(const uint8_t* ls, const uint8_t* lm, uint8_t* sc) {
+  for (int j = 0; j < 8; ++j) {
+    if (j < 4) {
+      sc[j] = ls[j];
+      sc[j + 4] = lm[j];
+    } else {
+      sc[j + 4] = static_cast<uint8_t>((ls[j] & 0xF) | (lm[j] & 0xF) << 4);
+      sc[j - 4] = static_cast<uint8_t>(sc[j - 4] | (ls[j] >> 4) << 6);
+      sc[j] = static_cast<uint8_t>(sc[j] | (lm[j] >> 4) << 6);
+    }
+  }
 }
 
 void WriteQ45_KScales(const float* scales, const float* mins, uint8_t* out) {
@@ -540,24 +631,123 @@ void WriteQ45_KScales(const float* scales, const float* mins, uint8_t* out) {
   const float max_min = MaxFromZero(mins, 8);
   const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
   const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
-  uint8_t* sc = out + 4;
+  uint8_t ls[8], lm[8];
   for (int j = 0; j < 8; ++j) {
     // ggml keeps the low byte of the rounded value, then caps it at 63.
-    const uint8_t ls = std::min<uint8_t>(
-        63, static_cast<uint8_t>(NearestInt(inv_scale * scales[j])));
-    const uint8_t lm = std::min<uint8_t>(
-        63, static_cast<uint8_t>(NearestInt(inv_min * mins[j])));
-    if (j < 4) {
-      sc[j] = ls;
-      sc[j + 4] = lm;
-    } else {
-      sc[j + 4] = static_cast<uint8_t>((ls & 0xF) | (lm & 0xF) << 4);
-      sc[j - 4] = static_cast<uint8_t>(sc[j - 4] | (ls >> 4) << 6);
-      sc[j] = static_cast<uint8_t>(sc[j] | (lm >> 4) << 6);
-    }
+    ls[j] = std::min<uint8_t>(63, static_cast<uint8_t>(NearestInt(inv_scale * scales[j])));
+    lm[j] = std::min<uint8_t>(63, static_cast<uint8_t>(NearestInt(inv_min * mins[j])));
   }
+  PackQ45_KScales(ls, lm, out + 4);
   StoreF16(max_scale / 63.0f, out);
   StoreF16(max_min / 63.0f, out + 2);
+}
+
+// ggml's make_qp_quants: codes L in [0, nmax] (as ggml's uint8_t: the low
+// byte of a negative code) of non-negative x with weights w; the start
+// iscale = nmax / max and 8 neighbours (nmax + 0.1 is) / max are scored by
+// weighted squared error, then up to 5 passes move single codes to their
+// least-squares value while that improves the fit. Returns the weighted
+// least-squares scale.
+float FitPositive(int n, int nmax, const float* x, const float* w, uint8_t* L) {
+  float max = 0.0f;
+  for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];  // ggml's MAX
+  if (max < reference::kGroupMaxEps) {
+    memset(L, 0, static_cast<size_t>(n));
+    return 0.0f;
+  }
+  const float fmax = static_cast<float>(nmax);
+  float iscale = fmax / max;
+  for (int i = 0; i < n; ++i) L[i] = static_cast<uint8_t>(NearestInt(iscale * x[i]));
+  const float scale = 1.0f / iscale;
+  float best_mse = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const float diff = x[i] - scale * L[i];
+    best_mse += w[i] * diff * diff;
+  }
+  for (int is = -4; is <= 4; ++is) {
+    if (is == 0) continue;
+    const float iscale_is = (0.1f * static_cast<float>(is) + fmax) / max;
+    const float scale_is = 1.0f / iscale_is;
+    float mse = 0.0f;
+    for (int i = 0; i < n; ++i) {
+      const int32_t l = std::min(nmax, NearestInt(iscale_is * x[i]));
+      const float diff = x[i] - scale_is * static_cast<float>(l);
+      mse += w[i] * diff * diff;
+    }
+    if (mse < best_mse) {
+      best_mse = mse;
+      iscale = iscale_is;
+    }
+  }
+  float sumlx = 0.0f, suml2 = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const int32_t l = std::min(nmax, NearestInt(iscale * x[i]));
+    L[i] = static_cast<uint8_t>(l);
+    const float fl = static_cast<float>(l);
+    sumlx += w[i] * x[i] * fl;
+    suml2 += w[i] * fl * fl;
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    int changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float li = L[i];
+      float slx = sumlx - w[i] * x[i] * li;
+      float sl2 = suml2 - w[i] * li * li;
+      if (!(slx > 0 && sl2 > 0)) continue;
+      const int32_t new_l = std::min(nmax, NearestInt(x[i] * sl2 / slx));
+      if (new_l == L[i]) continue;
+      const float nl = static_cast<float>(new_l);
+      slx += w[i] * x[i] * nl;
+      sl2 += w[i] * nl * nl;
+      if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+        L[i] = static_cast<uint8_t>(new_l);
+        sumlx = slx;
+        suml2 = sl2;
+        ++changed;
+      }
+    }
+    if (changed == 0) break;
+  }
+  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+// The imatrix path's super-block scales (quantize_row_<type>_impl).
+void WriteWeightedKScales(gguf::BlockType type, const float* scales,
+                          const float* mins, const float* sw, uint8_t* out) {
+  switch (type) {
+    case gguf::BlockType::kQ2_K: {
+      uint8_t ls[16], lm[16];
+      const float d = FitPositive(16, 15, scales, sw, ls);
+      const float d_min = FitPositive(16, 15, mins, sw, lm);
+      for (int j = 0; j < 16; ++j) out[j] = static_cast<uint8_t>(ls[j] | lm[j] << 4);
+      StoreF16(d, out + 80);
+      StoreF16(d_min, out + 82);
+      break;
+    }
+    case gguf::BlockType::kQ3_K: {
+      int8_t codes[16];  // make_qx_quants' codes + 32: in [0, 63]
+      const float d = reference::FitSymmetric(16, 32, scales, sw, codes);
+      int32_t l[16];
+      for (int j = 0; j < 16; ++j) l[j] = codes[j];
+      PackQ3_KScales(l, out + 96);
+      StoreF16(d, out + 108);
+      break;
+    }
+    default: {  // Q4_K, Q5_K
+      uint8_t ls[8], lm[8];
+      const float d = FitPositive(8, 63, scales, sw, ls);
+      const float d_min = FitPositive(8, 63, mins, sw, lm);
+      if (type == gguf::BlockType::kQ5_K) {  // only Q5_K caps them
+        for (int j = 0; j < 8; ++j) {
+          ls[j] = std::min<uint8_t>(63, ls[j]);
+          lm[j] = std::min<uint8_t>(63, lm[j]);
+        }
+      }
+      PackQ45_KScales(ls, lm, out + 4);
+      StoreF16(d, out);
+      StoreF16(d_min, out + 2);
+    }
+  }
 }
 
 bool WriteQ6_KScales(const float* scales, uint8_t* out) {
@@ -593,13 +783,17 @@ int32_t TwoBitCode(const uint8_t* qs, int e) {
 }  // namespace
 
 bool WriteKScales(gguf::BlockType type, const float* scales, const float* mins,
-                  uint8_t* out) {
+                  const float* sw, uint8_t* out) {
+  if (type == gguf::BlockType::kQ6_K) return WriteQ6_KScales(scales, out);
+  if (sw != nullptr) {
+    WriteWeightedKScales(type, scales, mins, sw, out);
+    return true;
+  }
   switch (type) {
     case gguf::BlockType::kQ2_K: WriteQ2_KScales(scales, mins, out); break;
     case gguf::BlockType::kQ3_K: WriteQ3_KScales(scales, out); break;
     case gguf::BlockType::kQ4_K:
     case gguf::BlockType::kQ5_K: WriteQ45_KScales(scales, mins, out); break;
-    case gguf::BlockType::kQ6_K: return WriteQ6_KScales(scales, out);
     default: break;
   }
   return true;
@@ -658,6 +852,18 @@ void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* out) {
     }
     default: break;
   }
+}
+
+void WriteSearchedLegacyBlock(gguf::BlockType type, float scale, float neg_min,
+                              const uint8_t* L, uint8_t* out) {
+  const bool has_min =
+      type == gguf::BlockType::kQ4_1 || type == gguf::BlockType::kQ5_1;
+  StoreF16(scale, out);
+  if (has_min) StoreF16(-neg_min, out + 2);
+  int32_t q[32];
+  for (int i = 0; i < 32; ++i) q[i] = L[i];
+  const int bits = type == gguf::BlockType::kQ4_0 || type == gguf::BlockType::kQ4_1 ? 4 : 5;
+  reference::PackGgufNibbles(bits, q, out + (has_min ? 4 : 2));
 }
 
 void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q) {

@@ -115,12 +115,37 @@ std::vector<float> HardBlocks(size_t blocks, uint32_t seed, size_t run = 1) {
   return x;
 }
 
+// Importance weights of one row (llama.cpp's imatrix: mean squared
+// activations per column), of a kind chosen by the seed: exponential; with
+// a quarter zeros (unused columns); spread over 2^-30 to 2^30; all equal.
+std::vector<float> Importance(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::exponential_distribution<float> exponential(1.0f);
+  std::vector<float> w(n);
+  for (size_t i = 0; i < n; ++i) {
+    switch (seed % 4) {
+      case 0: w[i] = exponential(rng); break;
+      case 1: w[i] = rng() % 4 ? exponential(rng) : 0.0f; break;
+      case 2:
+        w[i] = std::ldexp(exponential(rng), static_cast<int>(rng() % 61) - 30);
+        break;
+      default: w[i] = 1.0f;
+    }
+  }
+  w[0] = std::max(w[0], 0.5f);  // not all zero
+  return w;
+}
+
 // ggml, loaded once from SIMDQUANT_GGML_DIR (nullptr if not found).
 struct Ggml {
   using Quantize = void (*)(const float*, void*, int64_t);
   using Dequantize = void (*)(const void*, float*, int64_t);
+  // ggml_quantize_chunk(type, src, dst, start, nrows, n_per_row, imatrix)
+  using QuantizeChunk = size_t (*)(int, const float*, void*, int64_t, int64_t,
+                                   int64_t, const float*);
   Quantize quantize[kNumTypes] = {};
   Dequantize dequantize[kNumTypes] = {};
+  QuantizeChunk quantize_chunk = nullptr;
 };
 
 const Ggml* LoadGgml() {
@@ -140,6 +165,9 @@ const Ggml* LoadGgml() {
           dlsym(lib, ("dequantize_row_" + std::string(names[t])).c_str()));
       if (g.quantize[t] == nullptr || g.dequantize[t] == nullptr) return nullptr;
     }
+    g.quantize_chunk =
+        reinterpret_cast<Ggml::QuantizeChunk>(dlsym(lib, "ggml_quantize_chunk"));
+    if (g.quantize_chunk == nullptr) return nullptr;
     return &g;
   }();
   return ggml;
@@ -266,6 +294,64 @@ TEST_P(GgufTest, SixteenBitTensorsMatchReference) {
   CheckSixteenBit<hwy::float16_t>(65000.0f);
 }
 
+// Importance weights: rows of 1 to 9 blocks (every batch tail) and a few
+// longer, 1 to 3 rows, three alignments, every kind of weights; against
+// the reference byte for byte, nothing written outside the blocks.
+TEST_P(GgufTest, EncodeRowsWithImportanceMatchesReference) {
+  for (BlockType type : kTypes) {
+    const size_t size = gguf::BlockSize(type);
+    for (size_t blocks : {1, 2, 3, 5, 8, 9, 17, 40}) {
+      if (gguf::IsKQuant(type) && blocks > 9 && blocks != 17) continue;
+      for (size_t rows : {1, 3}) {
+        const size_t offset = (blocks + rows) % 3;
+        const size_t n_per_row = blocks * size, n = rows * n_per_row;
+        const uint32_t seed = static_cast<uint32_t>(blocks * 5 + rows);
+        const std::vector<float> data = HardBlocks(n / 32, seed, seed % 2 ? 8 : 1);
+        const std::vector<float> importance = Importance(n_per_row, seed);
+        Guarded<float> x(n, offset);
+        std::copy(data.begin(), data.end(), x.data());
+        const size_t bytes = rows * gguf::RowBytes(type, n_per_row);
+        Guarded<uint8_t> got(bytes, offset);
+        got.Poison();
+        std::vector<uint8_t> want(bytes);
+        gguf::EncodeRows(type, x.data(), rows, n_per_row, importance.data(),
+                         got.data());
+        reference::GgufEncodeRows(type, data.data(), rows, n_per_row,
+                                  importance.data(), want.data());
+        ASSERT_TRUE(got.GuardsIntact()) << gguf::BlockTypeName(type);
+        for (size_t i = 0; i < bytes; ++i) {
+          ASSERT_EQ(got[i], want[i])
+              << Where(type, i) << " rows=" << rows << " n_per_row=" << n_per_row
+              << " weights kind " << seed % 4;
+        }
+        for (size_t i = 0; i < n; ++i) ASSERT_EQ(BitsOf(x[i]), BitsOf(data[i]));
+      }
+    }
+  }
+}
+
+// 16-bit rows with importance weights equal their float32 widening.
+TEST_P(GgufTest, EncodeRowsOfSixteenBitsMatchesFloat32) {
+  for (BlockType type : kTypes) {
+    const size_t n_per_row = 2 * gguf::BlockSize(type), rows = 2;
+    const std::vector<float> data = HardBlocks(rows * n_per_row / 32, 3);
+    const std::vector<float> importance = Importance(n_per_row, 4);
+    std::vector<hwy::float16_t> x(rows * n_per_row);
+    std::vector<float> widened(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      x[i] = reference::FromF32<hwy::float16_t>(
+          std::max(-65000.0f, std::min(65000.0f, data[i])));
+      widened[i] = reference::ToF32(x[i]);
+    }
+    const size_t bytes = rows * gguf::RowBytes(type, n_per_row);
+    std::vector<uint8_t> got(bytes), want(bytes);
+    gguf::EncodeRows(type, x.data(), rows, n_per_row, importance.data(), got.data());
+    gguf::EncodeRows(type, widened.data(), rows, n_per_row, importance.data(),
+                     want.data());
+    for (size_t i = 0; i < bytes; ++i) ASSERT_EQ(got[i], want[i]) << Where(type, i);
+  }
+}
+
 SIMDQUANT_INSTANTIATE_PER_TARGET(GgufTest);
 
 // The reference against ggml: the encoders on the hard blocks, the decoders
@@ -303,6 +389,44 @@ TEST(GgufGgmlTest, ReferenceIsByteIdenticalToGgml) {
         ASSERT_TRUE(SameFloat(decoded[i], ggml_decoded[i]))
             << gguf::BlockTypeName(type) << " element " << i << ": "
             << decoded[i] << " vs ggml " << ggml_decoded[i];
+      }
+    }
+  }
+}
+
+// The reference with importance weights against ggml_quantize_chunk: 1 to
+// 3 rows (the legacy formats' sigma2 is the row's), every kind of weights;
+// and without weights, ggml_quantize_chunk equals Encode.
+TEST(GgufGgmlTest, ImportanceWeightsAreByteIdenticalToGgml) {
+  const Ggml* ggml = LoadGgml();
+  if (ggml == nullptr) {
+    if (getenv("SIMDQUANT_REQUIRE_GGML") != nullptr) {
+      FAIL() << "SIMDQUANT_REQUIRE_GGML is set but libggml-base.so was not "
+                "loaded from SIMDQUANT_GGML_DIR";
+    }
+    GTEST_SKIP() << "ggml not found (set SIMDQUANT_GGML_DIR)";
+  }
+  for (BlockType type : kTypes) {
+    for (uint32_t seed = 0; seed < 24; ++seed) {
+      const size_t rows = 1 + seed % 3;
+      const size_t n_per_row = (1 + seed * 5 % 23) * gguf::BlockSize(type);
+      const size_t n = rows * n_per_row;
+      const size_t bytes = rows * gguf::RowBytes(type, n_per_row);
+      const std::vector<float> x = HardBlocks(n / 32, seed, seed % 2 ? 8 : 1);
+      const std::vector<float> importance = Importance(n_per_row, seed);
+      for (const float* weights : {importance.data(), static_cast<const float*>(nullptr)}) {
+        std::vector<uint8_t> got(bytes), want(bytes);
+        reference::GgufEncodeRows(type, x.data(), rows, n_per_row, weights,
+                                  got.data());
+        const size_t written = ggml->quantize_chunk(
+            static_cast<int>(gguf::GgmlTypeId(type)), x.data(), want.data(), 0,
+            static_cast<int64_t>(rows), static_cast<int64_t>(n_per_row), weights);
+        ASSERT_EQ(written, bytes);
+        for (size_t i = 0; i < bytes; ++i) {
+          ASSERT_EQ(got[i], want[i])
+              << Where(type, i) << " seed " << seed << " rows " << rows
+              << (weights ? " with importance" : " without importance");
+        }
       }
     }
   }
@@ -365,6 +489,38 @@ TEST(GgufApiTest, BadInputIsRejected) {
     std::vector<float> y = big;
     y[300] = NAN;
     ExpectError([&] { encode(BlockType::kQ6_K, y.data(), 512, k_blocks.data()); },
+                "x[300] = ");
+  }
+  // Rows with importance weights: the row length, the weights.
+  using EncodeRowsF32 = void (*)(BlockType, const float*, size_t, size_t,
+                                 const float*, void*);
+  std::vector<uint8_t> k_rows(4 * 144);
+  for (EncodeRowsF32 encode_rows : {EncodeRowsF32{&gguf::EncodeRows<float>},
+                                    EncodeRowsF32{&reference::GgufEncodeRows<float>}}) {
+    std::vector<float> weights(256, 1.0f);
+    ExpectError([&] { encode_rows(BlockType::kQ4_K, big.data(), 2, 128,
+                                  weights.data(), k_rows.data()); },
+                "n_per_row = 128 is not a multiple of the block size 256 of Q4_K");
+    ExpectError([&] { encode_rows(BlockType::kQ4_K, big.data(), SIZE_MAX / 128, 256,
+                                  weights.data(), k_rows.data()); },
+                "overflows");
+    for (float bad : {-1.0f, -0.0f * 0.0f - 1e-30f, NAN, INFINITY}) {
+      weights[200] = bad;
+      ExpectError([&] { encode_rows(BlockType::kQ4_K, big.data(), 2, 256,
+                                    weights.data(), k_rows.data()); },
+                  "importance[200] = ");
+    }
+    std::fill(weights.begin(), weights.end(), 0.0f);
+    ExpectError([&] { encode_rows(BlockType::kQ4_0, big.data(), 2, 256,
+                                  weights.data(), k_rows.data()); },
+                "importance is all zero");
+    weights[7] = 1.0f;  // -0 weights count as zero, not as negative
+    weights[8] = -0.0f;
+    encode_rows(BlockType::kQ4_0, big.data(), 2, 256, weights.data(), k_rows.data());
+    std::vector<float> y = big;
+    y[300] = INFINITY;
+    ExpectError([&] { encode_rows(BlockType::kQ4_0, y.data(), 2, 256,
+                                  weights.data(), k_rows.data()); },
                 "x[300] = ");
   }
   ExpectError([&] { gguf::Decode(q8, blocks.data(), 31, x.data()); },

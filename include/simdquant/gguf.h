@@ -127,6 +127,9 @@ const char* BlockTypeName(BlockType type);
 namespace detail {
 void Encode(BlockType type, const void* x, simdquant::detail::FloatType x_type,
             size_t n, void* blocks);
+void EncodeRows(BlockType type, const void* x,
+                simdquant::detail::FloatType x_type, size_t rows,
+                size_t n_per_row, const float* importance, void* blocks);
 void Decode(BlockType type, const void* blocks, size_t n, void* x,
             simdquant::detail::FloatType x_type);
 }  // namespace detail
@@ -138,6 +141,20 @@ void Decode(BlockType type, const void* blocks, size_t n, void* x,
 template <typename TIn>
 void Encode(BlockType type, const TIn* x, size_t n, void* blocks) {
   detail::Encode(type, x, simdquant::detail::FloatTypeOf<TIn>(), n, blocks);
+}
+
+// Encodes a rows x n_per_row matrix (row-major; n_per_row a multiple of
+// BlockSize(type)) into rows * RowBytes(type, n_per_row) bytes at blocks,
+// with importance weights: llama.cpp's --imatrix path, byte-identical to
+// ggml_quantize_chunk(type, x, blocks, 0, rows, n_per_row, importance).
+// importance holds one weight per column (n_per_row floats, finite, >= 0,
+// not all zero), as llama.cpp's imatrix files store them; or is null, and
+// then the result is Encode's. Q8_0 ignores the weights, as ggml does.
+template <typename TIn>
+void EncodeRows(BlockType type, const TIn* x, size_t rows, size_t n_per_row,
+                const float* importance, void* blocks) {
+  detail::EncodeRows(type, x, simdquant::detail::FloatTypeOf<TIn>(), rows,
+                     n_per_row, importance, blocks);
 }
 
 // Decodes RowBytes(type, n) bytes at blocks into x[0, n): bit-identical to

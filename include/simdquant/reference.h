@@ -105,6 +105,9 @@ void DequantizePacked(const uint8_t* packed, const Layout& layout,
 // TIn / TOut: float, hwy::bfloat16_t or hwy::float16_t.
 template <typename TIn>
 void GgufEncode(gguf::BlockType type, const TIn* x, size_t n, void* blocks);
+template <typename TIn>
+void GgufEncodeRows(gguf::BlockType type, const TIn* x, size_t rows,
+                    size_t n_per_row, const float* importance, void* blocks);
 template <typename TOut>
 void GgufDecode(gguf::BlockType type, const void* blocks, size_t n, TOut* x);
 
