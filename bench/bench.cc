@@ -887,45 +887,76 @@ void RegisterQ8_0Benchmarks(const std::vector<Target>& targets) {
   }
 }
 
-// GGUF/<type>/<Encode|Decode>/<impl>/n:<count>: ggml's block formats,
-// byte-identical to ggml (tests/gguf_test.cc). bytes = float32 values +
-// blocks. Columns: every target, the reference, ggml (the CPU library's
-// quantize_row_<t>, vectorized for Q8_0 only; dequantize_row_<t>),
-// ggml_ref (quantize_row_<t>_ref, what llama-quantize runs), memcpy.
+// Importance weights of the GGUF EncodeImatrix rows: one per column of
+// rows of kImatrixRow values (llama.cpp's imatrix: mean squared
+// activations, here exponential).
+constexpr size_t kImatrixRow = 4096;
+const float* Importance() {
+  static const std::vector<float> w = [] {
+    std::vector<float> v(kImatrixRow);
+    std::mt19937 rng(5);
+    std::exponential_distribution<float> exponential(1.0f);
+    for (float& x : v) x = exponential(rng);
+    return v;
+  }();
+  return w.data();
+}
+
+// GGUF/<type>/<Encode|Decode|EncodeImatrix>/<impl>/n:<count>: ggml's block
+// formats, byte-identical to ggml (tests/gguf_test.cc). bytes = float32
+// values + blocks. Columns: every target, the reference, ggml (the CPU
+// library's quantize_row_<t>, vectorized for Q8_0 only; dequantize_row_<t>;
+// for EncodeImatrix ggml_quantize_chunk with the importance weights, rows
+// of kImatrixRow), ggml_ref (quantize_row_<t>_ref, what llama-quantize runs
+// without an imatrix), memcpy.
+enum class GgufOp { kEncode, kDecode, kEncodeImatrix };
+
 void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
   const peers::Ggml* ggml = peers::LoadGgml();
   for (int t = 0; t < peers::Ggml::kGgufTypes; ++t) {
     const auto type = static_cast<gguf::BlockType>(t);
+    const int ggml_type = static_cast<int>(gguf::GgmlTypeId(type));
     if (ggml != nullptr) {
-      // The ggml column must produce the bytes it is compared for.
+      // The ggml columns must produce the bytes they are compared for.
       const size_t n = size_t{1} << 16, bytes = gguf::RowBytes(type, n);
-      std::vector<uint8_t> ours(bytes), fast(bytes), ref(bytes);
+      std::vector<uint8_t> ours(bytes), fast(bytes), ref(bytes), weighted(bytes),
+          ggml_weighted(bytes);
       gguf::Encode(type, Input(n), n, ours.data());
       ggml->quantize_row[t](Input(n), fast.data(), static_cast<int64_t>(n));
       ggml->quantize_row_ref[t](Input(n), ref.data(), static_cast<int64_t>(n));
-      size_t fast_diffs = 0, ref_diffs = 0;
+      gguf::EncodeRows(type, Input(n), n / kImatrixRow, kImatrixRow,
+                       Importance(), weighted.data());
+      ggml->quantize_chunk(ggml_type, Input(n), ggml_weighted.data(), 0,
+                           n / kImatrixRow, kImatrixRow, Importance());
+      size_t fast_diffs = 0, ref_diffs = 0, weighted_diffs = 0;
       for (size_t i = 0; i < bytes; ++i) {
         fast_diffs += fast[i] != ref[i];
         ref_diffs += ours[i] != ref[i];
+        weighted_diffs += weighted[i] != ggml_weighted[i];
       }
       fprintf(stderr, "GGUF %s: gguf::Encode differs from ggml's "
-              "reference encoder in %zu of %zu bytes; ggml's "
-              "quantize_row (%s) in %zu\n", gguf::BlockTypeName(type),
-              ref_diffs, bytes,
+              "reference encoder in %zu of %zu bytes, gguf::EncodeRows with "
+              "importance from ggml_quantize_chunk in %zu; ggml's "
+              "quantize_row (%s) from its reference in %zu\n",
+              gguf::BlockTypeName(type), ref_diffs, bytes, weighted_diffs,
               ggml->cpu_variant.c_str(), fast_diffs);
     }
-    for (const bool encode : {true, false}) {
-      const Impls impls = GgmlRowImpls(targets, ggml, encode);
-      const std::string group = std::string("GGUF/") +
-                                gguf::BlockTypeName(type) +
-                                (encode ? "/Encode" : "/Decode");
-      RegisterImpls(group, size_t{1} << 16, impls,
-                    [type, t, encode, ggml](benchmark::State& state,
-                                            const std::string& impl,
-                                            size_t size, bool is_target) {
+    for (const GgufOp op : {GgufOp::kEncode, GgufOp::kDecode, GgufOp::kEncodeImatrix}) {
+      // Q8_0 ignores importance weights.
+      if (op == GgufOp::kEncodeImatrix && type == gguf::BlockType::kQ8_0) continue;
+      Impls impls = GgmlRowImpls(targets, ggml, op == GgufOp::kEncode);
+      const char* name = op == GgufOp::kEncode   ? "/Encode"
+                         : op == GgufOp::kDecode ? "/Decode"
+                                                 : "/EncodeImatrix";
+      RegisterImpls(std::string("GGUF/") + gguf::BlockTypeName(type) + name,
+                    size_t{1} << 16, impls,
+                    [type, t, ggml_type, op, ggml](benchmark::State& state,
+                                                   const std::string& impl,
+                                                   size_t size, bool is_target) {
         const float* x = Input(size);
         const size_t bytes = gguf::RowBytes(type, size);
         const size_t traffic = size * sizeof(float) + bytes;
+        const size_t rows = size / kImatrixRow;
         void* blocks = Output(bytes, 9);
         float* y = static_cast<float*>(Output(size * sizeof(float), 2));
         gguf::Encode(type, x, size, blocks);
@@ -936,21 +967,40 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
         } else {
           if (is_target) RestrictToTarget(impl);
           for (auto _ : state) {
-            switch (which) {
-              case Impl::kGgml:
-                encode ? ggml->quantize_row[t](x, blocks, k)
-                       : ggml->dequantize_row[t](blocks, y, k);
+            switch (op) {
+              case GgufOp::kEncode:
+                if (which == Impl::kGgml) {
+                  ggml->quantize_row[t](x, blocks, k);
+                } else if (which == Impl::kGgmlRef) {
+                  ggml->quantize_row_ref[t](x, blocks, k);
+                } else if (which == Impl::kReference) {
+                  reference::GgufEncode(type, x, size, blocks);
+                } else {
+                  gguf::Encode(type, x, size, blocks);
+                }
                 break;
-              case Impl::kGgmlRef:
-                ggml->quantize_row_ref[t](x, blocks, k);
+              case GgufOp::kDecode:
+                if (which == Impl::kGgml) {
+                  ggml->dequantize_row[t](blocks, y, k);
+                } else if (which == Impl::kReference) {
+                  reference::GgufDecode(type, blocks, size, y);
+                } else {
+                  gguf::Decode(type, blocks, size, y);
+                }
                 break;
-              case Impl::kReference:
-                encode ? reference::GgufEncode(type, x, size, blocks)
-                       : reference::GgufDecode(type, blocks, size, y);
-                break;
-              default:  // the library, on the pinned target
-                encode ? gguf::Encode(type, x, size, blocks)
-                       : gguf::Decode(type, blocks, size, y);
+              case GgufOp::kEncodeImatrix:
+                if (which == Impl::kGgml) {
+                  ggml->quantize_chunk(ggml_type, x, blocks, 0,
+                                       static_cast<int64_t>(rows),
+                                       static_cast<int64_t>(kImatrixRow),
+                                       Importance());
+                } else if (which == Impl::kReference) {
+                  reference::GgufEncodeRows(type, x, rows, kImatrixRow,
+                                            Importance(), blocks);
+                } else {
+                  gguf::EncodeRows(type, x, rows, kImatrixRow, Importance(),
+                                   blocks);
+                }
                 break;
             }
             benchmark::ClobberMemory();

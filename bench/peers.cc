@@ -125,8 +125,9 @@ Ggml* Load() {
   }
   static Ggml g;
   if (!Symbol(base, "quantize_row_q8_0_ref", &g.quantize_row_q8_0_ref) ||
-      !Symbol(base, "dequantize_row_q8_0", &g.dequantize_row_q8_0)) {
-    fprintf(stderr, "ggml: libggml-base.so lacks the Q8_0 functions.\n");
+      !Symbol(base, "dequantize_row_q8_0", &g.dequantize_row_q8_0) ||
+      !Symbol(base, "ggml_quantize_chunk", &g.quantize_chunk)) {
+    fprintf(stderr, "ggml: libggml-base.so lacks the Q8_0 functions or ggml_quantize_chunk.\n");
     return nullptr;
   }
   // The CPU variant ggml itself would pick: the highest backend score.

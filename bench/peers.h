@@ -46,6 +46,11 @@ struct Ggml {
   void (*quantize_row[kGgufTypes])(const float* x, void* y, int64_t k);
   void (*quantize_row_ref[kGgufTypes])(const float* x, void* y, int64_t k);
   void (*dequantize_row[kGgufTypes])(const void* y, float* x, int64_t k);
+  // libggml-base's ggml_quantize_chunk (type as ggml_type): with imatrix,
+  // llama-quantize's --imatrix path.
+  size_t (*quantize_chunk)(int type, const float* src, void* dst, int64_t start,
+                           int64_t nrows, int64_t n_per_row,
+                           const float* imatrix);
 };
 constexpr size_t kQ8_0BlockBytes = 34;
 
