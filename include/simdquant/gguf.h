@@ -50,8 +50,18 @@
 // steps in its order, its nearest_int (adding 1.5 * 2^23: ties to even),
 // then quantizes the sub-block scales against the largest one, and each
 // sub-block's codes with its scale as stored (a sub-block whose stored
-// scale is 0 keeps the search's codes, as in ggml). No importance weights
-// yet (ggml_quantize_chunk's imatrix path).
+// scale is 0 keeps the search's codes, as in ggml).
+//
+// With importance weights (EncodeRows; ggml_quantize_chunk's imatrix path,
+// quantize_row_<type>_impl) each element's weight is
+// qw * sqrt(sigma2 + x^2), with sigma2 the mean square of the row (legacy
+// formats), of the super-block (Q2_K) or twice it (Q3_K to Q5_K); Q6_K
+// takes qw as it is. The legacy formats then search their scale (Q4_0,
+// Q5_0: make_qx_quants; Q4_1, Q5_1: make_qkx3_quants) and store it with
+// the search's codes; the K-quants search each sub-block (make_qkx3_quants,
+// or make_qx_quants for Q3_K and Q6_K) and fit the super-block's scales by
+// weighted least squares (make_qp_quants; Q3_K make_qx_quants) with the
+// sub-blocks' weight sums.
 //
 // Errors (std::invalid_argument naming the function and the value): n not
 // a multiple of BlockSize(type), null pointers (with n > 0), NaN or infinite inputs
