@@ -4,7 +4,7 @@
 // the reference against ggml itself (libggml-base.so from the npm package
 // @node-llama-cpp/linux-x64, found through SIMDQUANT_GGML_DIR; tests/run.sh
 // fetches it and sets SIMDQUANT_REQUIRE_GGML so that CI cannot skip it).
-#include <dlfcn.h>
+#include <dlfcn.h>  // dlsym
 #include <float.h>
 #include <stdlib.h>
 
@@ -150,10 +150,7 @@ struct Ggml {
 
 const Ggml* LoadGgml() {
   static const Ggml* ggml = []() -> const Ggml* {
-    const char* dir = getenv("SIMDQUANT_GGML_DIR");
-    if (dir == nullptr) return nullptr;
-    void* lib = dlopen((std::string(dir) + "/libggml-base.so").c_str(),
-                       RTLD_NOW | RTLD_LOCAL);
+    void* lib = GgmlBase();
     if (lib == nullptr) return nullptr;
     static Ggml g;
     const char* names[kNumTypes] = {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0",
@@ -358,13 +355,7 @@ SIMDQUANT_INSTANTIATE_PER_TARGET(GgufTest);
 // on random bytes.
 TEST(GgufGgmlTest, ReferenceIsByteIdenticalToGgml) {
   const Ggml* ggml = LoadGgml();
-  if (ggml == nullptr) {
-    if (getenv("SIMDQUANT_REQUIRE_GGML") != nullptr) {
-      FAIL() << "SIMDQUANT_REQUIRE_GGML is set but libggml-base.so was not "
-                "loaded from SIMDQUANT_GGML_DIR";
-    }
-    GTEST_SKIP() << "ggml not found (set SIMDQUANT_GGML_DIR)";
-  }
+  SIMDQUANT_REQUIRE_GGML_OR_SKIP(ggml != nullptr);
   std::mt19937 rng(11);
   for (int t = 0; t < kNumTypes; ++t) {
     const BlockType type = kTypes[t];
@@ -399,13 +390,7 @@ TEST(GgufGgmlTest, ReferenceIsByteIdenticalToGgml) {
 // and without weights, ggml_quantize_chunk equals Encode.
 TEST(GgufGgmlTest, ImportanceWeightsAreByteIdenticalToGgml) {
   const Ggml* ggml = LoadGgml();
-  if (ggml == nullptr) {
-    if (getenv("SIMDQUANT_REQUIRE_GGML") != nullptr) {
-      FAIL() << "SIMDQUANT_REQUIRE_GGML is set but libggml-base.so was not "
-                "loaded from SIMDQUANT_GGML_DIR";
-    }
-    GTEST_SKIP() << "ggml not found (set SIMDQUANT_GGML_DIR)";
-  }
+  SIMDQUANT_REQUIRE_GGML_OR_SKIP(ggml != nullptr);
   for (BlockType type : kTypes) {
     for (uint32_t seed = 0; seed < 24; ++seed) {
       const size_t rows = 1 + seed % 3;

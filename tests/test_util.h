@@ -2,7 +2,9 @@
 #ifndef SIMDQUANT_TESTS_TEST_UTIL_H_
 #define SIMDQUANT_TESTS_TEST_UTIL_H_
 
+#include <dlfcn.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <algorithm>
@@ -136,6 +138,33 @@ inline std::vector<float> SpecialValues() {
           L::max(),      L::lowest(),     1.0f,           -1.0f,
           0.5f,          -0.5f,           1.5f,           -2.5f};
 }
+
+// ggml's libggml-base.so from SIMDQUANT_GGML_DIR (the npm package
+// @node-llama-cpp/linux-x64; tests/run.sh fetches it), opened once; nullptr
+// if it is not there.
+inline void* GgmlBase() {
+  static void* lib = [] {
+    const char* dir = getenv("SIMDQUANT_GGML_DIR");
+    return dir == nullptr ? nullptr
+                          : dlopen((std::string(dir) + "/libggml-base.so").c_str(),
+                                   RTLD_NOW | RTLD_LOCAL);
+  }();
+  return lib;
+}
+
+// In a test comparing with ggml: fails if ggml is required
+// (SIMDQUANT_REQUIRE_GGML, set by tests/run.sh so that CI cannot skip) but
+// `loaded` is false, else skips.
+#define SIMDQUANT_REQUIRE_GGML_OR_SKIP(loaded)                             \
+  do {                                                                     \
+    if (!(loaded)) {                                                       \
+      if (getenv("SIMDQUANT_REQUIRE_GGML") != nullptr) {                   \
+        FAIL() << "SIMDQUANT_REQUIRE_GGML is set but ggml was not loaded " \
+                  "from SIMDQUANT_GGML_DIR";                               \
+      }                                                                    \
+      GTEST_SKIP() << "ggml not found (set SIMDQUANT_GGML_DIR)";           \
+    }                                                                      \
+  } while (0)
 
 }  // namespace test
 }  // namespace simdquant

@@ -1,0 +1,290 @@
+// The GGUF quantizer (examples/gguf_file.cc): a small GGUF file with random
+// tensors, written by our code, quantized, then read back by ggml's own
+// GGUF reader (gguf_init_from_file in libggml-base.so): its header, keys,
+// alignment and tensor infos as ggml sees them, and every tensor's bytes
+// equal to ggml_quantize_chunk of the input (or to the input for the
+// tensors that are copied).
+#include "examples/gguf_file.h"
+
+#include <dlfcn.h>  // dlsym
+#include <stdio.h>
+#include <unistd.h>
+
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "simdquant/gguf.h"
+#include "simdquant/reference.h"
+#include "tests/test_util.h"
+
+namespace simdquant {
+namespace test {
+namespace {
+
+using gguf::BlockType;
+using gguf_file::Header;
+using gguf_file::TensorInfo;
+
+// ggml's GGUF reader and type traits.
+struct GgmlGguf {
+  struct InitParams {
+    bool no_alloc;
+    void** ctx;
+  };
+  void* (*init_from_file)(const char*, InitParams);
+  void (*free)(void*);
+  uint32_t (*version)(const void*);
+  size_t (*alignment)(const void*);
+  size_t (*data_offset)(const void*);
+  int64_t (*find_key)(const void*, const char*);
+  const char* (*val_str)(const void*, int64_t);
+  int64_t (*n_tensors)(const void*);
+  const char* (*tensor_name)(const void*, int64_t);
+  size_t (*tensor_offset)(const void*, int64_t);
+  int (*tensor_type)(const void*, int64_t);
+  size_t (*tensor_size)(const void*, int64_t);
+  size_t (*type_size)(int);
+  int64_t (*blck_size)(int);
+  size_t (*quantize_chunk)(int, const float*, void*, int64_t, int64_t, int64_t,
+                           const float*);
+};
+
+template <typename F>
+bool Find(void* lib, const char* name, F* f) {
+  *f = reinterpret_cast<F>(dlsym(lib, name));
+  return *f != nullptr;
+}
+
+const GgmlGguf* LoadGgmlGguf() {
+  static const GgmlGguf* loaded = []() -> const GgmlGguf* {
+    void* lib = GgmlBase();
+    static GgmlGguf g;
+    if (lib == nullptr || !Find(lib, "gguf_init_from_file", &g.init_from_file) ||
+        !Find(lib, "gguf_free", &g.free) ||
+        !Find(lib, "gguf_get_version", &g.version) ||
+        !Find(lib, "gguf_get_alignment", &g.alignment) ||
+        !Find(lib, "gguf_get_data_offset", &g.data_offset) ||
+        !Find(lib, "gguf_find_key", &g.find_key) ||
+        !Find(lib, "gguf_get_val_str", &g.val_str) ||
+        !Find(lib, "gguf_get_n_tensors", &g.n_tensors) ||
+        !Find(lib, "gguf_get_tensor_name", &g.tensor_name) ||
+        !Find(lib, "gguf_get_tensor_offset", &g.tensor_offset) ||
+        !Find(lib, "gguf_get_tensor_type", &g.tensor_type) ||
+        !Find(lib, "gguf_get_tensor_size", &g.tensor_size) ||
+        !Find(lib, "ggml_type_size", &g.type_size) ||
+        !Find(lib, "ggml_blck_size", &g.blck_size) ||
+        !Find(lib, "ggml_quantize_chunk", &g.quantize_chunk)) {
+      return nullptr;
+    }
+    return &g;
+  }();
+  return loaded;
+}
+
+// A key-value pair's bytes: key, value type, value.
+std::string KeyValue(const std::string& key, uint32_t type, const std::string& value) {
+  std::string kv;
+  const uint64_t length = key.size();
+  kv.append(reinterpret_cast<const char*>(&length), 8);
+  kv += key;
+  kv.append(reinterpret_cast<const char*>(&type), 4);
+  return kv + value;
+}
+std::string StringValue(const std::string& s) {
+  const uint64_t length = s.size();
+  return std::string(reinterpret_cast<const char*>(&length), 8) + s;
+}
+
+struct Tensor {
+  TensorInfo info;
+  std::vector<float> values;  // as float32 (16-bit tensors: exact widening)
+  std::vector<uint8_t> bytes;  // as stored
+};
+
+// Random tensors: quantizable 2-D float32 / float16 / bfloat16, and ones
+// that must be copied (1-D, a row that is not whole blocks, 3-D).
+std::vector<Tensor> RandomTensors() {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  const struct { const char* name; std::vector<uint64_t> dims; uint32_t type; } kinds[] = {
+      {"blk.0.attn_q.weight", {512, 3}, gguf_file::kF32},
+      {"blk.0.attn_norm.weight", {512}, gguf_file::kF32},
+      {"blk.0.odd.weight", {48, 2}, gguf_file::kF32},
+      {"blk.0.ffn_up.weight", {256, 5}, gguf_file::kF16},
+      {"blk.0.ffn_down.weight", {768, 1}, gguf_file::kBF16},
+      {"blk.0.conv.weight", {256, 2, 2}, gguf_file::kF32},
+  };
+  std::vector<Tensor> tensors;
+  for (const auto& k : kinds) {
+    Tensor t;
+    t.info.name = k.name;
+    t.info.dims = k.dims;
+    t.info.type = k.type;
+    size_t n = 1;
+    for (uint64_t d : k.dims) n *= d;
+    t.bytes.resize(gguf_file::TensorBytes(k.type, k.dims));
+    for (size_t i = 0; i < n; ++i) {
+      float v = normal(rng);
+      if (k.type == gguf_file::kF32) {
+        memcpy(&t.bytes[4 * i], &v, 4);
+      } else if (k.type == gguf_file::kF16) {
+        const auto h = reference::FromF32<hwy::float16_t>(v);
+        memcpy(&t.bytes[2 * i], &h, 2);
+        v = reference::ToF32(h);
+      } else {
+        const auto b = reference::FromF32<hwy::bfloat16_t>(v);
+        memcpy(&t.bytes[2 * i], &b, 2);
+        v = reference::ToF32(b);
+      }
+      t.values.push_back(v);
+    }
+    tensors.push_back(std::move(t));
+  }
+  return tensors;
+}
+
+std::string TempPath(const char* name) {
+  return ::testing::TempDir() + "simdquant_" + std::to_string(getpid()) + "_" + name;
+}
+
+// Writes a GGUF file with our header writer: alignment 64 (not ggml's
+// default), a string key and the tensors.
+void WriteInput(const std::string& path, const std::vector<Tensor>& tensors) {
+  Header h;
+  h.alignment = 64;
+  uint32_t alignment = 64;
+  h.key_values.push_back(KeyValue("general.architecture", 8, StringValue("test")));
+  h.key_values.push_back(KeyValue(
+      "general.alignment", 4, std::string(reinterpret_cast<const char*>(&alignment), 4)));
+  for (const Tensor& t : tensors) h.tensors.push_back(t.info);
+  FILE* f = fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  gguf_file::WriteHeader(f, h);
+  for (const Tensor& t : tensors) {
+    fwrite(t.bytes.data(), 1, t.bytes.size(), f);
+    const std::vector<char> pad((64 - t.bytes.size() % 64) % 64, 0);
+    fwrite(pad.data(), 1, pad.size(), f);
+  }
+  ASSERT_EQ(fclose(f), 0);
+}
+
+std::vector<uint8_t> FileBytes(const std::string& path) {
+  FILE* f = fopen(path.c_str(), "rb");
+  std::vector<uint8_t> bytes;
+  if (f == nullptr) return bytes;
+  uint8_t buffer[1 << 16];
+  size_t got;
+  while ((got = fread(buffer, 1, sizeof(buffer), f)) > 0) {
+    bytes.insert(bytes.end(), buffer, buffer + got);
+  }
+  fclose(f);
+  return bytes;
+}
+
+TEST(GgufFileTest, QuantizedFileReadsBackInGgmlAsGgmlQuantizeChunk) {
+  const GgmlGguf* ggml = LoadGgmlGguf();
+  SIMDQUANT_REQUIRE_GGML_OR_SKIP(ggml != nullptr);
+  const std::vector<Tensor> tensors = RandomTensors();
+  const std::string in = TempPath("in.gguf"), out = TempPath("out.gguf");
+  WriteInput(in, tensors);
+  for (BlockType type : {BlockType::kQ4_K, BlockType::kQ8_0, BlockType::kQ5_1,
+                         BlockType::kQ6_K}) {
+    SCOPED_TRACE(gguf::BlockTypeName(type));
+    uint64_t last_done = 0, total = 0;
+    const size_t quantized = gguf_file::QuantizeFile(
+        in, out, type, [&](uint64_t done, uint64_t all, const std::string&) {
+          EXPECT_GT(done, last_done);
+          last_done = done;
+          total = all;
+        });
+    EXPECT_EQ(last_done, total);
+    void* ctx = ggml->init_from_file(out.c_str(), {true, nullptr});
+    ASSERT_NE(ctx, nullptr) << "ggml cannot read the quantized file";
+    EXPECT_EQ(ggml->version(ctx), 3u);
+    EXPECT_EQ(ggml->alignment(ctx), 64u);
+    const int64_t key = ggml->find_key(ctx, "general.architecture");
+    ASSERT_GE(key, 0);
+    EXPECT_STREQ(ggml->val_str(ctx, key), "test");
+    ASSERT_EQ(ggml->n_tensors(ctx), static_cast<int64_t>(tensors.size()));
+    const std::vector<uint8_t> file = FileBytes(out);
+    size_t expect_quantized = 0;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      const Tensor& t = tensors[i];
+      SCOPED_TRACE(t.info.name);
+      EXPECT_STREQ(ggml->tensor_name(ctx, static_cast<int64_t>(i)), t.info.name.c_str());
+      const bool quantize = t.info.dims.size() == 2 &&
+                            t.info.dims[0] % gguf::BlockSize(type) == 0;
+      expect_quantized += quantize;
+      std::vector<uint8_t> want = t.bytes;
+      if (quantize) {
+        want.resize(t.info.dims[1] * gguf::RowBytes(type, t.info.dims[0]));
+        ggml->quantize_chunk(static_cast<int>(gguf::GgmlTypeId(type)), t.values.data(),
+                             want.data(), 0, static_cast<int64_t>(t.info.dims[1]),
+                             static_cast<int64_t>(t.info.dims[0]), nullptr);
+      }
+      EXPECT_EQ(ggml->tensor_type(ctx, static_cast<int64_t>(i)),
+                static_cast<int>(quantize ? gguf::GgmlTypeId(type) : t.info.type));
+      ASSERT_EQ(ggml->tensor_size(ctx, static_cast<int64_t>(i)), want.size());
+      const size_t at = ggml->data_offset(ctx) + ggml->tensor_offset(ctx, static_cast<int64_t>(i));
+      ASSERT_LE(at + want.size(), file.size());
+      EXPECT_TRUE(std::equal(want.begin(), want.end(), file.begin() + static_cast<ptrdiff_t>(at)));
+    }
+    EXPECT_EQ(quantized, expect_quantized);
+    ggml->free(ctx);
+  }
+  remove(in.c_str());
+  remove(out.c_str());
+}
+
+// The quantizer's table of ggml type sizes is ggml's.
+TEST(GgufFileTest, TypeSizesAreGgmls) {
+  const GgmlGguf* ggml = LoadGgmlGguf();
+  SIMDQUANT_REQUIRE_GGML_OR_SKIP(ggml != nullptr);
+  for (uint32_t type : {0u, 1u, 2u, 3u, 6u, 7u, 8u, 9u, 10u, 11u, 12u, 13u, 14u,
+                        15u, 24u, 25u, 26u, 27u, 28u, 30u}) {
+    const auto block = static_cast<uint64_t>(ggml->blck_size(static_cast<int>(type)));
+    EXPECT_EQ(gguf_file::TensorBytes(type, {block * 3, 2}),
+              ggml->type_size(static_cast<int>(type)) * 6)
+        << "ggml type " << type;
+  }
+}
+
+TEST(GgufFileTest, BadFilesAreRejected) {
+  const std::string path = TempPath("bad.gguf"), out = TempPath("bad_out.gguf");
+  const auto expect_error = [&](const std::vector<uint8_t>& bytes, const std::string& part) {
+    FILE* f = fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    fwrite(bytes.data(), 1, bytes.size(), f);
+    fclose(f);
+    try {
+      gguf_file::QuantizeFile(path, out, BlockType::kQ4_0, nullptr);
+      ADD_FAILURE() << "no error; expected " << part;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  expect_error({'G', 'G', 'M', 'L', 3, 0, 0, 0}, "no GGUF magic");
+  expect_error({'G', 'G', 'U', 'F', 1, 0, 0, 0}, "version 1");
+  expect_error({'G', 'G', 'U', 'F', 3, 0, 0, 0, 1, 0}, "ends too early");
+  // A whole file cut short inside its data.
+  const std::vector<Tensor> tensors = RandomTensors();
+  WriteInput(path, tensors);
+  std::vector<uint8_t> bytes = FileBytes(path);
+  bytes.resize(bytes.size() - 100);
+  expect_error(bytes, "ends too early");
+  try {
+    gguf_file::QuantizeFile(TempPath("missing.gguf"), out, BlockType::kQ4_0, nullptr);
+    ADD_FAILURE() << "no error for a missing file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
+  }
+  remove(path.c_str());
+  remove(out.c_str());
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace simdquant
