@@ -316,8 +316,8 @@ void SearchLanes(BlockType type, bool weighted, const Lanes& t, float* scales,
   hn::StoreU(neg_min, df, mins);
 }
 
-// ggml's sigma2 with importance weights (reference::SuperBlockSigma2 and
-// the legacy formats' row mean square), summed in element order.
+// The sum of squares behind ggml's sigma2 with importance weights (of a
+// super-block, or of a legacy row), in element order.
 template <typename TIn>
 float SumOfSquares(const TIn* HWY_RESTRICT x, size_t n) {
   float sum = 0.0f;
@@ -356,8 +356,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
     for (size_t k = 0; k < count; ++k) {
       float s = row_sigma2;
       if (gguf::IsKQuant(type)) {
-        const float sum_x2 = SumOfSquares(x + k * size, size);
-        s = type == BlockType::kQ2_K ? sum_x2 / 256 : 2 * sum_x2 / 256;
+        s = internal::SuperBlockSigma2(type, SumOfSquares(x + k * size, size));
       }
       for (size_t j = 0; j < subs; ++j) sigma2[k * subs + j] = s;
     }

@@ -1,8 +1,8 @@
-// The K-quants' super-blocks of 256 values (gguf.h): layout steps shared
-// by the reference (lib/reference_gguf.cc, which defines the out-of-line
-// ones) and the vector encoders and decoders (lib/gguf_k.cc). Sub-blocks
-// of `sub` values; a sub-block's codes are
-// offset + clamp(nearest_int((x + m) / d), lo, hi) with its d and m as
+// The GGUF searches' parameters and the K-quants' super-blocks of 256
+// values (gguf.h): shared by the reference (lib/reference_gguf.cc, which
+// defines the out-of-line functions) and the vector encoders and decoders
+// (lib/gguf_k.cc). Sub-blocks of `sub` values; a K-quant sub-block's codes
+// are offset + clamp(nearest_int((x + m) / d), lo, hi) with its d and m as
 // stored (KScalesOf), and decode to d * (code - offset) - m.
 #ifndef SIMDQUANT_LIB_GGUF_K_LAYOUT_H_
 #define SIMDQUANT_LIB_GGUF_K_LAYOUT_H_
@@ -63,6 +63,13 @@ constexpr int32_t SymmetricNmax(gguf::BlockType type) {
     case gguf::BlockType::kQ5_0: return 16;
     default: return 32;  // Q6_K
   }
+}
+
+// ggml's sigma2 of a K-quant super-block with importance weights, from
+// the sum of its squares: the mean square (Q2_K) or twice it (Q3_K to
+// Q5_K), in ggml's order of operations.
+inline float SuperBlockSigma2(gguf::BlockType type, float sum_x2) {
+  return type == gguf::BlockType::kQ2_K ? sum_x2 / 256 : 2 * sum_x2 / 256;
 }
 
 inline float LoadF16(const uint8_t* in) {

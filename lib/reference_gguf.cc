@@ -358,24 +358,17 @@ float SumOfSquares(const float* x, int n) {
 void SearchWeights(gguf::BlockType type, const float* x, int n,
                    const float* qw, float sigma2, float* w) {
   using gguf::BlockType;
+  const bool rms = qw == nullptr && (type == BlockType::kQ4_K || type == BlockType::kQ5_K);
+  const float av_x = rms ? sqrtf(SumOfSquares(x, n) / 32) : 0.0f;
   for (int i = 0; i < n; ++i) {
     if (qw != nullptr) {
       w[i] = type == BlockType::kQ6_K ? qw[i] : qw[i] * sqrtf(sigma2 + x[i] * x[i]);
     } else if (type == BlockType::kQ2_K) {
       w[i] = fabsf(x[i]);
-    } else if (type == BlockType::kQ4_K || type == BlockType::kQ5_K) {
-      w[i] = sqrtf(SumOfSquares(x, n) / 32) + fabsf(x[i]);
     } else {
-      w[i] = x[i] * x[i];
+      w[i] = rms ? av_x + fabsf(x[i]) : x[i] * x[i];
     }
   }
-}
-
-// ggml's sigma2 of a super-block (Q2_K: the mean square; Q3_K to Q5_K:
-// twice it), in its order of operations.
-float SuperBlockSigma2(gguf::BlockType type, const float* x) {
-  const float sum_x2 = SumOfSquares(x, 256);
-  return type == gguf::BlockType::kQ2_K ? sum_x2 / 256 : 2 * sum_x2 / 256;
 }
 
 // The searches of one block (a K-quant super-block's sub-blocks, or with
@@ -437,7 +430,7 @@ void EncodeBlock(gguf::BlockType type, const float* x, const float* qw,
   }
   // K-quants: the search per sub-block, then the super-block's scales,
   // then each sub-block's codes from its scale as stored.
-  if (qw != nullptr) sigma2 = SuperBlockSigma2(type, x);
+  if (qw != nullptr) sigma2 = internal::SuperBlockSigma2(type, SumOfSquares(x, 256));
   SearchBlock(type, x, qw, sigma2, scales, mins, sw, L);
   if (!internal::WriteKScales(type, scales, mins, qw == nullptr ? nullptr : sw,
                               out)) {
