@@ -1,11 +1,14 @@
-// GGUF K-quants (gguf.h): ggml's scale searches with one sub-block per
-// lane. Each lane runs the scalar search of ggml's quantize_row_<type>_ref
-// (make_qkx2_quants, make_qx_quants, make_q3_quants) step by step, in its
-// order of float32 operations, on its own sub-block: the sub-blocks of a
-// batch are transposed so that vector i holds element i of every sub-block.
-// ggml's early exits become per-lane masks. The super-block's scales and
-// the code packing are the shared steps of lib/reference_gguf.cc; each
-// sub-block's final codes are computed a vector of elements at a time.
+// GGUF searching encoders (gguf.h): ggml's scale searches with one
+// sub-block per lane, for the K-quants and, with importance weights
+// (gguf::EncodeRows), for every format. Each lane runs the scalar search of
+// ggml's quantize_row_<type>_ref or quantize_row_<type>_impl
+// (make_qkx2/qkx3_quants, make_qx_quants, make_q3_quants) step by step, in
+// its order of float32 operations, on its own sub-block: the sub-blocks of
+// a batch (and their weights) are transposed so that vector i holds element
+// i of every sub-block. ggml's early exits become per-lane masks. The
+// super-block's scales and the code packing are the shared steps of
+// lib/reference_gguf.cc; each sub-block's final codes are computed a vector
+// of elements at a time.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "lib/gguf_k.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
