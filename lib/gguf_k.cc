@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "hwy/highway.h"
 #include "lib/convert-inl.h"
 #include "lib/gguf_k_layout.h"
@@ -319,25 +322,34 @@ void SearchLanes(BlockType type, bool weighted, const Lanes& t, float* scales,
   hn::StoreU(neg_min, df, mins);
 }
 
-// The sum of squares behind ggml's sigma2 with importance weights (of a
-// super-block, or of a legacy row), in element order.
+// Sums of squares of `count` runs of n values, run r at x + r * stride,
+// each summed in element order as ggml's sigma2 (a serial chain of float
+// additions); up to kChains runs at a time hide the chains' latency.
 template <typename TIn>
-float SumOfSquares(const TIn* HWY_RESTRICT x, size_t n) {
-  float sum = 0.0f;
-  for (size_t i = 0; i < n; ++i) {
-    const float v = internal::ToF32(x[i]);
-    sum += v * v;
+void SumsOfSquares(const TIn* HWY_RESTRICT x, size_t count, size_t stride,
+                   size_t n, float* HWY_RESTRICT sums) {
+  constexpr size_t kChains = 8;
+  for (size_t r0 = 0; r0 < count; r0 += kChains) {
+    const size_t k = HWY_MIN(kChains, count - r0);
+    float s[kChains] = {};
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t r = 0; r < k; ++r) {
+        const float v = internal::ToF32(x[(r0 + r) * stride + i]);
+        s[r] += v * v;
+      }
+    }
+    for (size_t r = 0; r < k; ++r) sums[r0 + r] = s[r];
   }
-  return sum;
 }
 
 // Encodes `count` blocks (super-blocks of the K-quants; with importance
-// weights qw, also legacy blocks) at x, element `first` of the row, count
-// small enough that their sub-blocks fit kBatchSubBlocks. row_sigma2: the
-// legacy formats' sigma2 with importance weights.
+// weights qw, also legacy blocks) at x, element `first` of the input, count
+// small enough that their sub-blocks fit kBatchSubBlocks. block_sigma2:
+// ggml's sigma2 of each block with importance weights.
 template <typename TIn>
 void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
-                 size_t first, const float* HWY_RESTRICT qw, float row_sigma2,
+                 size_t first, const float* HWY_RESTRICT qw,
+                 const float* HWY_RESTRICT block_sigma2,
                  uint8_t* HWY_RESTRICT out, const char* function) {
   const DF df;
   const DI di;
@@ -347,7 +359,16 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
   const size_t size = gguf::BlockSize(type);
   const size_t subs = size / sub;  // per block
   const bool weighted = qw != nullptr;
-  internal::CheckFiniteBlocks(x, count * size, first, function);
+  // v - v is 0 unless v is NaN or infinite: their sum finds any, and the
+  // scalar check names it.
+  VF nonfinite = hn::Zero(df);
+  for (size_t i = 0; i < count * size; i += N) {
+    const VF v = LoadF32(df, x + i);
+    nonfinite = hn::Add(nonfinite, hn::Sub(v, v));
+  }
+  if (!hn::AllTrue(df, hn::Eq(nonfinite, hn::Zero(df)))) {
+    internal::CheckFiniteBlocks(x, count * size, first, function);
+  }
   HWY_ALIGN float xt[32 * kBatchSubBlocks];
   HWY_ALIGN float weights[32 * kBatchSubBlocks];
   HWY_ALIGN float codes[32 * kBatchSubBlocks];
@@ -357,11 +378,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
   const size_t used = count * subs;
   if (weighted) {
     for (size_t k = 0; k < count; ++k) {
-      float s = row_sigma2;
-      if (gguf::IsKQuant(type)) {
-        s = internal::SuperBlockSigma2(type, SumOfSquares(x + k * size, size));
-      }
-      for (size_t j = 0; j < subs; ++j) sigma2[k * subs + j] = s;
+      for (size_t j = 0; j < subs; ++j) sigma2[k * subs + j] = block_sigma2[k];
     }
   }
   for (size_t g0 = 0; g0 < used; g0 += N) {
@@ -425,28 +442,28 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
 }
 
 // One row of n values, element `first` of the input (qw: its importance
-// weights, or null).
+// weights, or null; block_sigma2: ggml's sigma2 of each block with them).
 template <typename TIn>
 void EncodeRow(BlockType type, const TIn* HWY_RESTRICT x, size_t n,
                size_t first, const float* HWY_RESTRICT qw,
+               const float* HWY_RESTRICT block_sigma2,
                uint8_t* HWY_RESTRICT out, const char* function) {
   const size_t size = gguf::BlockSize(type);
   const size_t subs = size / static_cast<size_t>(internal::KFormatOf(type).sub);
   const size_t batch = kBatchSubBlocks / subs;  // blocks
   const size_t blocks = n / size;
-  const float row_sigma2 =
-      qw != nullptr && !gguf::IsKQuant(type)
-          ? SumOfSquares(x, n) / static_cast<float>(n)
-          : 0.0f;
   for (size_t b = 0; b < blocks; b += batch) {
     EncodeBatch(type, x + b * size, HWY_MIN(batch, blocks - b), first + b * size,
-                qw == nullptr ? nullptr : qw + b * size, row_sigma2,
+                qw == nullptr ? nullptr : qw + b * size,
+                qw == nullptr ? nullptr : block_sigma2 + b,
                 out + b * gguf::BlockBytes(type), function);
   }
 }
 
 // K-quant rows, or rows of any format with importance weights (the legacy
-// formats' other paths are lib/gguf.cc's).
+// formats' other paths are lib/gguf.cc's). With importance weights, ggml's
+// sigma2 is the row's mean square for the legacy formats (computed for up
+// to kRows rows at a time), SuperBlockSigma2 for the K-quants.
 void EncodeSearchedRows(BlockType type, const void* x,
                         simdquant::detail::FloatType x_type, size_t rows,
                         size_t n_per_row, const float* HWY_RESTRICT importance,
@@ -454,9 +471,32 @@ void EncodeSearchedRows(BlockType type, const void* x,
   VisitFloatType(x_type, [&](auto tag) {
     using TIn = typename decltype(tag)::type;
     const TIn* in = static_cast<const TIn*>(x);
-    for (size_t r = 0; r < rows; ++r) {
-      EncodeRow(type, in + r * n_per_row, n_per_row, r * n_per_row, importance,
-                out + r * gguf::RowBytes(type, n_per_row), function);
+    const size_t size = gguf::BlockSize(type), blocks = n_per_row / size;
+    constexpr size_t kRows = 8;
+    std::vector<float> sigma2(importance == nullptr ? 0 : kRows * blocks);
+    for (size_t r0 = 0; r0 < rows; r0 += kRows) {
+      const size_t k = HWY_MIN(kRows, rows - r0);
+      const TIn* x0 = in + r0 * n_per_row;
+      if (importance != nullptr && gguf::IsKQuant(type)) {
+        SumsOfSquares(x0, k * blocks, size, size, sigma2.data());
+        for (size_t b = 0; b < k * blocks; ++b) {
+          sigma2[b] = internal::SuperBlockSigma2(type, sigma2[b]);
+        }
+      } else if (importance != nullptr) {
+        float sums[kRows];
+        SumsOfSquares(x0, k, n_per_row, n_per_row, sums);
+        for (size_t r = 0; r < k; ++r) {
+          const float row_sigma2 = sums[r] / static_cast<float>(n_per_row);
+          std::fill(sigma2.begin() + static_cast<ptrdiff_t>(r * blocks),
+                    sigma2.begin() + static_cast<ptrdiff_t>((r + 1) * blocks),
+                    row_sigma2);
+        }
+      }
+      for (size_t r = r0; r < r0 + k; ++r) {
+        EncodeRow(type, in + r * n_per_row, n_per_row, r * n_per_row, importance,
+                  importance == nullptr ? nullptr : sigma2.data() + (r - r0) * blocks,
+                  out + r * gguf::RowBytes(type, n_per_row), function);
+      }
     }
   });
 }
