@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -201,10 +202,66 @@ void WriteHeader(FILE* f, Header& h) {
   h.data_start = Padded(position, h.alignment);
 }
 
-size_t QuantizeFile(
+namespace {
+
+using File = std::unique_ptr<FILE, int (*)(FILE*)>;
+
+// A tensor's bytes, at its offset in the data section.
+void ReadTensor(FILE* f, const Header& h, const TensorInfo& t,
+                std::vector<uint8_t>* data) {
+  data->resize(TensorBytes(t.type, t.dims));
+  if (fseeko(f, static_cast<off_t>(h.data_start + t.offset), SEEK_SET) != 0) {
+    Fail(t.name + ": offset beyond the file");
+  }
+  ReadBytes(f, data->data(), data->size());
+}
+
+std::vector<float> ReadF32Tensor(FILE* f, const Header& h, const TensorInfo& t) {
+  if (t.type != kF32) Fail(t.name + " is not float32");
+  std::vector<uint8_t> bytes;
+  ReadTensor(f, h, t, &bytes);
+  std::vector<float> v(bytes.size() / 4);
+  memcpy(v.data(), bytes.data(), bytes.size());
+  return v;
+}
+
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() &&
+         s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+Imatrix ReadImatrix(const std::string& path) {
+  File f(fopen(path.c_str(), "rb"), &fclose);
+  if (!f) Fail("cannot open " + path);
+  const Header h = ReadHeader(f.get());
+  std::map<std::string, const TensorInfo*> by_name;
+  for (const TensorInfo& t : h.tensors) by_name[t.name] = &t;
+  Imatrix imatrix;
+  for (const TensorInfo& t : h.tensors) {
+    if (!EndsWith(t.name, ".in_sum2")) continue;
+    const std::string weight = t.name.substr(0, t.name.size() - 8);
+    const auto counts_info = by_name.find(weight + ".counts");
+    if (counts_info == by_name.end()) Fail(path + ": " + weight + " has no .counts");
+    if (t.dims.size() != 2 || t.dims[1] != 1) continue;  // stacked experts
+    const std::vector<float> counts = ReadF32Tensor(f.get(), h, *counts_info->second);
+    if (counts.size() != 1) Fail(path + ": " + weight + ".counts is not [1, 1]");
+    std::vector<float> values = ReadF32Tensor(f.get(), h, t);
+    for (float& v : values) v = counts[0] > 0.0f ? v / counts[0] : 1.0f;
+    imatrix[weight] = std::move(values);
+  }
+  if (h.tensors.empty() || imatrix.empty()) {
+    Fail(path + " has no <weight>.in_sum2 tensors (llama-imatrix's GGUF output "
+                "is read; its legacy .dat format is not)");
+  }
+  return imatrix;
+}
+
+QuantizeStats QuantizeFile(
     const std::string& input, const std::string& output, gguf::BlockType type,
+    const Imatrix* imatrix,
     const std::function<void(uint64_t, uint64_t, const std::string&)>& progress) {
-  using File = std::unique_ptr<FILE, int (*)(FILE*)>;
   File in(fopen(input.c_str(), "rb"), &fclose);
   if (!in) Fail("cannot open " + input);
   const Header read = ReadHeader(in.get());
@@ -224,31 +281,40 @@ size_t QuantizeFile(
   WriteHeader(out.get(), written);
   std::vector<uint8_t> data, encoded;
   uint64_t done = 0;
+  QuantizeStats stats;
   for (size_t i = 0; i < read.tensors.size(); ++i) {
     const TensorInfo& t = read.tensors[i];
-    data.resize(TensorBytes(t.type, t.dims));
-    if (fseeko(in.get(), static_cast<off_t>(read.data_start + t.offset), SEEK_SET) != 0) {
-      Fail(t.name + ": offset beyond the file");
-    }
-    ReadBytes(in.get(), data.data(), data.size());
+    ReadTensor(in.get(), read, t, &data);
     const uint8_t* bytes = data.data();
     uint64_t size = data.size();
     if (quantize[i]) {
       const size_t row = t.dims[0], rows = t.dims[1];
       encoded.resize(rows * gguf::RowBytes(type, row));
       const void* x = data.data();
+      // The tensor's importance weights, unless missing, of another length
+      // or all zero (a tensor the calibration never reached).
+      const float* importance = nullptr;
+      if (imatrix != nullptr) {
+        const auto it = imatrix->find(t.name);
+        if (it != imatrix->end() && it->second.size() == row &&
+            std::any_of(it->second.begin(), it->second.end(),
+                        [](float w) { return w != 0.0f; })) {
+          importance = it->second.data();
+        }
+      }
+      stats.with_importance += importance != nullptr;
       try {
         if (t.type == kF32) {
           gguf::EncodeRows(type, static_cast<const float*>(x), rows, row,
-                           nullptr, encoded.data());
+                           importance, encoded.data());
         } else if (t.type == kF16) {
           gguf::EncodeRows(type, static_cast<const hwy::float16_t*>(x), rows,
-                           row, nullptr, encoded.data());
+                           row, importance, encoded.data());
         } else {
           gguf::EncodeRows(type, static_cast<const hwy::bfloat16_t*>(x), rows,
-                           row, nullptr, encoded.data());
+                           row, importance, encoded.data());
         }
-      } catch (const std::invalid_argument& e) {  // NaN or Inf weights
+      } catch (const std::invalid_argument& e) {  // NaN or Inf values or weights
         Fail(t.name + ": " + e.what());
       }
       bytes = encoded.data();
@@ -260,9 +326,8 @@ size_t QuantizeFile(
     if (progress) progress(done, total, t.name);
   }
   if (fflush(out.get()) != 0) Fail("write failed");
-  size_t count = 0;
-  for (bool q : quantize) count += q;
-  return count;
+  for (bool q : quantize) stats.quantized += q;
+  return stats;
 }
 
 }  // namespace gguf_file

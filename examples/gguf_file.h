@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,13 +53,29 @@ Header ReadHeader(FILE* file);
 // before the data section.
 void WriteHeader(FILE* file, Header& header);
 
+// llama.cpp's importance matrix, as llama-imatrix writes it (a GGUF file
+// with tensors "<weight>.in_sum2", F32 [columns, matrices], and
+// "<weight>.counts", F32 [1, matrices]): for each 2-D weight tensor (one
+// matrix), the weight of each column, in_sum2 / count as llama-quantize
+// computes it (1 where count is 0). Entries of several matrices (stacked
+// experts) are skipped: QuantizeFile does not quantize 3-D tensors.
+using Imatrix = std::map<std::string, std::vector<float>>;
+Imatrix ReadImatrix(const std::string& path);
+
+struct QuantizeStats {
+  size_t quantized = 0;        // tensors encoded
+  size_t with_importance = 0;  // of those, with importance weights
+};
+
 // Reads input.gguf, writes output.gguf with every 2-D float32, float16 or
 // bfloat16 tensor whose row length is a multiple of BlockSize(type)
-// encoded as `type` (gguf::EncodeRows, with no importance weights), the
-// other tensors and the key-value pairs copied. progress(done, total, name)
-// after each tensor (bytes of input data). Returns the tensors quantized.
-size_t QuantizeFile(
+// encoded as `type` with gguf::EncodeRows: with the tensor's importance
+// weights if `imatrix` has them (and they are not all zero), else without.
+// The other tensors and the key-value pairs are copied.
+// progress(done, total, name) after each tensor (bytes of input data).
+QuantizeStats QuantizeFile(
     const std::string& input, const std::string& output, gguf::BlockType type,
+    const Imatrix* imatrix,
     const std::function<void(uint64_t, uint64_t, const std::string&)>& progress);
 
 }  // namespace gguf_file

@@ -184,6 +184,49 @@ std::vector<uint8_t> FileBytes(const std::string& path) {
   return bytes;
 }
 
+// Reads `out` with ggml's reader and checks it against the input tensors:
+// header, key, names, types, sizes, and each tensor's bytes equal to
+// ggml_quantize_chunk (with weights[name] as its imatrix, if any) or, for
+// the tensors that are copied, to the input.
+void ExpectGgmlReadsQuantized(const GgmlGguf& ggml, const std::vector<Tensor>& tensors,
+                              const std::string& out, BlockType type,
+                              const gguf_file::Imatrix& weights) {
+  void* ctx = ggml.init_from_file(out.c_str(), {true, nullptr});
+  ASSERT_NE(ctx, nullptr) << "ggml cannot read the quantized file";
+  EXPECT_EQ(ggml.version(ctx), 3u);
+  EXPECT_EQ(ggml.alignment(ctx), 64u);
+  const int64_t key = ggml.find_key(ctx, "general.architecture");
+  ASSERT_GE(key, 0);
+  EXPECT_STREQ(ggml.val_str(ctx, key), "test");
+  ASSERT_EQ(ggml.n_tensors(ctx), static_cast<int64_t>(tensors.size()));
+  const std::vector<uint8_t> file = FileBytes(out);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    SCOPED_TRACE(t.info.name);
+    const auto id = static_cast<int64_t>(i);
+    EXPECT_STREQ(ggml.tensor_name(ctx, id), t.info.name.c_str());
+    const bool quantize =
+        t.info.dims.size() == 2 && t.info.dims[0] % gguf::BlockSize(type) == 0;
+    std::vector<uint8_t> want = t.bytes;
+    if (quantize) {
+      const auto w = weights.find(t.info.name);
+      want.resize(t.info.dims[1] * gguf::RowBytes(type, t.info.dims[0]));
+      ggml.quantize_chunk(static_cast<int>(gguf::GgmlTypeId(type)), t.values.data(),
+                          want.data(), 0, static_cast<int64_t>(t.info.dims[1]),
+                          static_cast<int64_t>(t.info.dims[0]),
+                          w == weights.end() ? nullptr : w->second.data());
+    }
+    EXPECT_EQ(ggml.tensor_type(ctx, id),
+              static_cast<int>(quantize ? gguf::GgmlTypeId(type) : t.info.type));
+    ASSERT_EQ(ggml.tensor_size(ctx, id), want.size());
+    const size_t at = ggml.data_offset(ctx) + ggml.tensor_offset(ctx, id);
+    ASSERT_LE(at + want.size(), file.size());
+    EXPECT_TRUE(std::equal(want.begin(), want.end(),
+                           file.begin() + static_cast<ptrdiff_t>(at)));
+  }
+  ggml.free(ctx);
+}
+
 TEST(GgufFileTest, QuantizedFileReadsBackInGgmlAsGgmlQuantizeChunk) {
   const GgmlGguf* ggml = LoadGgmlGguf();
   SIMDQUANT_REQUIRE_GGML_OR_SKIP(ggml != nullptr);
@@ -194,49 +237,77 @@ TEST(GgufFileTest, QuantizedFileReadsBackInGgmlAsGgmlQuantizeChunk) {
                          BlockType::kQ6_K}) {
     SCOPED_TRACE(gguf::BlockTypeName(type));
     uint64_t last_done = 0, total = 0;
-    const size_t quantized = gguf_file::QuantizeFile(
-        in, out, type, [&](uint64_t done, uint64_t all, const std::string&) {
+    const gguf_file::QuantizeStats stats = gguf_file::QuantizeFile(
+        in, out, type, nullptr,
+        [&](uint64_t done, uint64_t all, const std::string&) {
           EXPECT_GT(done, last_done);
           last_done = done;
           total = all;
         });
     EXPECT_EQ(last_done, total);
-    void* ctx = ggml->init_from_file(out.c_str(), {true, nullptr});
-    ASSERT_NE(ctx, nullptr) << "ggml cannot read the quantized file";
-    EXPECT_EQ(ggml->version(ctx), 3u);
-    EXPECT_EQ(ggml->alignment(ctx), 64u);
-    const int64_t key = ggml->find_key(ctx, "general.architecture");
-    ASSERT_GE(key, 0);
-    EXPECT_STREQ(ggml->val_str(ctx, key), "test");
-    ASSERT_EQ(ggml->n_tensors(ctx), static_cast<int64_t>(tensors.size()));
-    const std::vector<uint8_t> file = FileBytes(out);
-    size_t expect_quantized = 0;
-    for (size_t i = 0; i < tensors.size(); ++i) {
-      const Tensor& t = tensors[i];
-      SCOPED_TRACE(t.info.name);
-      EXPECT_STREQ(ggml->tensor_name(ctx, static_cast<int64_t>(i)), t.info.name.c_str());
-      const bool quantize = t.info.dims.size() == 2 &&
-                            t.info.dims[0] % gguf::BlockSize(type) == 0;
-      expect_quantized += quantize;
-      std::vector<uint8_t> want = t.bytes;
-      if (quantize) {
-        want.resize(t.info.dims[1] * gguf::RowBytes(type, t.info.dims[0]));
-        ggml->quantize_chunk(static_cast<int>(gguf::GgmlTypeId(type)), t.values.data(),
-                             want.data(), 0, static_cast<int64_t>(t.info.dims[1]),
-                             static_cast<int64_t>(t.info.dims[0]), nullptr);
-      }
-      EXPECT_EQ(ggml->tensor_type(ctx, static_cast<int64_t>(i)),
-                static_cast<int>(quantize ? gguf::GgmlTypeId(type) : t.info.type));
-      ASSERT_EQ(ggml->tensor_size(ctx, static_cast<int64_t>(i)), want.size());
-      const size_t at = ggml->data_offset(ctx) + ggml->tensor_offset(ctx, static_cast<int64_t>(i));
-      ASSERT_LE(at + want.size(), file.size());
-      EXPECT_TRUE(std::equal(want.begin(), want.end(), file.begin() + static_cast<ptrdiff_t>(at)));
+    // The 2-D tensors whose rows are whole blocks (not blk.0.odd.weight).
+    size_t expect = 0;
+    for (const Tensor& t : tensors) {
+      expect += t.info.dims.size() == 2 && t.info.dims[0] % gguf::BlockSize(type) == 0;
     }
-    EXPECT_EQ(quantized, expect_quantized);
-    ggml->free(ctx);
+    EXPECT_EQ(stats.quantized, expect);
+    EXPECT_EQ(stats.with_importance, 0u);
+    ExpectGgmlReadsQuantized(*ggml, tensors, out, type, {});
   }
   remove(in.c_str());
   remove(out.c_str());
+}
+
+// With llama-imatrix's file: weights in_sum2 / count for one tensor, count
+// 0 (weights 1) for another, none for the rest.
+TEST(GgufFileTest, ImatrixFileWeightsAsLlamaQuantize) {
+  const GgmlGguf* ggml = LoadGgmlGguf();
+  SIMDQUANT_REQUIRE_GGML_OR_SKIP(ggml != nullptr);
+  const std::vector<Tensor> tensors = RandomTensors();
+  const std::string in = TempPath("in_i.gguf"), out = TempPath("out_i.gguf"),
+                    imatrix_path = TempPath("imatrix.gguf");
+  WriteInput(in, tensors);
+  std::mt19937 rng(9);
+  std::exponential_distribution<float> exponential(1.0f);
+  struct Entry { const char* weight; size_t columns; float count; };
+  const Entry entries[] = {{"blk.0.attn_q.weight", 512, 7.0f},
+                           {"blk.0.ffn_up.weight", 256, 0.0f}};
+  std::vector<Tensor> imatrix_tensors;
+  gguf_file::Imatrix want_weights;
+  for (const Entry& e : entries) {
+    Tensor sums, counts;
+    sums.info.name = std::string(e.weight) + ".in_sum2";
+    sums.info.dims = {e.columns, 1};
+    counts.info.name = std::string(e.weight) + ".counts";
+    counts.info.dims = {1, 1};
+    std::vector<float> s(e.columns), w(e.columns);
+    for (size_t i = 0; i < e.columns; ++i) {
+      s[i] = exponential(rng) * 50.0f;
+      w[i] = e.count > 0 ? s[i] / e.count : 1.0f;
+    }
+    sums.bytes.resize(4 * e.columns);
+    memcpy(sums.bytes.data(), s.data(), sums.bytes.size());
+    counts.bytes.resize(4);
+    memcpy(counts.bytes.data(), &e.count, 4);
+    imatrix_tensors.push_back(sums);
+    imatrix_tensors.push_back(counts);
+    want_weights[e.weight] = w;
+  }
+  WriteInput(imatrix_path, imatrix_tensors);
+  const gguf_file::Imatrix imatrix = gguf_file::ReadImatrix(imatrix_path);
+  ASSERT_EQ(imatrix.size(), 2u);
+  for (BlockType type : {BlockType::kQ4_K, BlockType::kQ4_0, BlockType::kQ6_K}) {
+    SCOPED_TRACE(gguf::BlockTypeName(type));
+    const gguf_file::QuantizeStats stats =
+        gguf_file::QuantizeFile(in, out, type, &imatrix, nullptr);
+    EXPECT_EQ(stats.with_importance, 2u);
+    ExpectGgmlReadsQuantized(*ggml, tensors, out, type, want_weights);
+  }
+  // A file without in_sum2 tensors is not an imatrix.
+  EXPECT_THROW(gguf_file::ReadImatrix(in), std::runtime_error);
+  remove(in.c_str());
+  remove(out.c_str());
+  remove(imatrix_path.c_str());
 }
 
 // The quantizer's table of ggml type sizes is ggml's.
@@ -260,7 +331,7 @@ TEST(GgufFileTest, BadFilesAreRejected) {
     fwrite(bytes.data(), 1, bytes.size(), f);
     fclose(f);
     try {
-      gguf_file::QuantizeFile(path, out, BlockType::kQ4_0, nullptr);
+      gguf_file::QuantizeFile(path, out, BlockType::kQ4_0, nullptr, nullptr);
       ADD_FAILURE() << "no error; expected " << part;
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
@@ -276,7 +347,8 @@ TEST(GgufFileTest, BadFilesAreRejected) {
   bytes.resize(bytes.size() - 100);
   expect_error(bytes, "ends too early");
   try {
-    gguf_file::QuantizeFile(TempPath("missing.gguf"), out, BlockType::kQ4_0, nullptr);
+    gguf_file::QuantizeFile(TempPath("missing.gguf"), out, BlockType::kQ4_0, nullptr,
+                            nullptr);
     ADD_FAILURE() << "no error for a missing file";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
