@@ -2,6 +2,7 @@
 #include "examples/gguf_file.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <algorithm>
@@ -230,61 +231,20 @@ bool EndsWith(const std::string& s, const std::string& tail) {
          s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-}  // namespace
-
-Imatrix ReadImatrix(const std::string& path) {
-  File f(fopen(path.c_str(), "rb"), &fclose);
-  if (!f) Fail("cannot open " + path);
-  const Header h = ReadHeader(f.get());
-  std::map<std::string, const TensorInfo*> by_name;
-  for (const TensorInfo& t : h.tensors) by_name[t.name] = &t;
-  Imatrix imatrix;
-  for (const TensorInfo& t : h.tensors) {
-    if (!EndsWith(t.name, ".in_sum2")) continue;
-    const std::string weight = t.name.substr(0, t.name.size() - 8);
-    const auto counts_info = by_name.find(weight + ".counts");
-    if (counts_info == by_name.end()) Fail(path + ": " + weight + " has no .counts");
-    if (t.dims.size() != 2 || t.dims[1] != 1) continue;  // stacked experts
-    const std::vector<float> counts = ReadF32Tensor(f.get(), h, *counts_info->second);
-    if (counts.size() != 1) Fail(path + ": " + weight + ".counts is not [1, 1]");
-    std::vector<float> values = ReadF32Tensor(f.get(), h, t);
-    for (float& v : values) v = counts[0] > 0.0f ? v / counts[0] : 1.0f;
-    imatrix[weight] = std::move(values);
-  }
-  if (h.tensors.empty() || imatrix.empty()) {
-    Fail(path + " has no <weight>.in_sum2 tensors (llama-imatrix's GGUF output "
-                "is read; its legacy .dat format is not)");
-  }
-  return imatrix;
-}
-
-QuantizeStats QuantizeFile(
-    const std::string& input, const std::string& output, gguf::BlockType type,
+// QuantizeFile's data section: each tensor read, encoded or copied, written
+// and padded.
+QuantizeStats WriteQuantized(
+    FILE* in, const Header& read, const Header& written,
+    const std::vector<bool>& quantize, uint64_t total, gguf::BlockType type,
     const Imatrix* imatrix,
-    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress) {
-  File in(fopen(input.c_str(), "rb"), &fclose);
-  if (!in) Fail("cannot open " + input);
-  const Header read = ReadHeader(in.get());
-  Header written = read;
-  std::vector<bool> quantize(read.tensors.size());
-  uint64_t total = 0;
-  for (size_t i = 0; i < read.tensors.size(); ++i) {
-    const TensorInfo& t = read.tensors[i];
-    total += TensorBytes(t.type, t.dims);
-    quantize[i] = t.dims.size() == 2 &&
-                  (t.type == kF32 || t.type == kF16 || t.type == kBF16) &&
-                  t.dims[0] % gguf::BlockSize(type) == 0;
-    if (quantize[i]) written.tensors[i].type = gguf::GgmlTypeId(type);
-  }
-  File out(fopen(output.c_str(), "wb"), &fclose);
-  if (!out) Fail("cannot create " + output);
-  WriteHeader(out.get(), written);
+    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress,
+    FILE* out) {
   std::vector<uint8_t> data, encoded;
   uint64_t done = 0;
   QuantizeStats stats;
   for (size_t i = 0; i < read.tensors.size(); ++i) {
     const TensorInfo& t = read.tensors[i];
-    ReadTensor(in.get(), read, t, &data);
+    ReadTensor(in, read, t, &data);
     const uint8_t* bytes = data.data();
     uint64_t size = data.size();
     if (quantize[i]) {
@@ -320,14 +280,78 @@ QuantizeStats QuantizeFile(
       bytes = encoded.data();
       size = encoded.size();
     }
-    Write(out.get(), bytes, size);
-    WritePadding(out.get(), size, written.alignment);
+    Write(out, bytes, size);
+    WritePadding(out, size, written.alignment);
     done += data.size();
     if (progress) progress(done, total, t.name);
   }
-  if (fflush(out.get()) != 0) Fail("write failed");
+  if (fflush(out) != 0) Fail("write failed");
   for (bool q : quantize) stats.quantized += q;
   return stats;
+}
+
+}  // namespace
+
+Imatrix ReadImatrix(const std::string& path) {
+  File f(fopen(path.c_str(), "rb"), &fclose);
+  if (!f) Fail("cannot open " + path);
+  const Header h = ReadHeader(f.get());
+  std::map<std::string, const TensorInfo*> by_name;
+  for (const TensorInfo& t : h.tensors) by_name[t.name] = &t;
+  Imatrix imatrix;
+  for (const TensorInfo& t : h.tensors) {
+    if (!EndsWith(t.name, ".in_sum2")) continue;
+    const std::string weight = t.name.substr(0, t.name.size() - 8);
+    const auto counts_info = by_name.find(weight + ".counts");
+    if (counts_info == by_name.end()) Fail(path + ": " + weight + " has no .counts");
+    if (t.dims.size() != 2 || t.dims[1] != 1) continue;  // stacked experts
+    const std::vector<float> counts = ReadF32Tensor(f.get(), h, *counts_info->second);
+    if (counts.size() != 1) Fail(path + ": " + weight + ".counts is not [1, 1]");
+    std::vector<float> values = ReadF32Tensor(f.get(), h, t);
+    for (float& v : values) v = counts[0] > 0.0f ? v / counts[0] : 1.0f;
+    imatrix[weight] = std::move(values);
+  }
+  if (imatrix.empty()) {
+    Fail(path + " has no <weight>.in_sum2 tensors (llama-imatrix's GGUF output "
+                "is read; its legacy .dat format is not)");
+  }
+  return imatrix;
+}
+
+QuantizeStats QuantizeFile(
+    const std::string& input, const std::string& output, gguf::BlockType type,
+    const Imatrix* imatrix,
+    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress) {
+  File in(fopen(input.c_str(), "rb"), &fclose);
+  if (!in) Fail("cannot open " + input);
+  const Header read = ReadHeader(in.get());
+  Header written = read;
+  std::vector<bool> quantize(read.tensors.size());
+  uint64_t total = 0;
+  for (size_t i = 0; i < read.tensors.size(); ++i) {
+    const TensorInfo& t = read.tensors[i];
+    total += TensorBytes(t.type, t.dims);
+    quantize[i] = t.dims.size() == 2 &&
+                  (t.type == kF32 || t.type == kF16 || t.type == kBF16) &&
+                  t.dims[0] % gguf::BlockSize(type) == 0;
+    if (quantize[i]) written.tensors[i].type = gguf::GgmlTypeId(type);
+  }
+  struct stat in_stat, out_stat;
+  if (fstat(fileno(in.get()), &in_stat) == 0 && stat(output.c_str(), &out_stat) == 0 &&
+      in_stat.st_dev == out_stat.st_dev && in_stat.st_ino == out_stat.st_ino) {
+    Fail(output + " is the input file");
+  }
+  File out(fopen(output.c_str(), "wb"), &fclose);
+  if (!out) Fail("cannot create " + output);
+  try {
+    WriteHeader(out.get(), written);
+    return WriteQuantized(in.get(), read, written, quantize, total, type,
+                          imatrix, progress, out.get());
+  } catch (...) {
+    out.reset();
+    remove(output.c_str());  // no half-written model left behind
+    throw;
+  }
 }
 
 }  // namespace gguf_file

@@ -346,6 +346,17 @@ TEST(GgufFileTest, BadFilesAreRejected) {
   std::vector<uint8_t> bytes = FileBytes(path);
   bytes.resize(bytes.size() - 100);
   expect_error(bytes, "ends too early");
+  // A bad file leaves no output behind; the output may not be the input.
+  EXPECT_EQ(fopen(out.c_str(), "rb"), nullptr);
+  WriteInput(path, tensors);
+  const std::vector<uint8_t> before = FileBytes(path);
+  try {
+    gguf_file::QuantizeFile(path, path, BlockType::kQ4_0, nullptr, nullptr);
+    ADD_FAILURE() << "no error for output = input";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is the input file"), std::string::npos);
+  }
+  EXPECT_EQ(FileBytes(path), before);
   try {
     gguf_file::QuantizeFile(TempPath("missing.gguf"), out, BlockType::kQ4_0, nullptr,
                             nullptr);
