@@ -106,7 +106,7 @@ float FirstEqual(const TIn* x, float value) {
 // or 1 / d is infinite (tiny blocks; huge ranges in Q4_1 / Q5_1).
 template <BlockType kType, typename TIn>
 bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
-                          size_t first, BlockConstants& c) {
+                          size_t first, BlockConstants& c, const char* function) {
   using DF = hn::ScalableTag<float>;
   const DF df;
   HWY_ALIGN float lo_lanes[hn::MaxLanes(DF())], hi_lanes[hn::MaxLanes(DF())];
@@ -116,7 +116,7 @@ bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
   // sum - sum is 0 unless an element is NaN or infinite (or the sum of
   // huge finite values overflows: then the exact check passes).
   if (!hn::AllTrue(df, hn::Eq(hn::Sub(sum, sum), hn::Zero(df)))) {
-    internal::CheckFiniteBlocks(x, count * kBlock, first, "gguf::Encode");
+    internal::CheckFiniteBlocks(x, count * kBlock, first, function);
   }
   const auto zero = hn::Zero(df);
   using F = Format<kType>;
@@ -268,9 +268,9 @@ void EncodeBlocksWith(const BlockConstants& c, const TIn* HWY_RESTRICT x,
 // Encodes blocks [0, count) at x, element `first` of the row (count <= N).
 template <BlockType kType, typename TIn>
 void EncodeBatch(const TIn* HWY_RESTRICT x, size_t count, size_t first,
-                 uint8_t* HWY_RESTRICT out) {
+                 uint8_t* HWY_RESTRICT out, const char* function) {
   BlockConstants c;
-  if (ChooseBlockConstants<kType>(x, count, first, c)) {
+  if (ChooseBlockConstants<kType>(x, count, first, c, function)) {
     EncodeBlocksWith<kType, false, TIn>(c, x, count, out);
   } else {
     EncodeBlocksWith<kType, true, TIn>(c, x, count, out);
@@ -278,23 +278,24 @@ void EncodeBatch(const TIn* HWY_RESTRICT x, size_t count, size_t first,
 }
 
 template <BlockType kType, typename TIn>
-void EncodeRow(const TIn* HWY_RESTRICT x, size_t n, uint8_t* HWY_RESTRICT out) {
+void EncodeRow(const TIn* HWY_RESTRICT x, size_t n, uint8_t* HWY_RESTRICT out,
+               const char* function) {
   const size_t batch = hn::Lanes(hn::ScalableTag<float>());
   const size_t blocks = n / kBlock;
   for (size_t b = 0; b < blocks; b += batch) {
     EncodeBatch<kType, TIn>(x + b * kBlock, HWY_MIN(batch, blocks - b), b * kBlock,
-                       out + b * gguf::BlockBytes(kType));
+                       out + b * gguf::BlockBytes(kType), function);
   }
 }
 
 void EncodeBlocks(BlockType type, const void* x,
                   simdquant::detail::FloatType x_type, size_t n,
-                  uint8_t* HWY_RESTRICT out) {
+                  uint8_t* HWY_RESTRICT out, const char* function) {
   VisitFloatType(x_type, [&](auto tag) {
     using TIn = typename decltype(tag)::type;
     const TIn* in = static_cast<const TIn*>(x);
     VisitBlockType(type, [&](auto kType) {
-      EncodeRow<decltype(kType)::value>(in, n, out);
+      EncodeRow<decltype(kType)::value>(in, n, out, function);
     });
   });
 }
@@ -453,17 +454,28 @@ const char* BlockTypeName(BlockType type) {
 
 namespace detail {
 
-void Encode(BlockType type, const void* x, simdquant::detail::FloatType x_type,
-            size_t n, void* blocks) {
-  internal::CheckGguf(type, x, n, blocks, "gguf::Encode");
+namespace {
+
+// Encode after its checks; errors found while encoding (NaN, Inf) name
+// `function`.
+void EncodeChecked(BlockType type, const void* x,
+                   simdquant::detail::FloatType x_type, size_t n, void* blocks,
+                   const char* function) {
   if (n == 0) return;
   if (IsKQuant(type)) {
     return internal::EncodeSearchedRows(type, x, x_type, 1, n, nullptr,
-                                        static_cast<uint8_t*>(blocks),
-                                        "gguf::Encode");
+                                        static_cast<uint8_t*>(blocks), function);
   }
   SIMDQUANT_DISPATCH(EncodeBlocks)
-  (type, x, x_type, n, static_cast<uint8_t*>(blocks));
+  (type, x, x_type, n, static_cast<uint8_t*>(blocks), function);
+}
+
+}  // namespace
+
+void Encode(BlockType type, const void* x, simdquant::detail::FloatType x_type,
+            size_t n, void* blocks) {
+  internal::CheckGguf(type, x, n, blocks, "gguf::Encode");
+  EncodeChecked(type, x, x_type, n, blocks, "gguf::Encode");
 }
 
 void EncodeRows(BlockType type, const void* x,
@@ -474,7 +486,8 @@ void EncodeRows(BlockType type, const void* x,
   if (rows * n_per_row == 0) return;
   if (importance == nullptr || type == BlockType::kQ8_0) {
     // Rows without weights are one long row (Q8_0 ignores the weights).
-    return Encode(type, x, x_type, rows * n_per_row, blocks);
+    return EncodeChecked(type, x, x_type, rows * n_per_row, blocks,
+                         "gguf::EncodeRows");
   }
   internal::EncodeSearchedRows(type, x, x_type, rows, n_per_row, importance,
                                static_cast<uint8_t*>(blocks), "gguf::EncodeRows");

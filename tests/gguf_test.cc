@@ -508,6 +508,17 @@ TEST(GgufApiTest, BadInputIsRejected) {
                                   weights.data(), k_rows.data()); },
                 "x[300] = ");
   }
+  // Without weights too, errors found while encoding name EncodeRows.
+  {
+    std::vector<float> y(512, 0.5f);
+    y[300] = NAN;
+    std::vector<uint8_t> out(2 * 144 + 16 * 34);
+    ExpectError([&] { gguf::EncodeRows(q8, y.data(), 2, 256, nullptr, out.data()); },
+                "gguf::EncodeRows: x[300] = ");
+    ExpectError([&] { gguf::EncodeRows(BlockType::kQ4_K, y.data(), 2, 256, nullptr,
+                                       out.data()); },
+                "gguf::EncodeRows: x[300] = ");
+  }
   ExpectError([&] { gguf::Decode(q8, blocks.data(), 31, x.data()); },
               "n = 31");
   ExpectError([&] { gguf::Decode(q8, nullptr, 32, x.data()); }, "blocks");
