@@ -950,8 +950,10 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
                                                  : "/EncodeImatrix";
       // Q8_0 decoding also out of cache, against memcpy (the 70%).
       const bool big = type == gguf::BlockType::kQ8_0 && op == GgufOp::kDecode;
-      for (const size_t n : {size_t{1} << 16, size_t{1} << 24}) {
-        if (n > (size_t{1} << 16) && !big) continue;
+      const std::vector<size_t> sizes =
+          big ? std::vector<size_t>{size_t{1} << 16, size_t{1} << 24}
+              : std::vector<size_t>{size_t{1} << 16};
+      for (const size_t n : sizes) {
         RegisterImpls(std::string("GGUF/") + gguf::BlockTypeName(type) + name,
                       n, impls,
                       [type, t, ggml_type, op, ggml](benchmark::State& state,

@@ -194,6 +194,19 @@ HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, VF iscale,
   }
 }
 
+// The start shared by make_qx_quants and make_q3_quants per lane (see
+// reference::StartSigned): `small` lanes (codes and scale 0 in the end),
+// the codes and sums of iscale = -nmax / max into t.codes; returns max, the
+// first element of largest magnitude.
+HWY_INLINE VF StartSigned(int32_t nmax, const Lanes& t, MF& small, VF& sumlx,
+                          VF& suml2) {
+  const DF df;
+  const VF max = FirstLargest(t, small);
+  SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
+                 t.codes, sumlx, suml2);
+  return max;
+}
+
 // Codes + nmax, then zero codes and scale in the `small` lanes.
 HWY_INLINE VF FinishSigned(int32_t nmax, const Lanes& t, MF small, VF scale) {
   const DF df;
@@ -211,10 +224,8 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   const DF df;
   const auto zero = hn::Zero(df);
   MF small;
-  const VF max = FirstLargest(t, small);
   VF sumlx, suml2;
-  SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
-                 t.codes, sumlx, suml2);
+  const VF max = StartSigned(nmax, t, small, sumlx, suml2);
   // C's suml2 != 0 is true for NaN (infinite weights); Highway's Ne is
   // ordered on some targets.
   VF scale = hn::IfThenZeroElse(hn::Eq(suml2, zero), hn::Div(sumlx, suml2));
@@ -242,10 +253,8 @@ VF FitQ3(int32_t nmax, const Lanes& t) {
   const size_t N = hn::Lanes(df);
   const auto zero = hn::Zero(df);
   MF small;
-  const VF max = FirstLargest(t, small);
   VF sumlx, suml2;
-  SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
-                 t.codes, sumlx, suml2);
+  StartSigned(nmax, t, small, sumlx, suml2);
   for (int pass = 0; pass < 5; ++pass) {
     MF changed = hn::FirstN(df, 0);
     for (size_t i = 0; i < t.sub; ++i) {

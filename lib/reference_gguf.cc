@@ -250,19 +250,6 @@ float FitAffine(const internal::AffineSearch& s, int n, const float* x,
   return scale;
 }
 
-// The start shared by Q6_K's and Q3_K's searches: false (codes 0) for a
-// group whose largest magnitude is below ggml's threshold; else the first
-// element of largest magnitude in *max.
-bool LargestOrZero(int n, const float* x, int8_t* L, float* max) {
-  float amax;
-  *max = FirstLargest(x, n, &amax);
-  if (amax < kGroupMaxEps) {
-    for (int i = 0; i < n; ++i) L[i] = 0;
-    return false;
-  }
-  return true;
-}
-
 // Signed codes L = clamp(round(iscale x), -nmax, nmax - 1) and ggml's
 // weighted sums: sumlx = sum w x l, suml2 = sum w l l.
 void SignedCodeSums(int n, int nmax, const float* x, const float* w,
@@ -277,6 +264,23 @@ void SignedCodeSums(int n, int nmax, const float* x, const float* w,
   }
 }
 
+// The start shared by make_qx_quants and make_q3_quants: false (codes 0)
+// for a group whose largest magnitude is below ggml's threshold; else the
+// first element of largest magnitude in *max, and the codes and sums of
+// iscale = -nmax / max.
+bool StartSigned(int n, int nmax, const float* x, const float* w, int8_t* L,
+                 float* max, float* sumlx, float* suml2) {
+  float amax;
+  *max = FirstLargest(x, n, &amax);
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return false;
+  }
+  SignedCodeSums(n, nmax, x, w, static_cast<float>(-nmax) / *max, L, sumlx,
+                 suml2);
+  return true;
+}
+
 void AddToCodes(int n, int nmax, int8_t* L) {
   for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(L[i] + nmax);
 }
@@ -287,11 +291,8 @@ void AddToCodes(int n, int nmax, int8_t* L) {
 // is in [-9, 9]; returns the weighted least-squares scale of the best trial,
 // codes L + nmax. `max` is the first element of largest magnitude.
 float FitSymmetric(int n, int nmax, const float* x, const float* w, int8_t* L) {
-  float max;
-  if (!LargestOrZero(n, x, L, &max)) return 0.0f;
-  float sumlx, suml2;
-  SignedCodeSums(n, nmax, x, w, static_cast<float>(-nmax) / max, L, &sumlx,
-                 &suml2);
+  float max, sumlx, suml2;
+  if (!StartSigned(n, nmax, x, w, L, &max, &sumlx, &suml2)) return 0.0f;
   float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
   float best = scale * sumlx;
   for (int is = -9; is <= 9; ++is) {
@@ -314,11 +315,8 @@ float FitSymmetric(int n, int nmax, const float* x, const float* w, int8_t* L) {
 // then up to 5 passes that move single codes to their weighted
 // least-squares value when that lowers the error. Codes in [0, 2 nmax).
 float FitQ3(int n, int nmax, const float* x, const float* x2, int8_t* L) {
-  float max;
-  if (!LargestOrZero(n, x, L, &max)) return 0.0f;
-  float sumlx, suml2;
-  SignedCodeSums(n, nmax, x, x2, static_cast<float>(-nmax) / max, L, &sumlx,
-                 &suml2);
+  float max, sumlx, suml2;
+  if (!StartSigned(n, nmax, x, x2, L, &max, &sumlx, &suml2)) return 0.0f;
   for (int pass = 0; pass < 5; ++pass) {
     int changed = 0;
     for (int i = 0; i < n; ++i) {
