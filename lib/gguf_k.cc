@@ -311,9 +311,11 @@ void SearchLanes(BlockType type, bool weighted, const Lanes& t, float* scales,
       hn::Store(w, df, t.w + i * N);
     }
   }
-  VF sum_w = hn::Zero(df);
-  for (size_t i = 0; i < t.sub; ++i) sum_w = hn::Add(sum_w, hn::Load(df, t.w + i * N));
-  hn::StoreU(sum_w, df, sw);
+  if (weighted) {  // the imatrix path's super-block fits need them
+    VF sum_w = hn::Zero(df);
+    for (size_t i = 0; i < t.sub; ++i) sum_w = hn::Add(sum_w, hn::Load(df, t.w + i * N));
+    hn::StoreU(sum_w, df, sw);
+  }
   VF scale, neg_min = hn::Zero(df);
   switch (type) {
     case BlockType::kQ3_K:
