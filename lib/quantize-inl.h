@@ -14,6 +14,7 @@
 
 #include "hwy/highway.h"
 #include "lib/convert-inl.h"
+#include "lib/fp_env.h"
 #include "lib/internal.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -348,8 +349,13 @@ HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
 // kernels run only where internal::FlushesSubnormals holds, so that NaN and
 // subnormal x give the zero point without a NaN mask on the result or a
 // subnormal operand in the multiply. AVX-512 masks the operation itself.
-template <bool kDivideOp, class M, class V>
+// Without kMasked, the plain x / f or x * f.
+template <bool kDivideOp, bool kMasked, class M, class V>
 HWY_INLINE V ScaleKept(M keep, V x, V f) {
+  if constexpr (!kMasked) {
+    (void)keep;
+    return kDivideOp ? hn::Div(x, f) : hn::Mul(x, f);
+  }
 #if HWY_TARGET == HWY_AVX2
   const auto kept = hn::IfThenElseZero(keep, x);
   return kDivideOp ? hn::Div(kept, f) : hn::Mul(kept, f);
@@ -360,7 +366,10 @@ HWY_INLINE V ScaleKept(M keep, V x, V f) {
 }
 
 // The codes (int32 lanes, before the zero point) of a quotient or product
-// `scaled` (never NaN: see ScaleKept).
+// `scaled` (NaN only in the unmasked runs of Codes8, which redo it). AVX-512
+// rounds to nearest even whatever MXCSR says, and without exceptions: -Inf
+// and huge negative products (INT32_MIN, then qmin) do not make Codes8 redo
+// a chunk.
 template <typename T8, class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> Codes32(
     DF df, const Codes8Vectors<T8, DF>& c, hn::Vec<DF> scaled) {
@@ -369,13 +378,18 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> Codes32(
 #if HWY_TARGET == HWY_AVX2
   return hn::Vec<hn::RebindToSigned<DF>>{_mm256_cvtps_epi32(t.raw)};
 #else
-  return hn::Vec<hn::RebindToSigned<DF>>{_mm512_cvtps_epi32(t.raw)};
+  return hn::Vec<hn::RebindToSigned<DF>>{_mm512_cvt_roundps_epi32(
+      t.raw, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
 #endif
 }
 
 // Codes of the four vectors at x: the first two with constants ab, the
 // last two with cd (per group of two vectors; else the same constants).
-template <bool kDivide, typename T8, class DF, typename TIn>
+// kMasked false: no KeptLanes mask. Only under internal::KernelMxcsr with
+// DAZ + FTZ (subnormal x count as 0), and its invalid flag checked after:
+// a NaN x then reaches vminps, which raises it (its lane would get qmax).
+template <bool kDivide, bool kMasked = true, typename T8, class DF,
+          typename TIn>
 HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
                               const Codes8Vectors<T8, DF>& cd,
                               const TIn* HWY_RESTRICT x, T8* HWY_RESTRICT q) {
@@ -383,30 +397,31 @@ HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
   const size_t N = hn::Lanes(df);
   auto s0 = LoadF32(df, x), s1 = LoadF32(df, x + N);
   auto s2 = LoadF32(df, x + 2 * N), s3 = LoadF32(df, x + 3 * N);
+  // Unused (and dropped by the compiler) unless kMasked.
   const auto k0 = KeptLanes(df, s0), k1 = KeptLanes(df, s1);
   const auto k2 = KeptLanes(df, s2), k3 = KeptLanes(df, s3);
   if constexpr (kDivide) {
 #if SIMDQUANT_DIVIDE_BY_RECIPROCAL
-    const auto p0 = ScaleKept<false>(k0, s0, ab.inverse);
-    const auto p1 = ScaleKept<false>(k1, s1, ab.inverse);
-    const auto p2 = ScaleKept<false>(k2, s2, cd.inverse);
-    const auto p3 = ScaleKept<false>(k3, s3, cd.inverse);
+    const auto p0 = ScaleKept<false, kMasked>(k0, s0, ab.inverse);
+    const auto p1 = ScaleKept<false, kMasked>(k1, s1, ab.inverse);
+    const auto p2 = ScaleKept<false, kMasked>(k2, s2, cd.inverse);
+    const auto p3 = ScaleKept<false, kMasked>(k3, s3, cd.inverse);
     if (HWY_LIKELY(ab.has_inverse && cd.has_inverse &&
                    FarFromHalfIntegers(df, p0, p1, p2, p3))) {
       s0 = p0, s1 = p1, s2 = p2, s3 = p3;
     } else
 #endif
     {
-      s0 = ScaleKept<true>(k0, s0, ab.factor);
-      s1 = ScaleKept<true>(k1, s1, ab.factor);
-      s2 = ScaleKept<true>(k2, s2, cd.factor);
-      s3 = ScaleKept<true>(k3, s3, cd.factor);
+      s0 = ScaleKept<true, kMasked>(k0, s0, ab.factor);
+      s1 = ScaleKept<true, kMasked>(k1, s1, ab.factor);
+      s2 = ScaleKept<true, kMasked>(k2, s2, cd.factor);
+      s3 = ScaleKept<true, kMasked>(k3, s3, cd.factor);
     }
   } else {
-    s0 = ScaleKept<false>(k0, s0, ab.factor);
-    s1 = ScaleKept<false>(k1, s1, ab.factor);
-    s2 = ScaleKept<false>(k2, s2, cd.factor);
-    s3 = ScaleKept<false>(k3, s3, cd.factor);
+    s0 = ScaleKept<false, kMasked>(k0, s0, ab.factor);
+    s1 = ScaleKept<false, kMasked>(k1, s1, ab.factor);
+    s2 = ScaleKept<false, kMasked>(k2, s2, cd.factor);
+    s3 = ScaleKept<false, kMasked>(k3, s3, cd.factor);
   }
   const auto i0 = Codes32(df, ab, s0).raw;
   const auto i1 = Codes32(df, ab, s1).raw;
@@ -438,6 +453,48 @@ HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
                                           14, 3, 7, 11, 15);
   _mm512_storeu_si512(q, _mm512_permutexvar_epi32(order, bytes));
 #endif
+}
+
+// StoreCodes8x4 over x[0, n) (n a multiple of four vectors) with one set of
+// constants. Out of line: no floating-point operation of it can move across
+// the MXCSR accesses around the call.
+template <bool kDivide, bool kMasked, typename T8, class DF, typename TIn>
+HWY_NOINLINE void Codes8Run(DF df, const Codes8Vectors<T8, DF>& c8,
+                            const TIn* HWY_RESTRICT x, size_t n,
+                            T8* HWY_RESTRICT q) {
+  for (size_t i = 0; i < n; i += 4 * hn::Lanes(df)) {
+    StoreCodes8x4<kDivide, kMasked>(df, c8, c8, x + i, q + i);
+  }
+}
+
+// 8-bit codes of x[0, n) (n a multiple of four vectors) with one set of
+// parameters for which internal::FlushesSubnormals holds. Each chunk runs
+// first without the NaN and subnormal masks under internal::KernelMxcsr, at
+// XNNPACK's three operations per vector (multiply, min, convert): DAZ reads
+// subnormal x as 0, which gives the zero point, their code under
+// FlushesSubnormals; FTZ turns subnormal products (code: the zero point
+// either way) into 0. A chunk that raised the invalid flag (it holds a NaN,
+// whose lane got qmax; on AVX2 also a product below INT32_MIN) is redone
+// with the masks.
+template <bool kDivide, typename T8, class DF, typename TIn>
+HWY_INLINE void Codes8(DF df, const Codes8Vectors<T8, DF>& c8,
+                       const TIn* HWY_RESTRICT x, size_t n,
+                       T8* HWY_RESTRICT q) {
+  if (!internal::InvalidFlagIsReported()) {
+    return Codes8Run<kDivide, true>(df, c8, x, n, q);
+  }
+  // 64 KiB of float input: a redo costs little, and the MXCSR accesses
+  // (about 40 cycles per chunk) nothing.
+  constexpr size_t kChunk = 16384;
+  const internal::KernelMxcsr mxcsr(/*flush_subnormals=*/true);
+  for (size_t i = 0; i < n; i += kChunk) {
+    const size_t count = HWY_MIN(kChunk, n - i);
+    mxcsr.ClearFlags();
+    Codes8Run<kDivide, false>(df, c8, x + i, count, q + i);
+    if (HWY_UNLIKELY(mxcsr.InvalidRaised())) {
+      Codes8Run<kDivide, true>(df, c8, x + i, count, q + i);
+    }
+  }
 }
 #else
 #define SIMDQUANT_HAVE_CODES8 0
@@ -478,9 +535,8 @@ HWY_INLINE void QuantizeRunT(const TIn* HWY_RESTRICT x, size_t n,
 #if SIMDQUANT_HAVE_CODES8
     if constexpr (sizeof(T) == 1 && kFlush) {  // it flushes subnormals
       const Codes8Vectors<T, DF> c8(df, constants);
-      for (; i <= n - 4 * N; i += 4 * N) {
-        StoreCodes8x4<kDivide>(df, c8, c8, x + i, q + i);
-      }
+      i = n / (4 * N) * (4 * N);
+      Codes8<kDivide>(df, c8, x, i, q);
     }
 #endif
     for (; i + 4 * N <= n; i += 4 * N) {

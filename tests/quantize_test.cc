@@ -1,6 +1,9 @@
 // Quantize on every target against the reference, for every container, bit
 // width, signedness, range, mode and length; golden values; bad input.
 #include <float.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 
 #include <cmath>
 #include <limits>
@@ -309,6 +312,98 @@ TEST_P(QuantizeTest, SubnormalInputsAsTheReferenceOnBothSidesOfTheFlushBound) {
     }
   }
 }
+
+// The 8-bit kernels first run 16384-element chunks without NaN and
+// subnormal masks (lib/quantize-inl.h, Codes8) and redo a chunk that raised
+// the invalid flag: here one chunk has a NaN, the others subnormals, -Inf,
+// products below INT32_MIN, ties and subnormal products, and no NaN.
+TEST_P(QuantizeTest, UnmaskedChunksAsTheReferenceAroundOneNaN) {
+  using L = std::numeric_limits<float>;
+  constexpr size_t kChunk = 16384;
+  const size_t n = 3 * kChunk + 4 * 16 + 5;
+  std::mt19937 rng(12);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const float scale : {0.05f, 1e-3f, 0x1p-124f, 3e5f}) {
+    std::vector<float> x(n);
+    for (size_t i = 0; i < n; ++i) {
+      x[i] = normal(rng);
+      switch (rng() % 16) {
+        case 0:  // subnormal
+          x[i] = static_cast<float>(rng() % (1u << 23)) * 0x1p-149f;
+          break;
+        case 1:  // a tie
+          x[i] = (static_cast<float>(rng() % 64) - 32.5f) * scale;
+          break;
+        case 2:  // a normal x whose product is subnormal at large scales
+          x[i] = 0x1p-120f * static_cast<float>(rng() % 100);
+          break;
+        case 3:
+          x[i] = -L::infinity();
+          break;
+        case 4:  // below INT32_MIN once scaled
+          x[i] = -0x1p33f * scale;
+          break;
+        default:
+          break;
+      }
+    }
+    x[kChunk + 777] = L::quiet_NaN();  // the second chunk only
+    for (QuantizeMode mode : kModes) {
+      for (const Signedness sign : {Signedness::kUnsigned, Signedness::kSigned}) {
+        QuantParams p;
+        p.scale = scale;
+        p.zero_point = sign == Signedness::kSigned ? -7 : 129;
+        p.signedness = sign;
+        if (sign == Signedness::kSigned) {
+          std::vector<int8_t> q(n), want(n);
+          Quantize(x.data(), n, p, q.data(), mode);
+          reference::Quantize(x.data(), n, p, want.data(), mode);
+          ASSERT_EQ(q, want) << "scale " << scale << " " << ModeName(mode);
+        } else {
+          std::vector<uint8_t> q(n), want(n);
+          Quantize(x.data(), n, p, q.data(), mode);
+          reference::Quantize(x.data(), n, p, want.data(), mode);
+          ASSERT_EQ(q, want) << "scale " << scale << " " << ModeName(mode);
+          EXPECT_EQ(q[kChunk + 777], 129);  // NaN -> the zero point
+        }
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// Those kernels set MXCSR (DAZ, FTZ, flags) for their chunks: the caller's
+// control bits come back, and its sticky flags stay set (kernels may raise
+// more, as any floating-point code does).
+TEST_P(QuantizeTest, CallersFloatingPointEnvironmentIsRestored) {
+  std::vector<float> x(4096, 0.3f);
+  x[100] = std::numeric_limits<float>::quiet_NaN();
+  x[200] = 0x1p-140f;
+  std::vector<uint8_t> q(x.size());
+  QuantParams p;
+  p.scale = 0.01f;
+  p.zero_point = 128;
+  const unsigned saved = _mm_getcsr();
+  // Every exception masked, round to nearest, the inexact and underflow
+  // flags set, DAZ and FTZ off.
+  const unsigned caller = 0x1F80u | 0x20u | 0x10u;
+  constexpr unsigned kFlags = 0x3F;
+  _mm_setcsr(caller);
+  const bool flags_modeled = (_mm_getcsr() & kFlags) == (caller & kFlags);
+  _mm_setcsr(saved);
+  if (!flags_modeled) GTEST_SKIP() << "MXCSR flags not modeled (Valgrind)";
+  for (QuantizeMode mode : kModes) {
+    _mm_setcsr(caller);
+    Quantize(x.data(), x.size(), p, q.data(), mode);
+    const unsigned after = _mm_getcsr();
+    _mm_setcsr(saved);
+    EXPECT_EQ(after & ~kFlags, caller & ~kFlags) << ModeName(mode);
+    EXPECT_EQ(after & caller & kFlags, caller & kFlags) << ModeName(mode);
+    EXPECT_EQ(q[100], 128);
+    EXPECT_EQ(q[200], 128);
+  }
+}
+#endif
 
 TEST_P(QuantizeTest, FloatMaxRoundTripMayOverflowToInfinity) {
   const float max = std::numeric_limits<float>::max();
