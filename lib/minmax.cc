@@ -20,9 +20,11 @@ namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-MinMaxResult MinMaxImpl(const float* x, size_t n) { return Range<false>(x, n); }
+MinMaxResult MinMaxImpl(const float* x, size_t n) {
+  return RangeByFlag<false>(x, n);
+}
 MinMaxResult AbsRangeImpl(const float* x, size_t n) {
-  return Range<true>(x, n);
+  return RangeByFlag<true>(x, n);
 }
 
 // ---------------------------------------------------------------------------
@@ -122,15 +124,23 @@ void ColumnRangesImpl(const void* x, detail::FloatType type, size_t rows,
   });
 }
 
+// Ranges of the runs of a layout (per tensor, row or group).
+template <bool kUnchecked, typename TIn>
+HWY_NOINLINE void RunRanges(const TIn* x, const Layout& layout,
+                            MinMaxResult* ranges) {
+  internal::ForEachRun(layout, 0, layout.NumElements(),
+                       [&](size_t start, size_t count, size_t k, size_t) {
+                         ranges[k] = Range<false, kUnchecked>(x + start, count);
+                       });
+}
+
 template <typename TIn>
 void RangesT(const TIn* x, const Layout& layout, MinMaxResult* ranges) {
   if (layout.granularity == Granularity::kPerColumn) {
     return ColumnRanges(x, layout.rows, layout.cols, layout.cols, ranges);
   }
-  internal::ForEachRun(layout, 0, layout.NumElements(),
-                       [&](size_t start, size_t count, size_t k, size_t) {
-                         ranges[k] = Range<false>(x + start, count);
-                       });
+  if (RanWithoutNaN([&] { RunRanges<true>(x, layout, ranges); })) return;
+  RunRanges<false>(x, layout, ranges);
 }
 
 
