@@ -278,52 +278,75 @@ void MakeBatchConstants(const BatchParams& params, CodeRange range,
   }
 }
 
+#if SIMDQUANT_HAVE_CODES8
 // 8-bit codes of a batch's groups (contiguous in memory) by StoreCodes8x4,
 // where groups are a multiple of four vectors, or two vectors (then two
-// groups per call). Returns how many groups it did, from the first.
+// groups per call). Returns how many groups it did, from the first. Out of
+// line for the MXCSR accesses around it (QuantizeBatch8).
+template <bool kDivide, bool kMasked, typename TIn, typename T>
+HWY_NOINLINE size_t QuantizeBatch8Run(const TIn* x, size_t begin,
+                                      const GroupBatch& b, size_t G,
+                                      const BatchParams& params,
+                                      const BatchConstants& c, T* q) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  using C8 = Codes8Vectors<T, DF>;
+  // qmin and clamp_low depend on the code range only (lo + zero_point is
+  // qmin for every group): computed once, and per group only the constants
+  // that differ are broadcast from the batch's arrays.
+  const C8 base(df, c.Of(params, 0, kDivide));
+  const auto group = [&](size_t g) {
+    return C8(base, hn::Set(df, c.factor[g]), hn::Set(df, c.hi[g]),
+              hn::Set(typename C8::D16(),
+                      static_cast<int16_t>(params.zero_point[g])),
+              kDivide ? c.inverse[g] : std::numeric_limits<float>::quiet_NaN());
+  };
+  if (G % (4 * N) == 0) {
+    for (size_t g = 0; g < b.count; ++g) {
+      const C8 c8 = group(g);
+      for (size_t j = 0; j < G; j += 4 * N) {
+        const size_t i = b.starts[g] + j;
+        StoreCodes8x4<kDivide, kMasked>(df, c8, c8, x + i, q + (i - begin));
+      }
+    }
+    return b.count;
+  }
+  if (G == 2 * N) {
+    size_t g = 0;
+    for (; g + 2 <= b.count; g += 2) {
+      const size_t i = b.starts[g];
+      StoreCodes8x4<kDivide, kMasked>(df, group(g), group(g + 1), x + i,
+                                      q + (i - begin));
+    }
+    return g;
+  }
+  return 0;
+}
+#endif
+
+// QuantizeBatch8Run, first without the NaN and subnormal masks, as Codes8
+// (quantize-inl.h) does per tensor: QuantizeDynamic's groups are finite
+// (checked before), and a batch of given parameters that raised the invalid
+// flag (a NaN) is redone with the masks.
 template <bool kDivide, typename TIn, typename T>
 size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
                       size_t G, const BatchParams& params,
                       const BatchConstants& c, T* q) {
 #if SIMDQUANT_HAVE_CODES8
   if constexpr (sizeof(T) == 1) {
-    using DF = hn::ScalableTag<float>;
-    const DF df;
-    const size_t N = hn::Lanes(df);
-    using C8 = Codes8Vectors<T, DF>;
     // They flush subnormals: not for the tiniest scales.
     for (size_t g = 0; g < b.count; ++g) {
       if (!internal::FlushesSubnormals(c.factor[g], kDivide)) return 0;
     }
-    // qmin and clamp_low depend on the code range only (lo + zero_point is
-    // qmin for every group): computed once, and per group only the
-    // constants that differ are broadcast from the batch's arrays.
-    const C8 base(df, c.Of(params, 0, kDivide));
-    const auto group = [&](size_t g) {
-      return C8(base, hn::Set(df, c.factor[g]), hn::Set(df, c.hi[g]),
-                hn::Set(typename C8::D16(),
-                        static_cast<int16_t>(params.zero_point[g])),
-                kDivide ? c.inverse[g] : std::numeric_limits<float>::quiet_NaN());
-    };
-    if (G % (4 * N) == 0) {
-      for (size_t g = 0; g < b.count; ++g) {
-        const C8 c8 = group(g);
-        for (size_t j = 0; j < G; j += 4 * N) {
-          const size_t i = b.starts[g] + j;
-          StoreCodes8x4<kDivide>(df, c8, c8, x + i, q + (i - begin));
-        }
-      }
-      return b.count;
+    if (internal::InvalidFlagIsReported()) {
+      const internal::KernelMxcsr mxcsr(/*flush_subnormals=*/true);
+      mxcsr.ClearFlags();
+      const size_t done =
+          QuantizeBatch8Run<kDivide, false>(x, begin, b, G, params, c, q);
+      if (!mxcsr.InvalidRaised()) return done;
     }
-    if (G == 2 * N) {
-      size_t g = 0;
-      for (; g + 2 <= b.count; g += 2) {
-        const size_t i = b.starts[g];
-        StoreCodes8x4<kDivide>(df, group(g), group(g + 1), x + i,
-                               q + (i - begin));
-      }
-      return g;
-    }
+    return QuantizeBatch8Run<kDivide, true>(x, begin, b, G, params, c, q);
   }
 #endif
   (void)x, (void)begin, (void)b, (void)G, (void)params, (void)c, (void)q;
