@@ -42,8 +42,8 @@ inline bool InvalidFlagIsReported() {
 
 // While alive, MXCSR is round to nearest even with every exception masked
 // (and DAZ + FTZ if flush_subnormals); the caller's MXCSR comes back when it
-// dies. Usage per chunk: ClearFlags(), call the kernel (an out-of-line call,
-// so that no floating-point operation moves across the MXCSR accesses), then
+// dies. Usage: ClearFlags(), call the kernel (an out-of-line call, so that
+// no floating-point operation moves across the MXCSR accesses), then
 // InvalidRaised().
 class KernelMxcsr {
  public:
@@ -65,6 +65,19 @@ class KernelMxcsr {
   unsigned saved_;
   unsigned kernel_;
 };
+
+// Runs unchecked() (a kernel without its per-vector NaN handling, called out
+// of line) under KernelMxcsr and returns true if it raised no invalid flag,
+// that is if its results stand; false, without running it, where the flag
+// is not reported: the caller then runs the checked kernel.
+template <class Unchecked>
+bool RanWithoutInvalid(bool flush_subnormals, const Unchecked& unchecked) {
+  if (!InvalidFlagIsReported()) return false;
+  const KernelMxcsr mxcsr(flush_subnormals);
+  mxcsr.ClearFlags();
+  unchecked();
+  return !mxcsr.InvalidRaised();
+}
 
 }  // namespace internal
 }  // namespace simdquant

@@ -480,18 +480,14 @@ template <bool kDivide, typename T8, class DF, typename TIn>
 HWY_INLINE void Codes8(DF df, const Codes8Vectors<T8, DF>& c8,
                        const TIn* HWY_RESTRICT x, size_t n,
                        T8* HWY_RESTRICT q) {
-  if (!internal::InvalidFlagIsReported()) {
-    return Codes8Run<kDivide, true>(df, c8, x, n, q);
-  }
   // 64 KiB of float input: a redo costs little, and the MXCSR accesses
-  // (about 40 cycles per chunk) nothing.
+  // nothing.
   constexpr size_t kChunk = 16384;
-  const internal::KernelMxcsr mxcsr(/*flush_subnormals=*/true);
   for (size_t i = 0; i < n; i += kChunk) {
     const size_t count = HWY_MIN(kChunk, n - i);
-    mxcsr.ClearFlags();
-    Codes8Run<kDivide, false>(df, c8, x + i, count, q + i);
-    if (HWY_UNLIKELY(mxcsr.InvalidRaised())) {
+    if (!internal::RanWithoutInvalid(/*flush_subnormals=*/true, [&] {
+          Codes8Run<kDivide, false>(df, c8, x + i, count, q + i);
+        })) {
       Codes8Run<kDivide, true>(df, c8, x + i, count, q + i);
     }
   }

@@ -339,12 +339,12 @@ size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
     for (size_t g = 0; g < b.count; ++g) {
       if (!internal::FlushesSubnormals(c.factor[g], kDivide)) return 0;
     }
-    if (internal::InvalidFlagIsReported()) {
-      const internal::KernelMxcsr mxcsr(/*flush_subnormals=*/true);
-      mxcsr.ClearFlags();
-      const size_t done =
-          QuantizeBatch8Run<kDivide, false>(x, begin, b, G, params, c, q);
-      if (!mxcsr.InvalidRaised()) return done;
+    size_t done = 0;
+    if (internal::RanWithoutInvalid(/*flush_subnormals=*/true, [&] {
+          done = QuantizeBatch8Run<kDivide, false>(x, begin, b, G, params, c,
+                                                   q);
+        })) {
+      return done;
     }
     return QuantizeBatch8Run<kDivide, true>(x, begin, b, G, params, c, q);
   }

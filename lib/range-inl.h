@@ -184,26 +184,19 @@ MinMaxResult Range(const TIn* HWY_RESTRICT x, size_t n) {
 #define SIMDQUANT_NAN_BY_FLAG 0
 #endif
 
-// Runs run_unchecked() (the main loops without their NaN compares) under
-// internal::KernelMxcsr, without DAZ (min/max of subnormals stay exact), and
-// returns true if it saw no NaN: a NaN operand of minps/maxps raises the
-// invalid flag. False where SIMDQUANT_NAN_BY_FLAG does not hold, or the CPU
-// (an emulator) does not report the flag, or a NaN was among the inputs:
-// the caller then runs the checked kernel. run_unchecked must be out of
-// line, so that none of its operations moves across the MXCSR accesses.
+// internal::RanWithoutInvalid without DAZ (min/max of subnormals stay
+// exact) where SIMDQUANT_NAN_BY_FLAG: true if run_unchecked (out of line,
+// the main loops without their NaN compares) saw no NaN; else the caller
+// runs the checked kernel.
 template <class Unchecked>
 HWY_INLINE bool RanWithoutNaN(const Unchecked& run_unchecked) {
 #if SIMDQUANT_NAN_BY_FLAG
-  if (internal::InvalidFlagIsReported()) {
-    const internal::KernelMxcsr mxcsr(/*flush_subnormals=*/false);
-    mxcsr.ClearFlags();
-    run_unchecked();
-    return !mxcsr.InvalidRaised();
-  }
+  return internal::RanWithoutInvalid(/*flush_subnormals=*/false,
+                                     run_unchecked);
 #else
   (void)run_unchecked;
-#endif
   return false;
+#endif
 }
 
 template <bool kAbs, typename TIn>
