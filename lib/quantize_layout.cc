@@ -134,6 +134,28 @@ bool GroupParamsValid(const GroupParams& p, size_t count, CodeRange r) {
 // writing nothing, if a group is not finite or its scale overflows (float32
 // or float16): the caller then takes the groups one at a time, and the
 // scalar choice reports the first bad one.
+// The ranges of a batch's groups into mins and maxs; if kSum, returns the
+// sum of its elements: finite unless some x is NaN or Inf (x86 min/max drop
+// NaN by operand order, so the ranges cannot tell) or the sum of huge
+// finite values overflows (then the batch only takes the scalar path).
+// Out of line for RanWithoutNaN.
+template <bool kSum, typename TIn>
+HWY_NOINLINE hn::Vec<hn::ScalableTag<float>> BatchRanges(
+    const TIn* x, const GroupBatch& b, size_t G, float* HWY_RESTRICT mins,
+    float* HWY_RESTRICT maxs) {
+  const hn::ScalableTag<float> df;
+  auto sum = hn::Zero(df);
+  for (size_t g0 = 0; g0 < kGroupBatch; g0 += hn::Lanes(df)) {
+    hn::Vec<decltype(df)> lo, hi, group_sum;
+    GroupRanges<CeilLog2(hn::MaxLanes(df))>(df, x + b.starts[0], G, g0,
+                                            b.count, lo, hi, group_sum);
+    if (kSum) sum = hn::Add(sum, group_sum);  // else dropped as unused
+    hn::Store(lo, df, mins + g0);
+    hn::Store(hi, df, maxs + g0);
+  }
+  return sum;
+}
+
 template <typename TIn>
 bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
                        BatchParams* params) {
@@ -144,18 +166,11 @@ bool ChooseBatchParams(const TIn* x, const GroupBatch& b, const LayoutJob& job,
   const size_t G = job.layout.group_size;
   const QuantSpec& spec = *job.spec;
   HWY_ALIGN float mins[kGroupBatch], maxs[kGroupBatch];
-  // The sum of finite values is finite unless it overflows, and any NaN or
-  // Inf makes it NaN or Inf: one add per vector finds them (x86 min/max
-  // drop NaN by operand order, so the ranges cannot). An overflowing sum of
-  // huge finite values only sends the batch to the scalar path.
+  // Without the sums where the invalid flag reports NaN (RanWithoutNaN):
+  // an infinite x then shows in the ranges, and so in the scales below.
   auto sum = hn::Zero(df);
-  for (size_t g0 = 0; g0 < kGroupBatch; g0 += N) {
-    hn::Vec<DF> lo, hi, group_sum;
-    GroupRanges<CeilLog2(hn::MaxLanes(df))>(df, x + b.starts[0], G, g0,
-                                            b.count, lo, hi, group_sum);
-    sum = hn::Add(sum, group_sum);
-    hn::Store(lo, df, mins + g0);
-    hn::Store(hi, df, maxs + g0);
+  if (!RanWithoutNaN([&] { BatchRanges<false>(x, b, G, mins, maxs); })) {
+    sum = BatchRanges<true>(x, b, G, mins, maxs);
   }
   // x - x is +0 for finite x and NaN otherwise: OR-ing their bits tests
   // the sum and every scale below at once.
