@@ -385,11 +385,11 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> Codes32(
 
 // Codes of the four vectors at x: the first two with constants ab, the
 // last two with cd (per group of two vectors; else the same constants).
-// kMasked false: no KeptLanes mask. Only under internal::KernelMxcsr with
-// DAZ + FTZ (subnormal x count as 0), and its invalid flag checked after:
-// a NaN x then reaches vminps, which raises it (its lane would get qmax).
-template <bool kDivide, bool kMasked = true, typename T8, class DF,
-          typename TIn>
+// kMasked false: no KeptLanes mask, only under internal::RanWithoutInvalid
+// with DAZ + FTZ (subnormal x count as 0): a NaN x reaches vminps, which
+// raises the invalid flag (its lane would get qmax), and the caller redoes
+// the work masked.
+template <bool kDivide, bool kMasked, typename T8, class DF, typename TIn>
 HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
                               const Codes8Vectors<T8, DF>& cd,
                               const TIn* HWY_RESTRICT x, T8* HWY_RESTRICT q) {
