@@ -953,70 +953,70 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
       const std::vector<size_t> sizes =
           big ? std::vector<size_t>{size_t{1} << 16, size_t{1} << 24}
               : std::vector<size_t>{size_t{1} << 16};
+      const auto run = [type, t, ggml_type, op, ggml](
+                           benchmark::State& state, const std::string& impl,
+                           size_t size, bool is_target) {
+        const float* x = Input(size);
+        const size_t bytes = gguf::RowBytes(type, size);
+        const size_t traffic = size * sizeof(float) + bytes;
+        const size_t rows = size / kImatrixRow;
+        void* blocks = Output(bytes, 9);
+        float* y = static_cast<float*>(Output(size * sizeof(float), 2));
+        gguf::Encode(type, x, size, blocks);
+        const auto k = static_cast<int64_t>(size);
+        const Impl which = ImplOf(impl);
+        if (impl == "memcpy") {
+          MeasureMemcpy(state, x, traffic / 2);
+        } else {
+          if (is_target) RestrictToTarget(impl);
+          for (auto _ : state) {
+            switch (op) {
+              case GgufOp::kEncode:
+                if (which == Impl::kGgml) {
+                  ggml->quantize_row[t](x, blocks, k);
+                } else if (which == Impl::kGgmlRef) {
+                  ggml->quantize_row_ref[t](x, blocks, k);
+                } else if (which == Impl::kReference) {
+                  reference::GgufEncode(type, x, size, blocks);
+                } else {
+                  gguf::Encode(type, x, size, blocks);
+                }
+                break;
+              case GgufOp::kDecode:
+                if (which == Impl::kGgml) {
+                  ggml->dequantize_row[t](blocks, y, k);
+                } else if (which == Impl::kReference) {
+                  reference::GgufDecode(type, blocks, size, y);
+                } else {
+                  gguf::Decode(type, blocks, size, y);
+                }
+                break;
+              case GgufOp::kEncodeImatrix:
+                if (which == Impl::kGgml) {
+                  ggml->quantize_chunk(ggml_type, x, blocks, 0,
+                                       static_cast<int64_t>(rows),
+                                       static_cast<int64_t>(kImatrixRow),
+                                       Importance());
+                } else if (which == Impl::kReference) {
+                  reference::GgufEncodeRows(type, x, rows, kImatrixRow,
+                                            Importance(), blocks);
+                } else {
+                  gguf::EncodeRows(type, x, rows, kImatrixRow, Importance(),
+                                   blocks);
+                }
+                break;
+            }
+            benchmark::ClobberMemory();
+          }
+          if (is_target) RestrictToTarget("");
+        }
+        state.SetBytesProcessed(
+            static_cast<int64_t>(state.iterations() * traffic));
+        state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * size));
+      };
       for (const size_t n : sizes) {
         RegisterImpls(std::string("GGUF/") + gguf::BlockTypeName(type) + name,
-                      n, impls,
-                      [type, t, ggml_type, op, ggml](benchmark::State& state,
-                                                     const std::string& impl,
-                                                     size_t size, bool is_target) {
-          const float* x = Input(size);
-          const size_t bytes = gguf::RowBytes(type, size);
-          const size_t traffic = size * sizeof(float) + bytes;
-          const size_t rows = size / kImatrixRow;
-          void* blocks = Output(bytes, 9);
-          float* y = static_cast<float*>(Output(size * sizeof(float), 2));
-          gguf::Encode(type, x, size, blocks);
-          const auto k = static_cast<int64_t>(size);
-          const Impl which = ImplOf(impl);
-          if (impl == "memcpy") {
-            MeasureMemcpy(state, x, traffic / 2);
-          } else {
-            if (is_target) RestrictToTarget(impl);
-            for (auto _ : state) {
-              switch (op) {
-                case GgufOp::kEncode:
-                  if (which == Impl::kGgml) {
-                    ggml->quantize_row[t](x, blocks, k);
-                  } else if (which == Impl::kGgmlRef) {
-                    ggml->quantize_row_ref[t](x, blocks, k);
-                  } else if (which == Impl::kReference) {
-                    reference::GgufEncode(type, x, size, blocks);
-                  } else {
-                    gguf::Encode(type, x, size, blocks);
-                  }
-                  break;
-                case GgufOp::kDecode:
-                  if (which == Impl::kGgml) {
-                    ggml->dequantize_row[t](blocks, y, k);
-                  } else if (which == Impl::kReference) {
-                    reference::GgufDecode(type, blocks, size, y);
-                  } else {
-                    gguf::Decode(type, blocks, size, y);
-                  }
-                  break;
-                case GgufOp::kEncodeImatrix:
-                  if (which == Impl::kGgml) {
-                    ggml->quantize_chunk(ggml_type, x, blocks, 0,
-                                         static_cast<int64_t>(rows),
-                                         static_cast<int64_t>(kImatrixRow),
-                                         Importance());
-                  } else if (which == Impl::kReference) {
-                    reference::GgufEncodeRows(type, x, rows, kImatrixRow,
-                                              Importance(), blocks);
-                  } else {
-                    gguf::EncodeRows(type, x, rows, kImatrixRow, Importance(),
-                                     blocks);
-                  }
-                  break;
-              }
-              benchmark::ClobberMemory();
-            }
-            if (is_target) RestrictToTarget("");
-          }
-          state.SetBytesProcessed(
-              static_cast<int64_t>(state.iterations() * traffic));
-          state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * size));
-        });
+                      n, impls, run);
       }
     }
   }
