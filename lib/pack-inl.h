@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hwy/highway.h"
+#include "lib/x86_islands-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdquant {
@@ -144,12 +145,8 @@ template <int kBits, class D8>
 HWY_INLINE hn::Vec<D8> ShuffleChunk(D8 d8, hn::Vec<D8> bytes, bool pack) {
   static constexpr ShuffleTables<kBits, kChunkCodes> kTables;
   const auto table = hn::LoadU(d8, pack ? kTables.pack : kTables.unpack);
-#if HWY_TARGET == HWY_AVX3_DL
-  // Zero where the table has 0x80 (unpack); pack tables have no 0x80.
-  const __mmask64 keep = _mm512_movepi8_mask(_mm512_xor_si512(
-      table.raw, _mm512_set1_epi8(static_cast<char>(0x80))));
-  return hn::Vec<D8>{_mm512_maskz_permutexvar_epi8(keep, table.raw,
-                                                   bytes.raw)};
+#if SIMDQUANT_HAVE_BYTE_PERMUTE
+  return PermuteBytesOr0(bytes, table);  // unpack tables zero with 0x80
 #else
   return hn::TableLookupBytesOr0(bytes, table);
 #endif
@@ -162,22 +159,18 @@ HWY_INLINE void PackChunk(const uint8_t* HWY_RESTRICT in,
   const hn::Repartition<uint8_t, ChunkD64> d8;
   const auto k = [d64](uint64_t c) { return hn::Set(d64, c); };
   const auto codes = hn::BitCast(d64, hn::LoadU(d8, in));
-#if HWY_TARGET == HWY_AVX3_DL
+#if SIMDQUANT_HAVE_BYTE_PERMUTE
   // Widths dividing 8: once every 16-, 32- or 64-bit unit holds exactly one
   // packed byte, one truncating narrow (vpmovwb / vpmovdb / vpmovqb) replaces
   // the remaining SWAR steps and the shuffle.
   if constexpr (kBits == 4) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                        _mm512_cvtepi16_epi8(PackWords<4, 1>(codes, k).raw));
-    return;
+    const hn::Repartition<uint16_t, ChunkD64> d16;
+    return StoreTruncated512(hn::BitCast(d16, PackWords<4, 1>(codes, k)), out);
   } else if constexpr (kBits == 2) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                     _mm512_cvtepi32_epi8(PackWords<2, 2>(codes, k).raw));
-    return;
+    const hn::Repartition<uint32_t, ChunkD64> d32;
+    return StoreTruncated512(hn::BitCast(d32, PackWords<2, 2>(codes, k)), out);
   } else if constexpr (kBits == 1) {
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out),
-                     _mm512_cvtepi64_epi8(PackWords<1, 3>(codes, k).raw));
-    return;
+    return StoreTruncated512(PackWords<1, 3>(codes, k), out);
   }
 #endif
   const auto words = PackWords<kBits>(codes, k);

@@ -16,6 +16,7 @@
 #include "lib/convert-inl.h"
 #include "lib/fp_env.h"
 #include "lib/internal.h"
+#include "lib/x86_islands-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdquant {
@@ -92,84 +93,26 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(
 }
 
 // Stores codes (int32 lanes already within the range of T) as T. The
-// conversion is a plain truncation because every code fits T. Highway 1.0.3's
-// DemoteTo/TruncateTo for a 512-bit vector take four to five shuffles; AVX-512
-// has a single instruction for it (vpmovdb / vpmovdw).
+// conversion is a plain truncation because every code fits T.
 template <typename T, class DI>
 HWY_INLINE void StoreCodes(DI di, hn::Vec<DI> codes, T* HWY_RESTRICT out) {
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  if constexpr (hn::MaxLanes(DI()) == 16) {
-    if constexpr (sizeof(T) == 1) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                       _mm512_cvtepi32_epi8(codes.raw));
-    } else {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                          _mm512_cvtepi32_epi16(codes.raw));
-    }
-    return;
-  }
+#if SIMDQUANT_HAVE_AVX512_ISLANDS
+  if constexpr (hn::MaxLanes(DI()) == 16) return StoreTruncated512(codes, out);
 #endif
   const hn::Rebind<T, DI> dt;
   (void)di;
   hn::StoreU(hn::DemoteTo(dt, codes), dt, out);
 }
 
-// StoreCodes of four consecutive vectors. On AVX2 and SSE, Highway 1.0.3's
-// DemoteTo narrows one vector at a time (on AVX2 with a pack and a cross-lane
-// permute each), and the -march=native loop beat us; packing four vectors
-// together takes two or three packs (and on AVX2 one permute) per store.
+// StoreCodes of four consecutive vectors; on AVX2 and SSE packed together
+// (StorePacked4): the -march=native loop beat one DemoteTo per vector.
 template <typename T, class DI>
 HWY_INLINE void StoreCodes4(DI di, hn::Vec<DI> a, hn::Vec<DI> b,
                             hn::Vec<DI> c, hn::Vec<DI> d,
                             T* HWY_RESTRICT out) {
-#if HWY_TARGET == HWY_AVX2
-  if constexpr (hn::MaxLanes(DI()) == 8) {
-    constexpr bool kUnsigned = !hwy::IsSigned<T>();
-    if constexpr (sizeof(T) == 1) {
-      // Packs work within 128-bit halves: the dwords come out as a_lo b_lo
-      // c_lo d_lo a_hi b_hi c_hi d_hi; the permute restores a b c d order.
-      const __m256i ab = _mm256_packs_epi32(a.raw, b.raw);
-      const __m256i cd = _mm256_packs_epi32(c.raw, d.raw);
-      const __m256i bytes = kUnsigned ? _mm256_packus_epi16(ab, cd)
-                                      : _mm256_packs_epi16(ab, cd);
-      const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                          _mm256_permutevar8x32_epi32(bytes, order));
-    } else {
-      const __m256i ab = kUnsigned ? _mm256_packus_epi32(a.raw, b.raw)
-                                   : _mm256_packs_epi32(a.raw, b.raw);
-      const __m256i cd = kUnsigned ? _mm256_packus_epi32(c.raw, d.raw)
-                                   : _mm256_packs_epi32(c.raw, d.raw);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                          _mm256_permute4x64_epi64(ab, 0xD8));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16),
-                          _mm256_permute4x64_epi64(cd, 0xD8));
-    }
-    return;
-  }
-#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
-  if constexpr (hn::MaxLanes(DI()) == 4) {
-    constexpr bool kUnsigned = !hwy::IsSigned<T>();
-    const __m128i ab = _mm_packs_epi32(a.raw, b.raw);
-    const __m128i cd = _mm_packs_epi32(c.raw, d.raw);
-    if constexpr (sizeof(T) == 1) {  // 128-bit packs keep a b c d order
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                       kUnsigned ? _mm_packus_epi16(ab, cd)
-                                 : _mm_packs_epi16(ab, cd));
-      return;
-    } else if constexpr (!kUnsigned) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ab);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), cd);
-      return;
-    }
-#if HWY_TARGET == HWY_SSE4
-    // _mm_packus_epi32 (uint16 saturation) is SSE4.1.
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                     _mm_packus_epi32(a.raw, b.raw));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8),
-                     _mm_packus_epi32(c.raw, d.raw));
-    return;
-#endif
+#if SIMDQUANT_HAVE_PACKS4
+  if constexpr (hn::MaxLanes(DI()) == HWY_LANES(int32_t)) {  // full vectors
+    if (StorePacked4(a, b, c, d, out)) return;
   }
 #endif
   const size_t N = hn::Lanes(di);
@@ -318,27 +261,9 @@ struct Codes8Vectors {
 // whose codes do not depend on it, may pass too); false when y is NaN.
 // Port-bound: on Zen 4 each extra operation per vector costs about 15% of
 // the multiply mode's speed.
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+// (FarFromHalfIntegers, lib/x86_islands-inl.h.)
+#if SIMDQUANT_HAVE_AVX512_ISLANDS
 #define SIMDQUANT_DIVIDE_BY_RECIPROCAL 1
-template <class DF>
-HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
-                                    hn::Vec<DF> p2, hn::Vec<DF> p3) {
-  const auto bound = hn::Set(df, 0.5f - 0x1p-12f);
-  // vreduceps: p - roundeven(p) in one instruction; vrangeps: the larger
-  // magnitude of two, sign cleared. vrangeps returns the other operand when
-  // one is a quiet NaN, NaN only when both are: a lane whose p is NaN (x NaN,
-  // both codes the zero point) or infinite (both saturate) drops out, while
-  // y = NaN makes every lane NaN, which fails the ordered compare.
-  constexpr int kRoundEven = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-  constexpr int kMaxAbs = 0x0B;
-  const auto reduce = [](hn::Vec<DF> p) {
-    return _mm512_reduce_ps(p.raw, kRoundEven);
-  };
-  const __m512 largest = _mm512_range_ps(
-      _mm512_range_ps(reduce(p0), reduce(p1), kMaxAbs),
-      _mm512_range_ps(reduce(p2), reduce(p3), kMaxAbs), kMaxAbs);
-  return _mm512_cmp_ps_mask(largest, bound.raw, _CMP_LT_OQ) == 0xFFFF;
-}
 #else
 // AVX2 divides: there the test (round, subtract, abs, compare per vector)
 // cost as much as vdivps on Zen 4 (47-48 against 45-48 GB/s).
@@ -356,12 +281,11 @@ HWY_INLINE V ScaleKept(M keep, V x, V f) {
     (void)keep;
     return kDivideOp ? hn::Div(x, f) : hn::Mul(x, f);
   }
-#if HWY_TARGET == HWY_AVX2
+#if SIMDQUANT_HAVE_AVX512_ISLANDS
+  return MaskedScale<kDivideOp>(keep, x, f);
+#else
   const auto kept = hn::IfThenElseZero(keep, x);
   return kDivideOp ? hn::Div(kept, f) : hn::Mul(kept, f);
-#else
-  return V{kDivideOp ? _mm512_maskz_div_ps(keep.raw, x.raw, f.raw)
-                     : _mm512_maskz_mul_ps(keep.raw, x.raw, f.raw)};
 #endif
 }
 
@@ -373,14 +297,8 @@ HWY_INLINE V ScaleKept(M keep, V x, V f) {
 template <typename T8, class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> Codes32(
     DF df, const Codes8Vectors<T8, DF>& c, hn::Vec<DF> scaled) {
-  const auto t = hn::Min(scaled, c.hi);
   (void)df;
-#if HWY_TARGET == HWY_AVX2
-  return hn::Vec<hn::RebindToSigned<DF>>{_mm256_cvtps_epi32(t.raw)};
-#else
-  return hn::Vec<hn::RebindToSigned<DF>>{_mm512_cvt_roundps_epi32(
-      t.raw, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
-#endif
+  return NearestIntRaw<DF>(hn::Min(scaled, c.hi));
 }
 
 // Codes of the four vectors at x: the first two with constants ab, the
@@ -393,7 +311,6 @@ template <bool kDivide, bool kMasked, typename T8, class DF, typename TIn>
 HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
                               const Codes8Vectors<T8, DF>& cd,
                               const TIn* HWY_RESTRICT x, T8* HWY_RESTRICT q) {
-  constexpr bool kSigned = hwy::IsSigned<T8>();
   const size_t N = hn::Lanes(df);
   auto s0 = LoadF32(df, x), s1 = LoadF32(df, x + N);
   auto s2 = LoadF32(df, x + 2 * N), s3 = LoadF32(df, x + 3 * N);
@@ -423,36 +340,12 @@ HWY_INLINE void StoreCodes8x4(DF df, const Codes8Vectors<T8, DF>& ab,
     s2 = ScaleKept<false, kMasked>(k2, s2, cd.factor);
     s3 = ScaleKept<false, kMasked>(k3, s3, cd.factor);
   }
-  const auto i0 = Codes32(df, ab, s0).raw;
-  const auto i1 = Codes32(df, ab, s1).raw;
-  const auto i2 = Codes32(df, cd, s2).raw;
-  const auto i3 = Codes32(df, cd, s3).raw;
-#if HWY_TARGET == HWY_AVX2
-  const __m256i w01 = _mm256_adds_epi16(_mm256_packs_epi32(i0, i1),
-                                        ab.zero_point.raw);
-  const __m256i w23 = _mm256_adds_epi16(_mm256_packs_epi32(i2, i3),
-                                        cd.zero_point.raw);
-  __m256i bytes = kSigned ? _mm256_packs_epi16(w01, w23)
-                          : _mm256_packus_epi16(w01, w23);
-  if (ab.clamp_low) bytes = _mm256_max_epi8(bytes, ab.qmin.raw);
-  // Packs work within 128-bit halves: dwords a_lo b_lo c_lo d_lo a_hi ...
-  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
-                      _mm256_permutevar8x32_epi32(bytes, order));
-#else
-  const __m512i w01 = _mm512_adds_epi16(_mm512_packs_epi32(i0, i1),
-                                        ab.zero_point.raw);
-  const __m512i w23 = _mm512_adds_epi16(_mm512_packs_epi32(i2, i3),
-                                        cd.zero_point.raw);
-  __m512i bytes = kSigned ? _mm512_packs_epi16(w01, w23)
-                          : _mm512_packus_epi16(w01, w23);
-  if (ab.clamp_low) bytes = _mm512_max_epi8(bytes, ab.qmin.raw);
-  // Packs work within 128-bit blocks: dword 4 * block + vector -> 4 *
-  // vector + block.
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10,
-                                          14, 3, 7, 11, 15);
-  _mm512_storeu_si512(q, _mm512_permutexvar_epi32(order, bytes));
-#endif
+  // Named in order: arguments may be evaluated right to left, and loads in
+  // reverse address order cost 6% at 64K.
+  const auto i0 = Codes32(df, ab, s0), i1 = Codes32(df, ab, s1);
+  const auto i2 = Codes32(df, cd, s2), i3 = Codes32(df, cd, s3);
+  StorePackedCodes8(i0, i1, i2, i3, ab.zero_point, cd.zero_point,
+                    ab.clamp_low, ab.qmin, q);
 }
 
 // StoreCodes8x4 over x[0, n) (n a multiple of four vectors) with one set of
@@ -462,8 +355,11 @@ template <bool kDivide, bool kMasked, typename T8, class DF, typename TIn>
 HWY_NOINLINE void Codes8Run(DF df, const Codes8Vectors<T8, DF>& c8,
                             const TIn* HWY_RESTRICT x, size_t n,
                             T8* HWY_RESTRICT q) {
+  // A copy the stores to q (uint8_t may alias anything) cannot reach: the
+  // constants and the clamp_low test stay out of the loop.
+  const Codes8Vectors<T8, DF> c = c8;
   for (size_t i = 0; i < n; i += 4 * hn::Lanes(df)) {
-    StoreCodes8x4<kDivide, kMasked>(df, c8, c8, x + i, q + i);
+    StoreCodes8x4<kDivide, kMasked>(df, c, c, x + i, q + i);
   }
 }
 

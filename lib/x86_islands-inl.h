@@ -1,0 +1,231 @@
+// The library's raw x86 intrinsics, all in one place (MXCSR access aside:
+// lib/fp_env.h). Each island is a small building block that Highway 1.0.3
+// cannot express in as few instructions, named by what it does, with the
+// Highway release that would make it unnecessary (checked against the
+// releases' x86 headers up to 1.3.0). The kernels call these under the
+// SIMDQUANT_HAVE_* macros below and fall back to portable Highway code
+// elsewhere. Included once per target (toggle guard).
+#if defined(SIMDQUANT_LIB_X86_ISLANDS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SIMDQUANT_LIB_X86_ISLANDS_INL_H_
+#undef SIMDQUANT_LIB_X86_ISLANDS_INL_H_
+#else
+#define SIMDQUANT_LIB_X86_ISLANDS_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Redefined for each target that foreach_target.h compiles.
+#undef SIMDQUANT_HAVE_AVX512_ISLANDS
+#undef SIMDQUANT_HAVE_PACKS4
+#undef SIMDQUANT_HAVE_BYTE_PERMUTE
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#define SIMDQUANT_HAVE_AVX512_ISLANDS 1
+#else
+#define SIMDQUANT_HAVE_AVX512_ISLANDS 0
+#endif
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4 || \
+    HWY_TARGET == HWY_SSSE3
+#define SIMDQUANT_HAVE_PACKS4 1
+#else
+#define SIMDQUANT_HAVE_PACKS4 0
+#endif
+#if HWY_TARGET == HWY_AVX3_DL
+#define SIMDQUANT_HAVE_BYTE_PERMUTE 1
+#else
+#define SIMDQUANT_HAVE_BYTE_PERMUTE 0
+#endif
+
+#if SIMDQUANT_HAVE_AVX512_ISLANDS
+// Stores the low sizeof(T) bytes of each lane of a 512-bit integer vector
+// (vpmovwb / vpmovdb / vpmovdw / vpmovqb): one instruction, where Highway's
+// TruncateTo (still in 1.3.0) takes a permute and then a half-vector store.
+// No Highway release through 1.3.0 has a narrowing store.
+template <typename T, class V>
+HWY_INLINE void StoreTruncated512(V v, T* HWY_RESTRICT out) {
+  using TV = hn::TFromV<V>;
+  static_assert(sizeof(T) < sizeof(TV), "narrows");
+  if constexpr (sizeof(TV) == 2) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm512_cvtepi16_epi8(v.raw));
+  } else if constexpr (sizeof(TV) == 4 && sizeof(T) == 1) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                     _mm512_cvtepi32_epi8(v.raw));
+  } else if constexpr (sizeof(TV) == 4) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm512_cvtepi32_epi16(v.raw));
+  } else {
+    static_assert(sizeof(TV) == 8 && sizeof(T) == 1, "64 -> 8 bits only");
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out),
+                     _mm512_cvtepi64_epi8(v.raw));
+  }
+}
+
+// x * f or x / f in the lanes of `keep`, 0 elsewhere, in one masked
+// instruction. Highway 1.1.0: MaskedMulOr / MaskedDivOr with a zero vector.
+template <bool kDivide, class M, class V>
+HWY_INLINE V MaskedScale(M keep, V x, V f) {
+  return V{kDivide ? _mm512_maskz_div_ps(keep.raw, x.raw, f.raw)
+                   : _mm512_maskz_mul_ps(keep.raw, x.raw, f.raw)};
+}
+
+// True if every lane of p0..p3 is at least 2^-12 away from a half-integer.
+// vreduceps: p - roundeven(p) in one instruction; vrangeps: the larger
+// magnitude of two, sign cleared. vrangeps returns the other operand when
+// one is a quiet NaN, NaN only when both are: a lane whose p is NaN (x NaN,
+// both codes the zero point) or infinite (both saturate) drops out, while
+// y = NaN makes every lane NaN, which fails the ordered compare. No Highway
+// release through 1.3.0 has either instruction.
+template <class DF>
+HWY_INLINE bool FarFromHalfIntegers(DF df, hn::Vec<DF> p0, hn::Vec<DF> p1,
+                                    hn::Vec<DF> p2, hn::Vec<DF> p3) {
+  const auto bound = hn::Set(df, 0.5f - 0x1p-12f);
+  constexpr int kRoundEven = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  constexpr int kMaxAbs = 0x0B;
+  const auto reduce = [](hn::Vec<DF> p) {
+    return _mm512_reduce_ps(p.raw, kRoundEven);
+  };
+  const __m512 largest = _mm512_range_ps(
+      _mm512_range_ps(reduce(p0), reduce(p1), kMaxAbs),
+      _mm512_range_ps(reduce(p2), reduce(p3), kMaxAbs), kMaxAbs);
+  return _mm512_cmp_ps_mask(largest, bound.raw, _CMP_LT_OQ) == 0xFFFF;
+}
+#endif  // SIMDQUANT_HAVE_AVX512_ISLANDS
+
+#if HWY_TARGET == HWY_AVX2 || SIMDQUANT_HAVE_AVX512_ISLANDS
+// float32 -> int32 rounded to nearest even, INT32_MIN for NaN and beyond the
+// int32 range (cvtps2dq), without Highway's NearestInt fix-up of positive
+// overflow; AVX-512 ignores MXCSR's rounding and raises no exception (so -Inf
+// leaves the invalid flag clear). No Highway release through 1.3.0 has it.
+template <class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> NearestIntRaw(hn::Vec<DF> t) {
+#if HWY_TARGET == HWY_AVX2
+  return hn::Vec<hn::RebindToSigned<DF>>{_mm256_cvtps_epi32(t.raw)};
+#else
+  return hn::Vec<hn::RebindToSigned<DF>>{_mm512_cvt_roundps_epi32(
+      t.raw, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+#endif
+}
+
+// The 8-bit codes of four int32 vectors i0..i3, stored in order: two
+// saturating packs to int16, the zero point added with int16 saturation
+// (zp01 for i0 and i1, zp23 for the others), a saturating pack to T8, a
+// byte max with qmin if clamp_low, and one dword permute, because the packs
+// work within 128-bit blocks. Highway 1.0.5: ReorderDemote2To from int16 to
+// (u)int8 (1.0.3 has only int32 -> int16), then TableLookupLanes.
+template <typename T8, class VI, class V16, class V8>
+HWY_INLINE void StorePackedCodes8(VI i0, VI i1, VI i2, VI i3, V16 zp01,
+                                  V16 zp23, bool clamp_low, V8 qmin,
+                                  T8* HWY_RESTRICT q) {
+  constexpr bool kSigned = hwy::IsSigned<T8>();
+#if HWY_TARGET == HWY_AVX2
+  const __m256i w01 =
+      _mm256_adds_epi16(_mm256_packs_epi32(i0.raw, i1.raw), zp01.raw);
+  const __m256i w23 =
+      _mm256_adds_epi16(_mm256_packs_epi32(i2.raw, i3.raw), zp23.raw);
+  __m256i bytes = kSigned ? _mm256_packs_epi16(w01, w23)
+                          : _mm256_packus_epi16(w01, w23);
+  if (clamp_low) bytes = _mm256_max_epi8(bytes, qmin.raw);
+  // Dwords a_lo b_lo c_lo d_lo a_hi ... back to a b c d order.
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
+                      _mm256_permutevar8x32_epi32(bytes, order));
+#else
+  const __m512i w01 =
+      _mm512_adds_epi16(_mm512_packs_epi32(i0.raw, i1.raw), zp01.raw);
+  const __m512i w23 =
+      _mm512_adds_epi16(_mm512_packs_epi32(i2.raw, i3.raw), zp23.raw);
+  __m512i bytes = kSigned ? _mm512_packs_epi16(w01, w23)
+                          : _mm512_packus_epi16(w01, w23);
+  if (clamp_low) bytes = _mm512_max_epi8(bytes, qmin.raw);
+  // Dword 4 * block + vector -> 4 * vector + block.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10,
+                                          14, 3, 7, 11, 15);
+  _mm512_storeu_si512(q, _mm512_permutexvar_epi32(order, bytes));
+#endif
+}
+#endif  // AVX2 or AVX-512
+
+#if SIMDQUANT_HAVE_PACKS4
+// Stores four full int32 vectors whose lanes fit T (8 or 16 bits) as T, in order,
+// with two or three saturating packs (and on AVX2 one permute) instead of
+// Highway 1.0.3's DemoteTo per vector (on AVX2 a pack and a permute each).
+// Returns false (storing nothing) for uint16 on SSSE3, which lacks packusdw.
+// Highway 1.0.5: ReorderDemote2To to uint16 and from int16 to (u)int8.
+template <typename T, class VI>
+HWY_INLINE bool StorePacked4(VI a, VI b, VI c, VI d, T* HWY_RESTRICT out) {
+  constexpr bool kUnsigned = !hwy::IsSigned<T>();
+#if HWY_TARGET == HWY_AVX2
+  if constexpr (sizeof(T) == 1) {
+    const __m256i ab = _mm256_packs_epi32(a.raw, b.raw);
+    const __m256i cd = _mm256_packs_epi32(c.raw, d.raw);
+    const __m256i bytes = kUnsigned ? _mm256_packus_epi16(ab, cd)
+                                    : _mm256_packs_epi16(ab, cd);
+    // Dwords a_lo b_lo c_lo d_lo a_hi ... back to a b c d order.
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm256_permutevar8x32_epi32(bytes, order));
+  } else {
+    const __m256i ab = kUnsigned ? _mm256_packus_epi32(a.raw, b.raw)
+                                 : _mm256_packs_epi32(a.raw, b.raw);
+    const __m256i cd = kUnsigned ? _mm256_packus_epi32(c.raw, d.raw)
+                                 : _mm256_packs_epi32(c.raw, d.raw);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm256_permute4x64_epi64(ab, 0xD8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16),
+                        _mm256_permute4x64_epi64(cd, 0xD8));
+  }
+  return true;
+#else  // SSE4, SSSE3: 128-bit packs keep a b c d order
+  if constexpr (sizeof(T) == 1 || !kUnsigned) {
+    const __m128i ab = _mm_packs_epi32(a.raw, b.raw);
+    const __m128i cd = _mm_packs_epi32(c.raw, d.raw);
+    if constexpr (sizeof(T) == 1) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                       kUnsigned ? _mm_packus_epi16(ab, cd)
+                                 : _mm_packs_epi16(ab, cd));
+    } else {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ab);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), cd);
+    }
+    return true;
+  }
+#if HWY_TARGET == HWY_SSE4
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                   _mm_packus_epi32(a.raw, b.raw));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8),
+                   _mm_packus_epi32(c.raw, d.raw));
+  return true;
+#else
+  (void)a, (void)b, (void)c, (void)d, (void)out;
+  return false;
+#endif
+#endif
+}
+#endif  // SIMDQUANT_HAVE_PACKS4
+
+#if SIMDQUANT_HAVE_BYTE_PERMUTE
+// Byte i of the result is bytes[table[i] & 63], or 0 where table[i] has its
+// top bit set: TableLookupBytesOr0 across the whole 512-bit vector (vpermb
+// with a zeroing mask). Highway 1.0.5: TableLookupLanes on uint8 lanes and
+// IfThenElseZero.
+template <class V8>
+HWY_INLINE V8 PermuteBytesOr0(V8 bytes, V8 table) {
+  const __mmask64 keep = _mm512_movepi8_mask(_mm512_xor_si512(
+      table.raw, _mm512_set1_epi8(static_cast<char>(0x80))));
+  return V8{_mm512_maskz_permutexvar_epi8(keep, table.raw, bytes.raw)};
+}
+#endif
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#endif  // SIMDQUANT_LIB_X86_ISLANDS_INL_H_
