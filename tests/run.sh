@@ -3,7 +3,7 @@
 #   1. g++            (fallback target SCALAR)             build/test
 #   2. clang++-14     (fallback target EMU128)             build/test-clang
 #   3. clang++-14 with AddressSanitizer + UBSan            build/test-asan
-#   4. clang++-14 with ThreadSanitizer, concurrency test   build/test-tsan
+#   4. clang++-14 with ThreadSanitizer: concurrency and parallel tests  build/test-tsan
 #   5. the libFuzzer differential fuzzers, briefly         build/fuzz
 # Each covers every x86 target this CPU supports. Warnings are errors when CI
 # is set. FUZZ_SECONDS (default 20) is the run time of each fuzzer.
@@ -45,8 +45,9 @@ ctest --test-dir build/test-asan -j"$jobs" --output-on-failure \
 
 configure build/test-tsan clang++-14 -DSIMDQUANT_SANITIZE=thread \
   -DSIMDQUANT_BUILD_EXAMPLES=OFF
-cmake --build build/test-tsan -j"$jobs" --target concurrency_test
-ctest --test-dir build/test-tsan --output-on-failure -R Concurrency
+cmake --build build/test-tsan -j"$jobs" --target concurrency_test parallel_test
+ctest --test-dir build/test-tsan -j"$jobs" --output-on-failure \
+  -R 'Concurrency|Parallel|ThreadPool|Executor'
 
 # Differential fuzzing: every kernel family on every target against the
 # reference, from the committed seed corpus (copied: runs add to it).
