@@ -20,6 +20,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "benchmark/benchmark.h"
 #include "simdquant/calibrate.h"
 #include "simdquant/gguf.h"
+#include "simdquant/parallel.h"
 #include "simdquant/reference.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/targets.h"
@@ -1022,6 +1024,97 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
   }
 }
 
+// --threads: each kernel on 1 to max_threads threads of a ThreadPool
+// (columns "<t>thr"), beside a memcpy of the same bytes on max_threads
+// threads (column "memcpy"): where the memory bus stops the scaling.
+void RegisterThreadBenchmarks(size_t max_threads) {
+  static std::map<size_t, std::unique_ptr<ThreadPool>> pools;
+  for (size_t t = 1; t <= max_threads; ++t) {
+    pools[t] = std::make_unique<ThreadPool>(t);
+  }
+  struct Case {
+    const char* name;
+    size_t n;
+    size_t traffic_per_element_x32;  // bytes read + written per 32 elements
+    std::function<void(Executor&, const float*, size_t)> run;
+  };
+  const QuantParams p = ChooseAsymmetricParams(-3.0f, 3.0f, 8);
+  QuantSpec q8_0;
+  q8_0.scheme = Scheme::kSymmetric;
+  q8_0.signedness = Signedness::kSigned;
+  q8_0.mode = QuantizeMode::kReciprocal;
+  const size_t big = size_t{1} << 24;
+  const std::vector<Case> cases = {
+      {"Quantize/u8", big, 32 * 5,
+       [p](Executor& e, const float* x, size_t n) {
+         Quantize(e, x, n, p, static_cast<uint8_t*>(Output(n, 1)));
+       }},
+      {"Dequantize/u8", big, 32 * 5,
+       [p](Executor& e, const float* x, size_t n) {
+         (void)x;
+         Dequantize(e, static_cast<const uint8_t*>(Output(n, 1)), n, p,
+                    static_cast<float*>(Output(4 * n, 2)));
+       }},
+      {"MinMax/f32", big, 32 * 4,
+       [](Executor& e, const float* x, size_t n) {
+         benchmark::DoNotOptimize(MinMax(e, x, n));
+       }},
+      {"QuantizeDynamic/q8_0/group32", big, 32 * 5 + 2,
+       [q8_0](Executor& e, const float* x, size_t n) {
+         const Layout l = Layout::PerGroup(1, n, 32);
+         QuantizeDynamic(e, x, l, q8_0,
+                         {nullptr, static_cast<hwy::float16_t*>(Output(n / 16, 3)),
+                          nullptr},
+                         static_cast<int8_t*>(Output(n, 1)));
+       }},
+      {"GGUF/Q4_K/Encode", size_t{1} << 20, 32 * 4 + 18,
+       [](Executor& e, const float* x, size_t n) {
+         gguf::Encode(e, gguf::BlockType::kQ4_K, x, n, Output(n, 1));
+       }},
+  };
+  for (const Case& c : cases) {
+    const size_t traffic = c.n / 32 * c.traffic_per_element_x32;
+    const auto set_counters = [traffic, n = c.n](benchmark::State& st) {
+      st.SetBytesProcessed(static_cast<int64_t>(st.iterations() * traffic));
+      st.SetItemsProcessed(static_cast<int64_t>(st.iterations() * n));
+    };
+    for (size_t t = 1; t <= max_threads; ++t) {
+      const std::string name = std::string("Threads/") + c.name + "/" +
+                               std::to_string(t) + "thr/n:" + std::to_string(c.n);
+      benchmark::RegisterBenchmark(name.c_str(), [c, t, set_counters](benchmark::State& st) {
+        const float* x = Input(c.n);
+        for (auto _ : st) {
+          c.run(*pools[t], x, c.n);
+          benchmark::ClobberMemory();
+        }
+        set_counters(st);
+      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+    // The same bytes copied by max_threads threads, half read, half written.
+    const std::string name = std::string("Threads/") + c.name + "/memcpy/n:" +
+                             std::to_string(c.n);
+    benchmark::RegisterBenchmark(name.c_str(), [c, traffic, max_threads, set_counters](
+                                                   benchmark::State& st) {
+      struct Copy {
+        const char* from;
+        char* to;
+        size_t bytes, pieces;
+      } copy{reinterpret_cast<const char*>(Input(c.n)),
+             static_cast<char*>(Output(traffic / 2, 9)), traffic / 2, max_threads};
+      for (auto _ : st) {
+        pools[max_threads]->Run(max_threads, [](void* context, size_t i) {
+          const Copy& k = *static_cast<const Copy*>(context);
+          const size_t per = (k.bytes / k.pieces + 63) / 64 * 64;
+          const size_t begin = std::min(k.bytes, i * per);
+          memcpy(k.to + begin, k.from + begin, std::min(per, k.bytes - begin));
+        }, &copy);
+        benchmark::ClobberMemory();
+      }
+      set_counters(st);
+    })->Unit(benchmark::kMicrosecond)->UseRealTime();
+  }
+}
+
 }  // namespace
 }  // namespace bench
 }  // namespace simdquant
@@ -1029,11 +1122,13 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
 int main(int argc, char** argv) {
   using namespace simdquant;
   using namespace simdquant::bench;
-  bool full = false;
+  bool full = false, threads = false;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (strcmp(argv[i], "--full") == 0) {
       full = true;
+    } else if (strcmp(argv[i], "--threads") == 0) {
+      threads = true;
     } else {
       args.push_back(argv[i]);
     }
@@ -1041,6 +1136,21 @@ int main(int argc, char** argv) {
   int args_count = static_cast<int>(args.size());
   benchmark::Initialize(&args_count, args.data());
   if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
+
+  if (threads) {  // the scaling table alone
+    const size_t max_threads =
+        std::max<size_t>(1, std::thread::hardware_concurrency());
+    RegisterThreadBenchmarks(max_threads);
+    std::vector<std::string> columns;
+    for (size_t t = 1; t <= max_threads; ++t) {
+      columns.push_back(std::to_string(t) + "thr");
+    }
+    columns.push_back("memcpy");
+    TableReporter table(columns, columns[max_threads - 1], "1thr");
+    benchmark::RunSpecifiedBenchmarks(&table);
+    benchmark::Shutdown();
+    return 0;
+  }
 
   if (!BaselinesAgree()) {
     fprintf(stderr, "A baseline disagrees with the reference; not measuring.\n");

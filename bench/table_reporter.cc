@@ -19,8 +19,10 @@ bool SplitName(const std::string& name, std::string* row, std::string* impl) {
 }
 
 TableReporter::TableReporter(std::vector<std::string> columns,
-                             std::string best)
-    : columns_(std::move(columns)), best_(std::move(best)) {}
+                             std::string best, std::string baseline)
+    : columns_(std::move(columns)),
+      best_(std::move(best)),
+      baseline_(std::move(baseline)) {}
 
 bool TableReporter::ReportContext(const Context& context) {
   fprintf(stderr, "%d CPUs at %.0f MHz; running benchmarks, table follows.\n",
@@ -86,7 +88,9 @@ void TableReporter::Finalize() {
          best_.c_str());
   printf("%-*s", static_cast<int>(row_width), "case");
   for (const std::string& c : columns) printf(" %9s", c.c_str());
-  printf(" %9s %9s %9s %9s\n", "vs ref", "vs plain", "vs peer",
+  const std::string vs_baseline =
+      baseline_ == "reference" ? "vs ref" : "vs " + baseline_;
+  printf(" %9s %9s %9s %9s\n", vs_baseline.c_str(), "vs plain", "vs peer",
          "of memcpy");
   for (const std::string& row : row_order_) {
     const auto& values = rows_[row];
@@ -108,7 +112,7 @@ void TableReporter::Finalize() {
       }
     }
     printf(" %9s %9s %9s %9s\n",
-           ratio(values, best_, "reference", 1.0).c_str(),
+           ratio(values, best_, baseline_, 1.0).c_str(),
            ratio(values, best_, "plain", 1.0).c_str(),
            ratio(with_peer, best_, "peer", 1.0).c_str(),
            ratio(values, best_, "memcpy", 100.0).c_str());

@@ -19,8 +19,9 @@ namespace bench {
 class TableReporter : public benchmark::BenchmarkReporter {
  public:
   // `columns`: implementation names in display order; `best`: the column
-  // the ratios are computed for.
-  TableReporter(std::vector<std::string> columns, std::string best);
+  // the ratios are computed for; the first ratio is against `baseline`.
+  TableReporter(std::vector<std::string> columns, std::string best,
+                std::string baseline = "reference");
 
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
@@ -28,7 +29,7 @@ class TableReporter : public benchmark::BenchmarkReporter {
 
  private:
   std::vector<std::string> columns_;
-  std::string best_;
+  std::string best_, baseline_;
   std::vector<std::string> row_order_;
   // row -> implementation -> GB/s
   std::map<std::string, std::map<std::string, double>> rows_;

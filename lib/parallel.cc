@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <exception>
@@ -41,6 +42,10 @@ struct ThreadPool::Impl {
   std::vector<std::thread> workers;
   size_t threads = 1;  // what Concurrency() says, also after Shutdown
   uint64_t generation = 0;  // one per Run: workers wait for it to change
+  // generation, readable without the mutex: a worker polls it for a while
+  // after each Run before sleeping, because waking a sleeping thread took
+  // 33 us here, as long as quantizing 700K elements.
+  std::atomic<uint64_t> published{0};
   Task task = nullptr;
   void* context = nullptr;
   size_t count = 0;
@@ -70,6 +75,13 @@ struct ThreadPool::Impl {
     uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex);
     for (;;) {
+      lock.unlock();
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+      for (unsigned i = 1; published.load(std::memory_order_acquire) == seen; ++i) {
+        if (i % 64 == 0 && std::chrono::steady_clock::now() > until) break;
+        std::this_thread::yield();
+      }
+      lock.lock();
       wake.wait(lock, [&] { return stop || generation != seen; });
       if (stop) return;
       seen = generation;
@@ -114,7 +126,7 @@ void ThreadPool::Run(size_t count, Task task, void* context) {
     p.next.store(0, std::memory_order_relaxed);
     p.busy = p.workers.size();
     p.error = nullptr;
-    ++p.generation;
+    p.published.store(++p.generation, std::memory_order_release);
   }
   p.wake.notify_all();
   p.Drain();
