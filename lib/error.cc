@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <vector>
+
 #include "hwy/highway.h"
 #include "lib/quantize-inl.h"
 
@@ -13,10 +15,11 @@ namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// The sums of one stripe x[0, n), n <= internal::kErrorStripe.
 template <bool kDivide, bool kFlush>
-internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
-                               const internal::QuantizeConstants& constants,
-                               float scale) {
+void StripeSumsT(const float* HWY_RESTRICT x, size_t n,
+                 const internal::QuantizeConstants& constants, float scale,
+                 internal::StripeSums* out) {
   // Errors are accumulated in double, so work on as many floats as a vector
   // holds doubles: each float vector converts to exactly one double vector.
   using DD = hn::ScalableTag<double>;
@@ -69,32 +72,24 @@ internal::ErrorSums ErrorSumsT(const float* HWY_RESTRICT x, size_t n,
     accumulate_block(padded);
   }
 
-  double partial_e2[internal::kSumLanes], partial_x2[internal::kSumLanes];
   for (size_t k = 0; k < kVectors; ++k) {
-    hn::StoreU(sum_e2[k], dd, partial_e2 + k * L);
-    hn::StoreU(sum_x2[k], dd, partial_x2 + k * L);
+    hn::StoreU(sum_e2[k], dd, out->e2 + k * L);
+    hn::StoreU(sum_x2[k], dd, out->x2 + k * L);
   }
-  internal::ErrorSums sums;
-  sums.sum_sq_error = internal::ReduceSumLanes(partial_e2);
-  sums.sum_sq_signal = internal::ReduceSumLanes(partial_x2);
-  sums.max_abs_error = hn::GetLane(hn::MaxOfLanes(dd, max_e));
-  // A sum of squares (each >= 0, or NaN) is NaN exactly when some term is:
-  // no need to track NaN per lane. (e is NaN for NaN x, and also for x = inf
-  // when the scale is so large that the dequantized value overflows to inf.)
-  sums.any_nan = sums.sum_sq_error != sums.sum_sq_error;
-  return sums;
+  out->max_abs_error = hn::GetLane(hn::MaxOfLanes(dd, max_e));
 }
 
-internal::ErrorSums ErrorSumsImpl(const float* x, size_t n,
-                                  const internal::QuantizeConstants& c,
-                                  float scale) {
+void ErrorStripesImpl(const float* x, size_t n,
+                      const internal::QuantizeConstants& c, float scale,
+                      internal::StripeSums* out) {
   // Subnormal x without a subnormal multiply (internal::FlushesSubnormals).
-  if (c.flush) {
-    return c.divide ? ErrorSumsT<true, true>(x, n, c, scale)
-                    : ErrorSumsT<false, true>(x, n, c, scale);
+  const auto stripe = c.flush ? (c.divide ? StripeSumsT<true, true>
+                                          : StripeSumsT<false, true>)
+                              : (c.divide ? StripeSumsT<true, false>
+                                          : StripeSumsT<false, false>);
+  for (size_t i = 0; i < n; i += internal::kErrorStripe, ++out) {
+    stripe(x + i, HWY_MIN(internal::kErrorStripe, n - i), c, scale, out);
   }
-  return c.divide ? ErrorSumsT<true, false>(x, n, c, scale)
-                  : ErrorSumsT<false, false>(x, n, c, scale);
 }
 
 }  // namespace HWY_NAMESPACE
@@ -103,7 +98,13 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace simdquant {
-HWY_EXPORT(ErrorSumsImpl);
+HWY_EXPORT(ErrorStripesImpl);
+
+void internal::ErrorStripes(const float* x, size_t n, const QuantParams& p,
+                            QuantizeMode mode, StripeSums* out) {
+  SIMDQUANT_DISPATCH(ErrorStripesImpl)(
+      x, n, internal::MakeQuantizeConstants(p, mode), p.scale, out);
+}
 
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode) {
@@ -111,9 +112,10 @@ ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
   internal::CheckMode(mode, "MeasureError");
   internal::CheckNonEmpty(n, "MeasureError");
   internal::CheckPointer(x, n, "MeasureError", "x");
-  const internal::ErrorSums sums = SIMDQUANT_DISPATCH(ErrorSumsImpl)(
-      x, n, internal::MakeQuantizeConstants(p, mode), p.scale);
-  return internal::FinishErrorStats(sums, n);
+  std::vector<internal::StripeSums> stripes(internal::NumStripes(n));
+  internal::ErrorStripes(x, n, p, mode, stripes.data());
+  return internal::FinishErrorStats(
+      internal::SumStripes(stripes.data(), stripes.size()), n);
 }
 
 }  // namespace simdquant

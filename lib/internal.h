@@ -189,6 +189,43 @@ inline double ReduceSumLanes(double (&partial)[kSumLanes]) {
   return partial[0];
 }
 
+// The error sums run in stripes of kErrorStripe elements: each stripe's
+// kSumLanes partials start from zero, and the stripes' partials are added to
+// the totals one stripe after another, in order. Pieces of whole stripes
+// computed apart (parallel.h) thus combine to the bits of one pass.
+constexpr size_t kErrorStripe = size_t{1} << 16;
+static_assert(kErrorStripe % kSumLanes == 0, "stripes keep i % kSumLanes");
+struct StripeSums {
+  double e2[kSumLanes];
+  double x2[kSumLanes];
+  double max_abs_error;  // ignoring NaN
+};
+inline size_t NumStripes(size_t n) {
+  return (n + kErrorStripe - 1) / kErrorStripe;
+}
+inline ErrorSums SumStripes(const StripeSums* stripes, size_t count) {
+  double e2[kSumLanes] = {}, x2[kSumLanes] = {};
+  ErrorSums sums = {0.0, 0.0, 0.0, false};
+  for (size_t j = 0; j < count; ++j) {
+    for (size_t k = 0; k < kSumLanes; ++k) {
+      e2[k] += stripes[j].e2[k];
+      x2[k] += stripes[j].x2[k];
+    }
+    if (stripes[j].max_abs_error > sums.max_abs_error) {
+      sums.max_abs_error = stripes[j].max_abs_error;
+    }
+  }
+  sums.sum_sq_error = ReduceSumLanes(e2);
+  sums.sum_sq_signal = ReduceSumLanes(x2);
+  // A sum of squares (each >= 0, or NaN) is NaN exactly when some term is.
+  sums.any_nan = sums.sum_sq_error != sums.sum_sq_error;
+  return sums;
+}
+// The dispatched error kernel (lib/error.cc), after MeasureError's checks:
+// the sums of each stripe of x[0, n) into out[0, NumStripes(n)).
+void ErrorStripes(const float* x, size_t n, const QuantParams& p,
+                  QuantizeMode mode, StripeSums* out);
+
 // float16 <-> float32 on bit patterns, scalar: exact widening, and narrowing
 // rounded to nearest even (overflow to Inf, NaN stays a quiet NaN). Used for
 // float16 scales; the kernels convert tensors with vector code of their own.

@@ -375,6 +375,27 @@ float AbsMax(Executor& executor, const float* x, size_t n) {
   return r;
 }
 
+ErrorStats MeasureError(Executor& executor, const float* x, size_t n,
+                        const QuantParams& p, QuantizeMode mode) {
+  internal::CheckParams(p, "MeasureError");
+  internal::CheckMode(mode, "MeasureError");
+  internal::CheckNonEmpty(n, "MeasureError");
+  internal::CheckPointer(x, n, "MeasureError", "x");
+  constexpr size_t kStripe = internal::kErrorStripe;
+  std::vector<internal::StripeSums> stripes(internal::NumStripes(n));
+  const Split s = SplitUnits(stripes.size(), 1,
+                             (kMinPieceElements + kStripe - 1) / kStripe,
+                             executor.Concurrency());
+  RunPieces(executor, s.count, [&](size_t i) {
+    const size_t first = s.Begin(i) * kStripe;
+    internal::ErrorStripes(x + first,
+                           std::min(n - first, s.Size(i) * kStripe), p, mode,
+                           stripes.data() + s.Begin(i));
+  });
+  return internal::FinishErrorStats(
+      internal::SumStripes(stripes.data(), stripes.size()), n);
+}
+
 template <typename TCode>
 void Quantize(Executor& executor, const float* x, size_t n,
               const QuantParams& p, TCode* q, QuantizeMode mode) {

@@ -139,20 +139,17 @@ ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
   internal::CheckNonEmpty(n, "reference::MeasureError");
   internal::CheckPointer(x, n, "reference::MeasureError", "x");
   const Quantizer quantize(p, mode);
-  internal::ErrorSums sums = {0.0, 0.0, 0.0, false};
-  double partial_e2[internal::kSumLanes] = {};
-  double partial_x2[internal::kSumLanes] = {};
+  std::vector<internal::StripeSums> stripes(internal::NumStripes(n));
   for (size_t i = 0; i < n; ++i) {
     const float dequantized = DequantizeOne(quantize(x[i]), p);
     const double e = static_cast<double>(x[i]) - dequantized;
-    partial_e2[i % internal::kSumLanes] += e * e;
-    partial_x2[i % internal::kSumLanes] += static_cast<double>(x[i]) * x[i];
-    if (isnan(e)) sums.any_nan = true;
-    sums.max_abs_error = std::max(sums.max_abs_error, fabs(e));
+    internal::StripeSums& s = stripes[i / internal::kErrorStripe];
+    s.e2[i % internal::kSumLanes] += e * e;
+    s.x2[i % internal::kSumLanes] += static_cast<double>(x[i]) * x[i];
+    s.max_abs_error = std::max(s.max_abs_error, fabs(e));
   }
-  sums.sum_sq_error = internal::ReduceSumLanes(partial_e2);
-  sums.sum_sq_signal = internal::ReduceSumLanes(partial_x2);
-  return internal::FinishErrorStats(sums, n);
+  return internal::FinishErrorStats(
+      internal::SumStripes(stripes.data(), stripes.size()), n);
 }
 
 // ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "simdquant/gguf.h"
+#include "simdquant/reference.h"
 #include "simdquant/tensor.h"
 #include "tests/test_util.h"
 
@@ -94,6 +95,10 @@ TEST_P(ParallelTest, FlatKernelsAsOneThread) {
     Pack(codes3.data(), n, 3, want_packed.data());
     std::vector<int8_t> want_unpacked(n), got_unpacked(n);
     Unpack(want_packed.data(), n, 3, want_unpacked.data());
+    // Many stripes of the error sums: the kernel as the reference, too.
+    const ErrorStats want_error = MeasureError(x.data(), n, p16);
+    const ErrorStats ref_error = reference::MeasureError(x.data(), n, p16);
+    EXPECT_EQ(memcmp(&want_error, &ref_error, sizeof(ErrorStats)), 0);
     for (Executor* e : Executors()) {
       SCOPED_TRACE(e->Concurrency());
       std::fill(got_u8.begin(), got_u8.end(), 0);
@@ -109,6 +114,8 @@ TEST_P(ParallelTest, FlatKernelsAsOneThread) {
       EXPECT_TRUE(SameBytes(got_packed, want_packed));
       Unpack(*e, want_packed.data(), n, 3, got_unpacked.data());
       EXPECT_TRUE(SameBytes(got_unpacked, want_unpacked));
+      const ErrorStats error = MeasureError(*e, x.data(), n, p16);
+      EXPECT_EQ(memcmp(&error, &want_error, sizeof(ErrorStats)), 0);
     }
   }
 }

@@ -85,6 +85,12 @@ constexpr size_t kMinPieceElements = size_t{1} << 17;
 MinMaxResult MinMax(Executor& executor, const float* x, size_t n);
 float AbsMax(Executor& executor, const float* x, size_t n);
 
+// MeasureError's sums run in stripes of 2^16 elements added in order
+// (simdquant.h): pieces of whole stripes give the single-thread bits.
+ErrorStats MeasureError(Executor& executor, const float* x, size_t n,
+                        const QuantParams& p,
+                        QuantizeMode mode = QuantizeMode::kDivide);
+
 template <typename TCode>
 void Quantize(Executor& executor, const float* x, size_t n,
               const QuantParams& p, TCode* q,

@@ -133,11 +133,13 @@ struct ErrorStats {
   double sqnr_db;        // 10 log10(sum(x^2) / sum(e^2)); +Inf when exact
 };
 
-// The sums are accumulated in the same order on every target: element i into
-// partial sum i % 16, the 16 partial sums then added pairwise in a fixed
-// tree. So mse and sqnr_db, like max_abs_error, are bit-identical to the
-// reference on every target; against exact arithmetic the sums are within a
-// relative (n/16 + 4) 2^-53 (README, "Error metrics accuracy"). NaN input
+// The sums are accumulated in the same order on every target and for any
+// thread count (parallel.h): in stripes of 65536 elements, element i into
+// the stripe's partial sum i % 16; the stripes' 16 partials added to 16
+// totals stripe after stripe, then the totals pairwise in a fixed tree. So
+// mse and sqnr_db, like max_abs_error, are bit-identical to the reference on
+// every target; against exact arithmetic the sums are within a relative
+// (4096 + n/65536 + 4) 2^-53 (README, "Error metrics accuracy"). NaN input
 // makes all three NaN. n must be > 0.
 ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
                         QuantizeMode mode = QuantizeMode::kDivide);
