@@ -1067,6 +1067,14 @@ void RegisterThreadBenchmarks(size_t max_threads) {
                           nullptr},
                          static_cast<int8_t*>(Output(n, 1)));
        }},
+      {"PercentileRange/99.99", big, 32 * 4,
+       [](Executor& e, const float* x, size_t n) {
+         benchmark::DoNotOptimize(PercentileRange(e, x, n, 0.01, 99.99));
+       }},
+      {"CalibrateMse/u8", big, 32 * 4,
+       [](Executor& e, const float* x, size_t n) {
+         benchmark::DoNotOptimize(CalibrateMse(e, x, n, QuantSpec()));
+       }},
       {"GGUF/Q4_K/Encode", size_t{1} << 20, 32 * 4 + 18,
        [](Executor& e, const float* x, size_t n) {
          gguf::Encode(e, gguf::BlockType::kQ4_K, x, n, Output(n, 1));

@@ -19,6 +19,8 @@
 #include "simdquant/tensor.h"
 
 namespace simdquant {
+class Executor;  // parallel.h
+
 namespace internal {
 
 // Values in messages, with enough digits to round-trip.
@@ -63,9 +65,11 @@ void DecodeKQuants(gguf::BlockType type, const uint8_t* blocks, size_t n,
 
 // Throws unless 0 <= lower_pct <= upper_pct <= 100 (and neither is NaN).
 void CheckPercentiles(double lower_pct, double upper_pct, const char* function);
-// PercentileRange with errors naming the public `function` called.
+// PercentileRange with errors naming the public `function` called; its
+// passes over x split across `executor`'s threads if not null.
 MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
-                             double upper_pct, const char* function);
+                             double upper_pct, const char* function,
+                             Executor* executor = nullptr);
 
 // The slot, in the tables HWY_EXPORT makes, of the target every kernel
 // dispatches to; 0 until the first call (dispatch.cc). Kept by simdquant, not

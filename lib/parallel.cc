@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "lib/internal.h"
+#include "lib/pieces.h"
 #include "simdquant/targets.h"
 
 namespace simdquant {
@@ -161,69 +162,9 @@ void ThreadPool::Shutdown() {
 // Pieces
 
 namespace {
-
-// [0, units) cut into `count` pieces of `size` units (the last may be
-// shorter), each a multiple of `align` units.
-struct Split {
-  size_t units = 0, size = 0, count = 1;
-  size_t Begin(size_t i) const { return i * size; }
-  size_t Size(size_t i) const { return std::min(size, units - i * size); }
-};
-
-// At most 4 pieces per thread (tasks are taken in turn, so a slow thread
-// takes fewer), none smaller than min_units: one piece (the calling thread,
-// no executor) when there is not enough work for two.
-Split SplitUnits(size_t units, size_t align, size_t min_units,
-                 size_t concurrency) {
-  Split s;
-  s.units = units;
-  s.size = units;
-  min_units = std::max<size_t>(min_units, 1);
-  if (concurrency <= 1 || units < 2 * min_units) return s;
-  const size_t pieces =
-      std::min(units / min_units, 4 * std::min(concurrency, ThreadPool::kMaxThreads));
-  s.size = (units + pieces - 1) / pieces;
-  s.size = (s.size + align - 1) / align * align;
-  s.count = (units + s.size - 1) / s.size;
-  return s;
-}
-
-// Runs body(i) for every piece i on the executor, rethrowing the first
-// error on this thread once every piece has finished or been skipped.
-template <class Body>
-void RunPieces(Executor& executor, size_t count, const Body& body) {
-  if (count <= 1) return body(0);
-  (void)ActiveTarget();  // dispatch chosen before the threads start
-  struct Context {
-    const Body* body;
-    std::atomic<size_t> ran{0};
-    std::atomic<bool> failed{false};
-    std::mutex mutex;
-    std::exception_ptr error;
-  } job;
-  job.body = &body;
-  const Executor::Task task = [](void* context, size_t i) {
-    Context& c = *static_cast<Context*>(context);
-    if (!c.failed.load(std::memory_order_relaxed)) {
-      try {
-        (*c.body)(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(c.mutex);
-        if (!c.error) c.error = std::current_exception();
-        c.failed.store(true, std::memory_order_relaxed);
-      }
-    }
-    c.ran.fetch_add(1, std::memory_order_acq_rel);
-  };
-  executor.Run(count, task, &job);
-  if (job.error) std::rethrow_exception(job.error);
-  const size_t ran = job.ran.load(std::memory_order_acquire);
-  if (ran != count) {
-    throw std::runtime_error(
-        "simdquant: the executor's Run returned before running every task (" +
-        std::to_string(ran) + " of " + std::to_string(count) + ")");
-  }
-}
+using internal::RunPieces;
+using internal::Split;
+using internal::SplitUnits;
 
 // Pieces of whole elements: 512 at a time, so that every piece starts on a
 // byte of packed codes of any width and on a cache line of 1-byte codes.

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "lib/internal.h"
+#include "lib/pieces.h"
 #include "simdquant/calibrate.h"
+#include "simdquant/parallel.h"
 #include "simdquant/simdquant.h"
 
 namespace simdquant {
@@ -142,7 +144,7 @@ void CountOrGather(const float* x, size_t n, uint32_t key_min,
 // by kBucketBits. Picks with the same range share its work. `all_bits`: the
 // width of the first range, which holds every element.
 void Pass(const float* x, size_t n, uint32_t key_min, int all_bits,
-          std::vector<Pick>& picks) {
+          std::vector<Pick>& picks, Executor* executor) {
   std::vector<RangePass> ranges;
   std::vector<size_t> range_of(picks.size());
   for (size_t k = 0; k < picks.size(); ++k) {
@@ -171,10 +173,43 @@ void Pass(const float* x, size_t n, uint32_t key_min, int all_bits,
   }
   const bool first = ranges.size() == 1 && ranges[0].base == 0 &&
                      ranges[0].bits == all_bits && !ranges[0].gather;
-  if (first) {
-    CountAll(x, n, key_min, ranges[0]);
+  const auto count = [&](const float* xs, size_t m,
+                         std::vector<RangePass>& into) {
+    if (first) {
+      CountAll(xs, m, key_min, into[0]);
+    } else {
+      CountOrGather(xs, m, key_min, into);
+    }
+  };
+  // On several threads: one piece per thread, each with histograms of its
+  // own, merged in piece order (counts add exactly; members keep x's order).
+  const internal::Split split = internal::SplitUnits(
+      executor, n, 1, kMinPieceElements, /*per_thread=*/1);
+  if (split.count == 1) {
+    count(x, n, ranges);
   } else {
-    CountOrGather(x, n, key_min, ranges);
+    std::vector<std::vector<RangePass>> parts(split.count);
+    for (auto& part : parts) {
+      for (const RangePass& r : ranges) {
+        part.push_back(r);  // no counts or members yet
+      }
+    }
+    internal::RunPieces(executor, split.count, [&](size_t i) {
+      count(x + split.Begin(i), split.Size(i), parts[i]);
+    });
+    for (const auto& part : parts) {
+      for (size_t r = 0; r < ranges.size(); ++r) {
+        const RangePass& from = part[r];
+        RangePass& to = ranges[r];
+        to.lowest = std::min(to.lowest, from.lowest);
+        to.highest = std::max(to.highest, from.highest);
+        to.members.insert(to.members.end(), from.members.begin(),
+                          from.members.end());
+        for (size_t b = 0; b < from.counts.size(); ++b) {
+          to.counts[b] += from.counts[b];
+        }
+      }
+    }
   }
 
   for (size_t k = 0; k < picks.size(); ++k) {
@@ -219,7 +254,8 @@ void Pass(const float* x, size_t n, uint32_t key_min, int all_bits,
 // counting: one compare-and-add pass per distinct value (the compiler
 // vectorizes it), instead of radix passes that pile every element into one
 // bucket. Resolves nothing unless the sample predicts a run for every pick.
-void ResolveRuns(const float* x, size_t n, std::vector<Pick>& picks) {
+void ResolveRuns(const float* x, size_t n, std::vector<Pick>& picks,
+                 Executor* executor) {
   constexpr size_t kSample = 1024, kMargin = 16;
   if (n < 16 * kSample) return;
   float sample[kSample];
@@ -237,11 +273,23 @@ void ResolveRuns(const float* x, size_t n, std::vector<Pick>& picks) {
   for (size_t k = 0; k < picks.size(); ++k) {
     const float v = value[k];
     if (std::find(value, value + k, v) != value + k) continue;  // counted
+    const internal::Split split =
+        internal::SplitUnits(executor, n, 1, kMinPieceElements);
+    std::vector<size_t> less_of(split.count), equal_of(split.count);
+    internal::RunPieces(executor, split.count, [&](size_t i) {
+      size_t less = 0, equal = 0;
+      for (size_t j = split.Begin(i), end = j + split.Size(i); j < end; ++j) {
+        const float xj = At(x, j);
+        less += xj < v;
+        equal += xj == v;  // -0 == +0: either is a right answer
+      }
+      less_of[i] = less;
+      equal_of[i] = equal;
+    });
     size_t less = 0, equal = 0;
-    for (size_t j = 0; j < n; ++j) {
-      const float xj = At(x, j);
-      less += xj < v;
-      equal += xj == v;  // -0 == +0: either is a right answer
+    for (size_t i = 0; i < split.count; ++i) {
+      less += less_of[i];
+      equal += equal_of[i];
     }
     for (size_t same = k; same < picks.size(); ++same) {
       Pick& p = picks[same];
@@ -271,11 +319,13 @@ void CheckPercentiles(double lower_pct, double upper_pct,
 }
 
 MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
-                             double upper_pct, const char* function) {
+                             double upper_pct, const char* function,
+                             Executor* executor) {
   CheckNonEmpty(n, function);
   CheckPointer(x, n, function, "x");
   CheckPercentiles(lower_pct, upper_pct, function);
-  const MinMaxResult range = MinMax(x, n);
+  const MinMaxResult range =
+      executor == nullptr ? MinMax(x, n) : MinMax(*executor, x, n);
   if (isnan(range.min)) Fail(function, "x contains NaN");
 
   const Rank ranks[2] = {RankOf(lower_pct, n), RankOf(upper_pct, n)};
@@ -301,10 +351,10 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
     picks[k].count = n;
     picks[k].rank = wanted[k];
   }
-  ResolveRuns(x, n, picks);
+  ResolveRuns(x, n, picks, executor);
   while (!std::all_of(picks.begin(), picks.end(),
                       [](const Pick& p) { return p.done; })) {
-    Pass(x, n, key_min, bits, picks);
+    Pass(x, n, key_min, bits, picks, executor);
   }
   return {Lerp(picks[0].value, picks[1].value, ranks[0].t),
           Lerp(picks[2].value, picks[3].value, ranks[1].t)};
@@ -316,6 +366,12 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
                              double upper_pct) {
   return internal::PercentileRange(x, n, lower_pct, upper_pct,
                                    "PercentileRange");
+}
+
+MinMaxResult PercentileRange(Executor& executor, const float* x, size_t n,
+                             double lower_pct, double upper_pct) {
+  return internal::PercentileRange(x, n, lower_pct, upper_pct,
+                                   "PercentileRange", &executor);
 }
 
 }  // namespace simdquant

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "simdquant/calibrate.h"
 #include "simdquant/gguf.h"
 #include "simdquant/reference.h"
 #include "simdquant/tensor.h"
@@ -129,6 +131,45 @@ TEST_P(ParallelTest, NaNInOnePieceReachesTheRange) {
     const MinMaxResult r = MinMax(*e, x.data(), n);
     EXPECT_TRUE(std::isnan(r.min) && std::isnan(r.max));
     EXPECT_TRUE(std::isnan(AbsMax(*e, x.data(), n)));
+  }
+}
+
+TEST_P(ParallelTest, CalibratorsAsOneThread) {
+  const size_t n = 3 * kMin + 5;
+  std::vector<float> normal = NormalWithOutliers(n, 23);
+  std::vector<float> relu = normal;  // half zeros: the run-counting path
+  for (float& v : relu) v = v < 0.0f ? 0.0f : v;
+  std::vector<float> narrow(n);  // few distinct values: gathering passes
+  for (size_t i = 0; i < n; ++i) narrow[i] = 1.0f + static_cast<float>(i % 3000) * 0x1p-20f;
+  QuantSpec asym, sym;
+  sym.scheme = Scheme::kSymmetric;
+  sym.signedness = Signedness::kSigned;
+  for (const std::vector<float>* x : {&normal, &relu, &narrow}) {
+    std::vector<MinMaxResult> want;
+    for (double pct : {0.0, 0.1, 1.0, 50.0, 99.9, 99.99, 100.0}) {
+      want.push_back(PercentileRange(x->data(), n, 100.0 - std::max(pct, 50.0),
+                                     std::max(pct, 50.0)));
+    }
+    const QuantParams want_mse = CalibrateMse(x->data(), n, asym);
+    const QuantParams want_mse_sym = CalibrateMse(x->data(), n, sym);
+    const QuantParams want_pct = CalibratePercentile(x->data(), n, 99.9, asym);
+    const QuantParams want_mm = CalibrateMinMax(x->data(), n, sym);
+    for (Executor* e : Executors()) {
+      SCOPED_TRACE(e->Concurrency());
+      size_t k = 0;
+      for (double pct : {0.0, 0.1, 1.0, 50.0, 99.9, 99.99, 100.0}) {
+        const MinMaxResult r = PercentileRange(*e, x->data(), n, 100.0 - std::max(pct, 50.0),
+                                               std::max(pct, 50.0));
+        EXPECT_TRUE(SameRange(r, want[k++])) << pct;
+      }
+      const auto same = [](const QuantParams& a, const QuantParams& b) {
+        return SameFloat(a.scale, b.scale) && a.zero_point == b.zero_point;
+      };
+      EXPECT_TRUE(same(CalibrateMse(*e, x->data(), n, asym), want_mse));
+      EXPECT_TRUE(same(CalibrateMse(*e, x->data(), n, sym), want_mse_sym));
+      EXPECT_TRUE(same(CalibratePercentile(*e, x->data(), n, 99.9, asym), want_pct));
+      EXPECT_TRUE(same(CalibrateMinMax(*e, x->data(), n, sym), want_mm));
+    }
   }
 }
 

@@ -108,6 +108,21 @@ void Unpack(Executor& executor, const uint8_t* packed, size_t n, int bits,
             TCode* codes);
 
 // ---------------------------------------------------------------------------
+// calibrate.h: the passes over x (range, histograms, radix-select counts,
+// exact error) split; histogram counts add exactly and gathered elements
+// keep x's order, so the results are the single-thread ones. PercentileRange
+// makes one piece per thread, each with its own histograms (up to 512 KiB).
+
+MinMaxResult PercentileRange(Executor& executor, const float* x, size_t n,
+                             double lower_pct, double upper_pct);
+QuantParams CalibrateMinMax(Executor& executor, const float* x, size_t n,
+                            const QuantSpec& spec);
+QuantParams CalibratePercentile(Executor& executor, const float* x, size_t n,
+                                double pct, const QuantSpec& spec);
+QuantParams CalibrateMse(Executor& executor, const float* x, size_t n,
+                         const QuantSpec& spec);
+
+// ---------------------------------------------------------------------------
 // tensor.h's kernels over layouts, split by rows, by whole groups (when the
 // groups tile the rows) or by elements (per tensor). QuantizeDynamic per
 // tensor and per column runs a parallel range pass, chooses the parameters
