@@ -6,6 +6,7 @@
 # build/bench/plots/. Extra arguments go to the benchmark binary, e.g.
 #   bash bench/run.sh --full                          # every size and bit width
 #   bash bench/run.sh --benchmark_filter='Quantize/u8'
+#   bash bench/run.sh --threads                       # 1..N threads scaling
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/install-deps.sh cmake make g++ libhwy-dev libbenchmark-dev \
