@@ -24,18 +24,23 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // Redefined for each target that foreach_target.h compiles.
 #undef SIMDQUANT_HAVE_AVX512_ISLANDS
-#undef SIMDQUANT_HAVE_PACKS4
+#undef SIMDQUANT_HAVE_BLOCK_PACKS
+#undef SIMDQUANT_HAVE_PACKUSDW
 #undef SIMDQUANT_HAVE_BYTE_PERMUTE
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 #define SIMDQUANT_HAVE_AVX512_ISLANDS 1
 #else
 #define SIMDQUANT_HAVE_AVX512_ISLANDS 0
 #endif
-#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4 || \
-    HWY_TARGET == HWY_SSSE3
-#define SIMDQUANT_HAVE_PACKS4 1
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3
+#define SIMDQUANT_HAVE_BLOCK_PACKS 1
 #else
-#define SIMDQUANT_HAVE_PACKS4 0
+#define SIMDQUANT_HAVE_BLOCK_PACKS 0
+#endif
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSE4
+#define SIMDQUANT_HAVE_PACKUSDW 1  // SSE4.1
+#else
+#define SIMDQUANT_HAVE_PACKUSDW 0
 #endif
 #if HWY_TARGET == HWY_AVX3_DL
 #define SIMDQUANT_HAVE_BYTE_PERMUTE 1
@@ -114,102 +119,54 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> NearestIntRaw(hn::Vec<DF> t) {
 #endif
 }
 
-// The 8-bit codes of four int32 vectors i0..i3, stored in order: two
-// saturating packs to int16, the zero point added with int16 saturation
-// (zp01 for i0 and i1, zp23 for the others), a saturating pack to T8, a
-// byte max with qmin if clamp_low, and one dword permute, because the packs
-// work within 128-bit blocks. Highway 1.0.5: ReorderDemote2To from int16 to
-// (u)int8 (1.0.3 has only int32 -> int16), then TableLookupLanes.
-template <typename T8, class VI, class V16, class V8>
-HWY_INLINE void StorePackedCodes8(VI i0, VI i1, VI i2, VI i3, V16 zp01,
-                                  V16 zp23, bool clamp_low, V8 qmin,
-                                  T8* HWY_RESTRICT q) {
-  constexpr bool kSigned = hwy::IsSigned<T8>();
-#if HWY_TARGET == HWY_AVX2
-  const __m256i w01 =
-      _mm256_adds_epi16(_mm256_packs_epi32(i0.raw, i1.raw), zp01.raw);
-  const __m256i w23 =
-      _mm256_adds_epi16(_mm256_packs_epi32(i2.raw, i3.raw), zp23.raw);
-  __m256i bytes = kSigned ? _mm256_packs_epi16(w01, w23)
-                          : _mm256_packus_epi16(w01, w23);
-  if (clamp_low) bytes = _mm256_max_epi8(bytes, qmin.raw);
-  // Dwords a_lo b_lo c_lo d_lo a_hi ... back to a b c d order.
-  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
-                      _mm256_permutevar8x32_epi32(bytes, order));
-#else
-  const __m512i w01 =
-      _mm512_adds_epi16(_mm512_packs_epi32(i0.raw, i1.raw), zp01.raw);
-  const __m512i w23 =
-      _mm512_adds_epi16(_mm512_packs_epi32(i2.raw, i3.raw), zp23.raw);
-  __m512i bytes = kSigned ? _mm512_packs_epi16(w01, w23)
-                          : _mm512_packus_epi16(w01, w23);
-  if (clamp_low) bytes = _mm512_max_epi8(bytes, qmin.raw);
-  // Dword 4 * block + vector -> 4 * vector + block.
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10,
-                                          14, 3, 7, 11, 15);
-  _mm512_storeu_si512(q, _mm512_permutexvar_epi32(order, bytes));
-#endif
-}
 #endif  // AVX2 or AVX-512
 
-#if SIMDQUANT_HAVE_PACKS4
-// Stores four full int32 vectors whose lanes fit T (8 or 16 bits) as T, in order,
-// with two or three saturating packs (and on AVX2 one permute) instead of
-// Highway 1.0.3's DemoteTo per vector (on AVX2 a pack and a permute each).
-// Returns false (storing nothing) for uint16 on SSSE3, which lacks packusdw.
-// Highway 1.0.5: ReorderDemote2To to uint16 and from int16 to (u)int8.
-template <typename T, class VI>
-HWY_INLINE bool StorePacked4(VI a, VI b, VI c, VI d, T* HWY_RESTRICT out) {
-  constexpr bool kUnsigned = !hwy::IsSigned<T>();
-#if HWY_TARGET == HWY_AVX2
-  if constexpr (sizeof(T) == 1) {
-    const __m256i ab = _mm256_packs_epi32(a.raw, b.raw);
-    const __m256i cd = _mm256_packs_epi32(c.raw, d.raw);
-    const __m256i bytes = kUnsigned ? _mm256_packus_epi16(ab, cd)
-                                    : _mm256_packs_epi16(ab, cd);
-    // Dwords a_lo b_lo c_lo d_lo a_hi ... back to a b c d order.
-    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                        _mm256_permutevar8x32_epi32(bytes, order));
-  } else {
-    const __m256i ab = kUnsigned ? _mm256_packus_epi32(a.raw, b.raw)
-                                 : _mm256_packs_epi32(a.raw, b.raw);
-    const __m256i cd = kUnsigned ? _mm256_packus_epi32(c.raw, d.raw)
-                                 : _mm256_packs_epi32(c.raw, d.raw);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                        _mm256_permute4x64_epi64(ab, 0xD8));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16),
-                        _mm256_permute4x64_epi64(cd, 0xD8));
+#if SIMDQUANT_HAVE_BLOCK_PACKS
+// Two vectors narrowed with saturation within each 128-bit block: block j of
+// the result holds block j of a, then block j of b (packsswb / packuswb /
+// packusdw), as ReorderDemote2To does from int32 to int16. Highway 1.0.5:
+// ReorderDemote2To from int16 to (u)int8 and from int32 to uint16.
+template <bool kSigned, class V16>
+HWY_INLINE hn::Vec<hn::Repartition<int8_t, hn::DFromV<V16>>> PackBlocksTo8(
+    V16 a, V16 b) {
+  using V8 = hn::Vec<hn::Repartition<int8_t, hn::DFromV<V16>>>;
+#if HWY_TARGET <= HWY_AVX3
+  if constexpr (sizeof(a.raw) == 64) {
+    return V8{kSigned ? _mm512_packs_epi16(a.raw, b.raw)
+                      : _mm512_packus_epi16(a.raw, b.raw)};
   }
-  return true;
-#else  // SSE4, SSSE3: 128-bit packs keep a b c d order
-  if constexpr (sizeof(T) == 1 || !kUnsigned) {
-    const __m128i ab = _mm_packs_epi32(a.raw, b.raw);
-    const __m128i cd = _mm_packs_epi32(c.raw, d.raw);
-    if constexpr (sizeof(T) == 1) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                       kUnsigned ? _mm_packus_epi16(ab, cd)
-                                 : _mm_packs_epi16(ab, cd));
-    } else {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ab);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), cd);
-    }
-    return true;
+#endif
+#if HWY_TARGET <= HWY_AVX2
+  if constexpr (sizeof(a.raw) == 32) {
+    return V8{kSigned ? _mm256_packs_epi16(a.raw, b.raw)
+                      : _mm256_packus_epi16(a.raw, b.raw)};
   }
-#if HWY_TARGET == HWY_SSE4
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                   _mm_packus_epi32(a.raw, b.raw));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8),
-                   _mm_packus_epi32(c.raw, d.raw));
-  return true;
-#else
-  (void)a, (void)b, (void)c, (void)d, (void)out;
-  return false;
 #endif
-#endif
+  if constexpr (sizeof(a.raw) == 16) {
+    return V8{kSigned ? _mm_packs_epi16(a.raw, b.raw)
+                      : _mm_packus_epi16(a.raw, b.raw)};
+  }
 }
-#endif  // SIMDQUANT_HAVE_PACKS4
+
+#if SIMDQUANT_HAVE_PACKUSDW
+template <class VI>
+HWY_INLINE hn::Vec<hn::Repartition<uint16_t, hn::DFromV<VI>>> PackBlocksToU16(
+    VI a, VI b) {
+  using V16 = hn::Vec<hn::Repartition<uint16_t, hn::DFromV<VI>>>;
+#if HWY_TARGET <= HWY_AVX3
+  if constexpr (sizeof(a.raw) == 64) {
+    return V16{_mm512_packus_epi32(a.raw, b.raw)};
+  }
+#endif
+#if HWY_TARGET <= HWY_AVX2
+  if constexpr (sizeof(a.raw) == 32) {
+    return V16{_mm256_packus_epi32(a.raw, b.raw)};
+  }
+#endif
+  if constexpr (sizeof(a.raw) == 16) return V16{_mm_packus_epi32(a.raw, b.raw)};
+}
+#endif  // SIMDQUANT_HAVE_PACKUSDW
+#endif  // SIMDQUANT_HAVE_BLOCK_PACKS
 
 #if SIMDQUANT_HAVE_BYTE_PERMUTE
 // Byte i of the result is bytes[table[i] & 63], or 0 where table[i] has its
