@@ -170,16 +170,34 @@ using internal::SplitUnits;
 // byte of packed codes of any width and on a cache line of 1-byte codes.
 constexpr size_t kElementAlign = 512;
 
-// Runs body(begin, count) over pieces of [0, n) elements, or once over all of
-// them on this thread when `splittable` is false (null pointers and other
-// bad arguments: the single-thread kernel reports them).
+// Pieces of [0, n) elements, or one piece when `splittable` is false (null
+// pointers and other bad arguments: the single-thread kernel reports them).
+Split ElementPieces(Executor& executor, size_t n, bool splittable) {
+  return splittable ? SplitUnits(n, kElementAlign, kMinPieceElements,
+                                 executor.Concurrency())
+                    : SplitUnits(n, 1, 1, 1);
+}
+
+// Runs body(begin, count) over the pieces of [0, n).
 template <class Body>
 void ForEachElementPiece(Executor& executor, size_t n, bool splittable,
                          const Body& body) {
-  const Split s = splittable ? SplitUnits(n, kElementAlign, kMinPieceElements,
-                                          executor.Concurrency())
-                             : SplitUnits(n, 1, 1, 1);
+  const Split s = ElementPieces(executor, n, splittable);
   RunPieces(executor, s.count, [&](size_t i) { body(s.Begin(i), s.Size(i)); });
+}
+
+// reduce(x + begin, count) per piece of x[0, n), merged in piece order.
+template <typename R, class Reduce, class Merge>
+R ReduceElementPieces(Executor& executor, const float* x, size_t n,
+                      const Reduce& reduce, const Merge& merge) {
+  const Split s = ElementPieces(executor, n, x != nullptr);
+  std::vector<R> parts(s.count);
+  RunPieces(executor, s.count, [&](size_t i) {
+    parts[i] = reduce(x + s.Begin(i), s.Size(i));
+  });
+  R r = parts[0];
+  for (size_t i = 1; i < s.count; ++i) r = merge(r, parts[i]);
+  return r;
 }
 
 MinMaxResult MergeRanges(MinMaxResult a, MinMaxResult b) {
@@ -284,36 +302,43 @@ LayoutSplit SplitLayout(const Layout& layout, size_t concurrency) {
   return s;
 }
 
+// Runs body(layout, first element, first parameter set) for each piece of
+// the layout; returns false, running nothing, when there would be only one
+// piece (or `splittable` is false): the caller then runs the single-thread
+// kernel, whose errors name its own bad arguments.
+template <class Body>
+bool ForEachLayoutPiece(Executor& executor, const Layout& layout,
+                        bool splittable, const Body& body) {
+  if (!splittable) return false;
+  const LayoutSplit s = SplitLayout(layout, executor.Concurrency());
+  if (s.split.count == 1) return false;
+  RunPieces(executor, s.split.count, [&](size_t i) {
+    const size_t unit = s.split.Begin(i);
+    body(s.Of(s.split.Size(i)), unit * s.unit_elements,
+         unit * s.unit_params);
+  });
+  return true;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
 // simdquant.h
 
 MinMaxResult MinMax(Executor& executor, const float* x, size_t n) {
-  const Split s = x == nullptr ? Split{n, n, 1}
-                               : SplitUnits(n, kElementAlign, kMinPieceElements,
-                                            executor.Concurrency());
-  std::vector<MinMaxResult> parts(s.count);
-  RunPieces(executor, s.count, [&](size_t i) {
-    parts[i] = MinMax(x + s.Begin(i), s.Size(i));
-  });
-  MinMaxResult r = parts[0];
-  for (size_t i = 1; i < s.count; ++i) r = MergeRanges(r, parts[i]);
-  return r;
+  return ReduceElementPieces<MinMaxResult>(
+      executor, x, n, [](const float* p, size_t m) { return MinMax(p, m); },
+      MergeRanges);
 }
 
 float AbsMax(Executor& executor, const float* x, size_t n) {
-  const Split s = x == nullptr ? Split{n, n, 1}
-                               : SplitUnits(n, kElementAlign, kMinPieceElements,
-                                            executor.Concurrency());
-  std::vector<float> parts(s.count);
-  RunPieces(executor, s.count,
-            [&](size_t i) { parts[i] = AbsMax(x + s.Begin(i), s.Size(i)); });
-  float r = parts[0];
-  for (size_t i = 1; i < s.count; ++i) {
-    r = std::isnan(parts[i]) ? parts[i] : std::isnan(r) ? r : std::max(r, parts[i]);
-  }
-  return r;
+  return ReduceElementPieces<float>(
+      executor, x, n, [](const float* p, size_t m) { return AbsMax(p, m); },
+      [](float a, float b) {
+        return std::isnan(a) || std::isnan(b)
+                   ? std::numeric_limits<float>::quiet_NaN()
+                   : std::max(a, b);
+      });
 }
 
 ErrorStats MeasureError(Executor& executor, const float* x, size_t n,
@@ -429,16 +454,14 @@ void Quantize(Executor& executor, const void* x, FloatType type,
   internal::CheckLayout(layout, function);
   internal::CheckMode(mode, function);
   internal::CheckGroupParams(p, layout, code, function, internal::GroupSetsValid);
-  const LayoutSplit s = x == nullptr || q == nullptr
-                            ? LayoutSplit{layout, Split{1, 1, 1}}
-                            : SplitLayout(layout, executor.Concurrency());
-  if (s.split.count == 1) return Quantize(x, type, layout, p, q, code, mode);
-  RunPieces(executor, s.split.count, [&](size_t i) {
-    const size_t unit = s.split.Begin(i), first = unit * s.unit_elements;
-    Quantize(Advance(x, first * FloatBytes(type)), type, s.Of(s.split.Size(i)),
-             ShiftParams(p, unit * s.unit_params),
-             Advance(q, CodeBytes(code, first, p.bits)), code, mode);
-  });
+  const bool split = ForEachLayoutPiece(
+      executor, layout, x != nullptr && q != nullptr,
+      [&](const Layout& piece, size_t first, size_t set) {
+        Quantize(Advance(x, first * FloatBytes(type)), type, piece,
+                 ShiftParams(p, set), Advance(q, CodeBytes(code, first, p.bits)),
+                 code, mode);
+      });
+  if (!split) Quantize(x, type, layout, p, q, code, mode);
 }
 
 void Dequantize(Executor& executor, const void* q, CodeType code,
@@ -448,16 +471,14 @@ void Dequantize(Executor& executor, const void* q, CodeType code,
       code == CodeType::kPacked ? "DequantizePacked" : "Dequantize";
   internal::CheckLayout(layout, function);
   internal::CheckGroupParams(p, layout, code, function, internal::GroupSetsValid);
-  const LayoutSplit s = y == nullptr || q == nullptr
-                            ? LayoutSplit{layout, Split{1, 1, 1}}
-                            : SplitLayout(layout, executor.Concurrency());
-  if (s.split.count == 1) return Dequantize(q, code, layout, p, y, type);
-  RunPieces(executor, s.split.count, [&](size_t i) {
-    const size_t unit = s.split.Begin(i), first = unit * s.unit_elements;
-    Dequantize(Advance(q, CodeBytes(code, first, p.bits)), code,
-               s.Of(s.split.Size(i)), ShiftParams(p, unit * s.unit_params),
-               Advance(y, first * FloatBytes(type)), type);
-  });
+  const bool split = ForEachLayoutPiece(
+      executor, layout, y != nullptr && q != nullptr,
+      [&](const Layout& piece, size_t first, size_t set) {
+        Dequantize(Advance(q, CodeBytes(code, first, p.bits)), code, piece,
+                   ShiftParams(p, set), Advance(y, first * FloatBytes(type)),
+                   type);
+      });
+  if (!split) Dequantize(q, code, layout, p, y, type);
 }
 
 void QuantizeDynamic(Executor& executor, const void* x, FloatType type,
@@ -467,23 +488,22 @@ void QuantizeDynamic(Executor& executor, const void* x, FloatType type,
       code == CodeType::kPacked ? "QuantizeDynamicPacked" : "QuantizeDynamic";
   internal::CheckLayout(layout, function);
   internal::CheckDynamicSpec(spec, out, layout, code, function);
-  const LayoutSplit s = x == nullptr || q == nullptr
-                            ? LayoutSplit{layout, Split{1, 1, 1}}
-                            : SplitLayout(layout, executor.Concurrency());
-  if (s.split.count == 1) {
-    return QuantizeDynamic(x, type, layout, spec, out, q, code);
-  }
+  const bool splittable = x != nullptr && q != nullptr;
   const Granularity g = layout.granularity;
   if (g == Granularity::kPerRow || g == Granularity::kPerGroup) {
     // Each group's parameters come from its own elements: one fused pass.
-    RunPieces(executor, s.split.count, [&](size_t i) {
-      const size_t unit = s.split.Begin(i), first = unit * s.unit_elements;
-      QuantizeDynamic(Advance(x, first * FloatBytes(type)), type,
-                      s.Of(s.split.Size(i)), spec,
-                      ShiftParams(out, unit * s.unit_params),
-                      Advance(q, CodeBytes(code, first, spec.bits)), code);
-    });
+    const bool split = ForEachLayoutPiece(
+        executor, layout, splittable,
+        [&](const Layout& piece, size_t first, size_t set) {
+          QuantizeDynamic(Advance(x, first * FloatBytes(type)), type, piece,
+                          spec, ShiftParams(out, set),
+                          Advance(q, CodeBytes(code, first, spec.bits)), code);
+        });
+    if (!split) QuantizeDynamic(x, type, layout, spec, out, q, code);
     return;
+  }
+  if (!splittable || SplitLayout(layout, executor.Concurrency()).split.count == 1) {
+    return QuantizeDynamic(x, type, layout, spec, out, q, code);
   }
   // Per tensor and per column: the ranges in parallel, then the parameters
   // chosen by the single-thread kernel on the 2 x sets tensor of the ranges'
