@@ -351,35 +351,42 @@ TEST(ThreadPoolTest, ThrowingTaskReachesTheCallerAndThePoolGoesOn) {
   EXPECT_EQ(ran.load(), 10u);
 }
 
+// A Quantize large enough to split, with its single-thread codes.
+struct QuantizeCase {
+  explicit QuantizeCase(size_t n_, uint32_t seed)
+      : n(n_), x(NormalWithOutliers(n, seed)), want(n) {
+    Quantize(x.data(), n, p, want.data());
+  }
+  size_t n;
+  std::vector<float> x;
+  QuantParams p = ChooseAsymmetricParams(-3.0f, 3.0f, 8);
+  std::vector<uint8_t> want;
+};
+
 // A kernel called from inside one of the pool's tasks runs on that thread.
 TEST(ThreadPoolTest, NestedKernelsDoNotDeadlock) {
   ThreadPool pool(2);
-  const size_t n = 4 * kMin;
-  const std::vector<float> x = NormalWithOutliers(n, 9);
-  const QuantParams p = ChooseAsymmetricParams(-3.0f, 3.0f, 8);
-  std::vector<uint8_t> want(n);
-  Quantize(x.data(), n, p, want.data());
+  const QuantizeCase c(4 * kMin, 9);
   struct Job {
     ThreadPool* pool;
-    const std::vector<float>* x;
-    QuantParams p;
+    const QuantizeCase* c;
     std::vector<std::vector<uint8_t>> out;
-  } job{&pool, &x, p, std::vector<std::vector<uint8_t>>(3, std::vector<uint8_t>(n))};
-  pool.Run(3, [](void* c, size_t i) {
-    Job& j = *static_cast<Job*>(c);
-    Quantize(*j.pool, j.x->data(), j.x->size(), j.p, j.out[i].data());
+  } job{&pool, &c, std::vector<std::vector<uint8_t>>(3, std::vector<uint8_t>(c.n))};
+  pool.Run(3, [](void* context, size_t i) {
+    Job& j = *static_cast<Job*>(context);
+    Quantize(*j.pool, j.c->x.data(), j.c->n, j.c->p, j.out[i].data());
   }, &job);
-  for (const auto& out : job.out) EXPECT_TRUE(SameBytes(out, want));
+  for (const auto& out : job.out) EXPECT_TRUE(SameBytes(out, c.want));
 }
 
 // Several threads share one pool: their kernels take turns.
 TEST(ThreadPoolTest, ManyCallersShareOnePool) {
   ThreadPool pool(3);
-  const size_t n = 3 * kMin;
-  const std::vector<float> x = NormalWithOutliers(n, 11);
-  const QuantParams p = ChooseAsymmetricParams(-3.0f, 3.0f, 8);
-  std::vector<uint8_t> want(n);
-  Quantize(x.data(), n, p, want.data());
+  const QuantizeCase c(3 * kMin, 11);
+  const size_t n = c.n;
+  const std::vector<float>& x = c.x;
+  const QuantParams& p = c.p;
+  const std::vector<uint8_t>& want = c.want;
   std::atomic<int> mismatches{0};
   std::vector<std::thread> callers;
   for (int t = 0; t < 4; ++t) {
@@ -411,10 +418,11 @@ class ForgetfulExecutor final : public Executor {
 };
 
 TEST(ExecutorTest, ExecutorErrorsReachTheCaller) {
-  const size_t n = 4 * kMin;
-  const std::vector<float> x = NormalWithOutliers(n, 13);
+  const QuantizeCase c(4 * kMin, 13);
+  const size_t n = c.n;
+  const std::vector<float>& x = c.x;
+  const QuantParams& p = c.p;
   std::vector<uint8_t> q(n);
-  const QuantParams p = ChooseAsymmetricParams(-3.0f, 3.0f, 8);
   ThrowingExecutor throwing;
   EXPECT_THROW(Quantize(throwing, x.data(), n, p, q.data()), std::runtime_error);
   ForgetfulExecutor forgetful;
@@ -434,10 +442,8 @@ TEST(ExecutorTest, ExecutorErrorsReachTheCaller) {
       for (size_t i = 0; i < count; ++i) task(context, i);
     }
   } huge;
-  std::vector<uint8_t> want(n);
-  Quantize(x.data(), n, p, want.data());
   Quantize(huge, x.data(), n, p, q.data());
-  EXPECT_TRUE(SameBytes(q, want));
+  EXPECT_TRUE(SameBytes(q, c.want));
 }
 
 TEST(ExecutorTest, BadArgumentsAreTheSingleThreadErrors) {
