@@ -293,6 +293,23 @@ void MakeBatchConstants(const BatchParams& params, CodeRange range,
   }
 }
 
+// internal::FlushesSubnormals for the first `count` groups of a batch, a
+// vector at a time: the scalar test per group took 18% of Quantize's time
+// per group of 32 (and 13% of QuantizeDynamic's).
+HWY_INLINE bool AllFlush(const BatchConstants& c, size_t count, bool divide) {
+  const hn::ScalableTag<float> df;
+  const size_t N = hn::Lanes(df);
+  bool all = true;
+  for (size_t i = 0; i < kGroupBatch; i += N) {
+    const auto factor = hn::Load(df, c.factor + i);
+    const auto flushes = divide ? hn::Ge(factor, hn::Set(df, 0x1p-124f))
+                                : hn::Le(factor, hn::Set(df, 0x1p124f));
+    const auto counted = hn::FirstN(df, i < count ? count - i : 0);
+    all &= hn::AllFalse(df, hn::AndNot(flushes, counted));
+  }
+  return all;
+}
+
 #if SIMDQUANT_HAVE_CODES8
 // 8-bit codes of a batch's groups (contiguous in memory) by StoreCodes8x4,
 // where groups are a multiple of four vectors, or two vectors (then two
@@ -350,10 +367,7 @@ size_t QuantizeBatch8(const TIn* x, size_t begin, const GroupBatch& b,
                       const BatchConstants& c, T* q) {
 #if SIMDQUANT_HAVE_CODES8
   if constexpr (sizeof(T) == 1) {
-    // They flush subnormals: not for the tiniest scales.
-    for (size_t g = 0; g < b.count; ++g) {
-      if (!internal::FlushesSubnormals(c.factor[g], kDivide)) return 0;
-    }
+    if (!AllFlush(c, b.count, kDivide)) return 0;  // not the tiniest scales
     size_t done = 0;
     if (internal::RanWithoutInvalid(/*flush_subnormals=*/true, [&] {
           done = QuantizeBatch8Run<kDivide, false>(x, begin, b, G, params, c,
