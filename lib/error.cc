@@ -112,10 +112,14 @@ ErrorStats MeasureError(const float* x, size_t n, const QuantParams& p,
   internal::CheckMode(mode, "MeasureError");
   internal::CheckNonEmpty(n, "MeasureError");
   internal::CheckPointer(x, n, "MeasureError", "x");
-  std::vector<internal::StripeSums> stripes(internal::NumStripes(n));
-  internal::ErrorStripes(x, n, p, mode, stripes.data());
-  return internal::FinishErrorStats(
-      internal::SumStripes(stripes.data(), stripes.size()), n);
+  // Up to one stripe (the calibrators' and most callers' sizes) without a
+  // heap allocation.
+  const size_t count = internal::NumStripes(n);
+  internal::StripeSums one;
+  std::vector<internal::StripeSums> many(count > 1 ? count : 0);
+  internal::StripeSums* stripes = count > 1 ? many.data() : &one;
+  internal::ErrorStripes(x, n, p, mode, stripes);
+  return internal::FinishErrorStats(internal::SumStripes(stripes, count), n);
 }
 
 }  // namespace simdquant

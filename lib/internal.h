@@ -141,8 +141,10 @@ struct QuantizeConstants {
 // replace such x, and NaN (also the zero point), by 0 before the multiply.
 // The rare tinier scales keep the plain path (whose NaN test on the product
 // also catches 0 * Inf).
+constexpr float kFlushMinScale = 0x1p-124f;    // divide
+constexpr float kFlushMaxFactor = 0x1p124f;    // reciprocal
 inline bool FlushesSubnormals(float factor, bool divide) {
-  return divide ? factor >= 0x1p-124f : factor <= 0x1p124f;
+  return divide ? factor >= kFlushMinScale : factor <= kFlushMaxFactor;
 }
 
 // 1.0f / scale where that is a normal float32 (scale in [2^-126, 2^126]),

@@ -27,6 +27,14 @@ namespace simdquant {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// internal::FlushesSubnormals per lane of factor (the scale when divide).
+template <class DF>
+HWY_INLINE hn::Mask<DF> FlushesSubnormals(DF df, hn::Vec<DF> factor,
+                                          bool divide) {
+  return divide ? hn::Ge(factor, hn::Set(df, internal::kFlushMinScale))
+                : hn::Le(factor, hn::Set(df, internal::kFlushMaxFactor));
+}
+
 // ---------------------------------------------------------------------------
 // Per-group batches: up to kGroupBatch consecutive whole groups at a time.
 // Their parameters are loaded (or, for QuantizeDynamic, chosen) in vectors
@@ -198,8 +206,7 @@ class ColumnWindow {
     const bool reciprocal = job_.mode == QuantizeMode::kReciprocal;
     float* HWY_RESTRICT factor = job_.column_factor;
     int32_t* HWY_RESTRICT zero_point = job_.column_zero_point;
-    // internal::FlushesSubnormals of every column, in the same pass.
-    const auto flush_bound = hn::Set(df, reciprocal ? 0x1p124f : 0x1p-124f);
+    // FlushesSubnormals of every column, in the same pass.
     auto flushes = hn::FirstN(df, N);
     flushes_ = true;
     size_t j = 0;
@@ -208,8 +215,7 @@ class ColumnWindow {
       const auto scale = p.scales != nullptr ? hn::LoadU(df, p.scales + c)
                                              : LoadF32(df, p.scales_f16 + c);
       const auto f = reciprocal ? hn::Div(hn::Set(df, 1.0f), scale) : scale;
-      flushes = hn::And(flushes, reciprocal ? hn::Le(f, flush_bound)
-                                            : hn::Ge(f, flush_bound));
+      flushes = hn::And(flushes, FlushesSubnormals(df, f, !reciprocal));
       hn::StoreU(f, df, factor + j);
       hn::StoreU(p.zero_points != nullptr ? hn::LoadU(di, p.zero_points + c)
                                           : hn::Zero(di),

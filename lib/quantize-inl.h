@@ -151,24 +151,24 @@ HWY_INLINE void StoreCodes4(DI di, hn::Vec<DI> a, hn::Vec<DI> b,
       hn::StoreU(hn::BitCast(dt, UnitsInOrder<4>(di, hn::BitCast(di, bytes))),
                  dt, out);
       return;
-    } else if constexpr (hwy::IsSigned<T>()) {
-      hn::StoreU(hn::BitCast(dt, UnitsInOrder<2>(di, hn::BitCast(
-                                     di, hn::ReorderDemote2To(d16, a, b)))),
-                 dt, out);
-      hn::StoreU(hn::BitCast(dt, UnitsInOrder<2>(di, hn::BitCast(
-                                     di, hn::ReorderDemote2To(d16, c, d)))),
-                 dt, out + 2 * N);
-      return;
     } else {
+      // 16-bit codes: two packs of two vectors, each stored in order.
+      const auto store = [&](auto packed, T* HWY_RESTRICT to) {
+        hn::StoreU(
+            hn::BitCast(dt, UnitsInOrder<2>(di, hn::BitCast(di, packed))), dt,
+            to);
+      };
+      if constexpr (hwy::IsSigned<T>()) {
+        store(hn::ReorderDemote2To(d16, a, b), out);
+        store(hn::ReorderDemote2To(d16, c, d), out + 2 * N);
+        return;
+      } else {
 #if SIMDQUANT_HAVE_PACKUSDW
-      hn::StoreU(hn::BitCast(dt, UnitsInOrder<2>(
-                                     di, hn::BitCast(di, PackBlocksToU16(a, b)))),
-                 dt, out);
-      hn::StoreU(hn::BitCast(dt, UnitsInOrder<2>(
-                                     di, hn::BitCast(di, PackBlocksToU16(c, d)))),
-                 dt, out + 2 * N);
-      return;
+        store(PackBlocksToU16(a, b), out);
+        store(PackBlocksToU16(c, d), out + 2 * N);
+        return;
 #endif
+      }
     }
   }
 #endif

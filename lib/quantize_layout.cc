@@ -302,10 +302,9 @@ HWY_INLINE bool AllFlush(const BatchConstants& c, size_t count, bool divide) {
   bool all = true;
   for (size_t i = 0; i < kGroupBatch; i += N) {
     const auto factor = hn::Load(df, c.factor + i);
-    const auto flushes = divide ? hn::Ge(factor, hn::Set(df, 0x1p-124f))
-                                : hn::Le(factor, hn::Set(df, 0x1p124f));
     const auto counted = hn::FirstN(df, i < count ? count - i : 0);
-    all &= hn::AllFalse(df, hn::AndNot(flushes, counted));
+    all &= hn::AllFalse(
+        df, hn::AndNot(FlushesSubnormals(df, factor, divide), counted));
   }
   return all;
 }
