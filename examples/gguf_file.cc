@@ -99,7 +99,7 @@ uint64_t Padded(uint64_t n, uint64_t alignment) {
 // (values per block, bytes per block) of the ggml types this file knows:
 // the unquantized ones, gguf.h's formats, Q8_1 and Q8_K.
 bool BlockOf(uint32_t type, uint64_t* size, uint64_t* bytes) {
-  for (int t = 0; t <= static_cast<int>(gguf::BlockType::kQ6_K); ++t) {
+  for (int t = 0; t <= static_cast<int>(gguf::kLastBlockType); ++t) {
     const auto block = static_cast<gguf::BlockType>(t);
     if (gguf::GgmlTypeId(block) == type) {
       *size = gguf::BlockSize(block);

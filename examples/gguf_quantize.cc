@@ -20,7 +20,7 @@ namespace {
 using simdquant::gguf::BlockType;
 
 bool ParseType(const char* name, BlockType* type) {
-  for (int t = 0; t <= static_cast<int>(BlockType::kQ6_K); ++t) {
+  for (int t = 0; t <= static_cast<int>(simdquant::gguf::kLastBlockType); ++t) {
     if (strcasecmp(name, simdquant::gguf::BlockTypeName(static_cast<BlockType>(t))) == 0) {
       *type = static_cast<BlockType>(t);
       return true;

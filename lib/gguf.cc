@@ -385,7 +385,7 @@ namespace {
 
 void CheckBlockLength(gguf::BlockType type, size_t n, const char* name,
                       const char* function) {
-  if (static_cast<uint8_t>(type) > static_cast<uint8_t>(gguf::BlockType::kQ6_K)) {
+  if (static_cast<uint8_t>(type) > static_cast<uint8_t>(gguf::kLastBlockType)) {
     Fail(function, "type = " + Str(int64_t{static_cast<uint8_t>(type)}) +
                        " is not a gguf::BlockType");
   }
@@ -448,6 +448,7 @@ const char* BlockTypeName(BlockType type) {
     case BlockType::kQ4_K: return "Q4_K";
     case BlockType::kQ5_K: return "Q5_K";
     case BlockType::kQ6_K: return "Q6_K";
+    case BlockType::kMXFP4: return "MXFP4";
   }
   return "(not a gguf::BlockType)";
 }
@@ -465,6 +466,10 @@ void EncodeChecked(BlockType type, const void* x,
   if (IsKQuant(type)) {
     return internal::EncodeSearchedRows(type, x, x_type, 1, n, nullptr,
                                         static_cast<uint8_t*>(blocks), function);
+  }
+  if (type == BlockType::kMXFP4) {
+    return internal::EncodeGgmlMxfp4(x, x_type, n, static_cast<uint8_t*>(blocks),
+                                     function);
   }
   SIMDQUANT_DISPATCH(EncodeBlocks)
   (type, x, x_type, n, static_cast<uint8_t*>(blocks), function);
@@ -484,8 +489,10 @@ void EncodeRows(BlockType type, const void* x,
   internal::CheckGgufRows(type, x, rows, n_per_row, importance, blocks,
                           "gguf::EncodeRows");
   if (rows * n_per_row == 0) return;
-  if (importance == nullptr || type == BlockType::kQ8_0) {
-    // Rows without weights are one long row (Q8_0 ignores the weights).
+  if (importance == nullptr || type == BlockType::kQ8_0 ||
+      type == BlockType::kMXFP4) {
+    // Rows without weights are one long row (Q8_0 and MXFP4 ignore the
+    // weights).
     return EncodeChecked(type, x, x_type, rows * n_per_row, blocks,
                          "gguf::EncodeRows");
   }
@@ -500,6 +507,10 @@ void Decode(BlockType type, const void* blocks, size_t n, void* x,
   if (IsKQuant(type)) {
     return internal::DecodeKQuants(type, static_cast<const uint8_t*>(blocks),
                                    n, x, x_type);
+  }
+  if (type == BlockType::kMXFP4) {
+    return internal::DecodeGgmlMxfp4(static_cast<const uint8_t*>(blocks), n, x,
+                                     x_type);
   }
   SIMDQUANT_DISPATCH(DecodeBlocks)
   (type, static_cast<const uint8_t*>(blocks), n, x, x_type);

@@ -227,6 +227,21 @@ inline ErrorSums SumStripes(const StripeSums* stripes, size_t count) {
   sums.any_nan = sums.sum_sq_error != sums.sum_sq_error;
   return sums;
 }
+// The sums of one stripe (n <= kErrorStripe elements, starting on a stripe
+// boundary) of x against given dequantized values y, in the order above:
+// the error of the formats whose decoding is not Dequantize's (lib/
+// float_codes.cc and its reference).
+inline StripeSums ErrorStripeSums(const float* x, const float* y, size_t n) {
+  StripeSums s = {};
+  for (size_t i = 0; i < n; ++i) {
+    const double e = static_cast<double>(x[i]) - static_cast<double>(y[i]);
+    s.e2[i % kSumLanes] += e * e;
+    s.x2[i % kSumLanes] += static_cast<double>(x[i]) * x[i];
+    const double abs_e = e < 0 ? -e : e;
+    if (abs_e > s.max_abs_error) s.max_abs_error = abs_e;
+  }
+  return s;
+}
 // The dispatched error kernel (lib/error.cc), after MeasureError's checks:
 // the sums of each stripe of x[0, n) into out[0, NumStripes(n)).
 void ErrorStripes(const float* x, size_t n, const QuantParams& p,
@@ -379,6 +394,19 @@ constexpr size_t kColumnWindow = 16384;
 
 // Ranges of columns [first, first + count) of a rows x cols tensor, into
 // ranges[0, count) (lib/minmax.cc, dispatched).
+// Bytes of one element of a tensor float type.
+inline size_t FloatTypeSize(detail::FloatType type) {
+  return type == detail::FloatType::kF32 ? 4 : 2;
+}
+
+// ggml's block_mxfp4 (gguf.h's kMXFP4; lib/float_codes.cc), after the
+// GGUF checks: n / 32 blocks of 17 bytes. NaN or Inf throw, naming
+// `function`, once the blocks before theirs are written.
+void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t n,
+                     uint8_t* blocks, const char* function);
+void DecodeGgmlMxfp4(const uint8_t* blocks, size_t n, void* y,
+                     detail::FloatType type);
+
 void ColumnRanges(const void* x, detail::FloatType type, size_t rows,
                   size_t cols, size_t first, size_t count,
                   MinMaxResult* ranges);

@@ -405,13 +405,48 @@ void SearchBlock(gguf::BlockType type, const float* x, const float* qw,
   }
 }
 
+// ggml's MXFP4 (gguf.h): e from log2f as ggml; each value to the table
+// entry of least |value * d - x|, the first of equal errors.
+void EncodeMxfp4Block(const float* x, uint8_t* out) {
+  static const float kTable[16] = {0, 1, 2, 3, 4, 6, 8, 12,
+                                   0, -1, -2, -3, -4, -6, -8, -12};  // 2 E2M1
+  float amax = 0.0f;
+  for (int j = 0; j < 32; ++j) amax = std::max(amax, fabsf(x[j]));
+  const uint8_t e = amax > 0.0f ? static_cast<uint8_t>(static_cast<int32_t>(
+                                      floorf(log2f(amax)) - 2.0f + 127.0f))
+                                : 0;
+  const float d = static_cast<float>(ldexp(1.0, e - 128));  // half of 2^(e-127)
+  uint8_t q[32];
+  for (int j = 0; j < 32; ++j) {
+    int best = 0;
+    for (int i = 1; i < 16; ++i) {
+      if (fabsf(kTable[i] * d - x[j]) < fabsf(kTable[best] * d - x[j])) best = i;
+    }
+    q[j] = static_cast<uint8_t>(best);
+  }
+  out[0] = e;
+  for (int j = 0; j < 16; ++j) out[1 + j] = static_cast<uint8_t>(q[j] | q[j + 16] << 4);
+}
+
+void DecodeMxfp4Block(const uint8_t* in, float* y) {
+  static const int8_t kTable[16] = {0, 1, 2, 3, 4, 6, 8, 12,
+                                    0, -1, -2, -3, -4, -6, -8, -12};
+  const float d = static_cast<float>(ldexp(1.0, in[0] - 128));
+  for (int j = 0; j < 32; ++j) {
+    const int q = (j < 16 ? in[1 + j] : in[1 + j - 16] >> 4) & 0x0F;
+    y[j] = static_cast<float>(kTable[q]) * d;  // code 8 is +0, as in ggml
+  }
+}
+
 // Encodes one block of float32 x (qw: importance weights or null; sigma2
 // of the row for legacy blocks with weights).
 void EncodeBlock(gguf::BlockType type, const float* x, const float* qw,
                  float sigma2, uint8_t* out) {
   using gguf::BlockType;
-  if (qw == nullptr || type == BlockType::kQ8_0) {  // Q8_0 ignores weights
+  if (qw == nullptr || type == BlockType::kQ8_0 || type == BlockType::kMXFP4) {
+    // Q8_0 and MXFP4 ignore weights
     switch (type) {
+      case BlockType::kMXFP4: return EncodeMxfp4Block(x, out);
       case BlockType::kQ4_0: return EncodeSymmetricBlock(4, x, out);
       case BlockType::kQ5_0: return EncodeSymmetricBlock(5, x, out);
       case BlockType::kQ4_1: return EncodeAffineBlock(4, x, out);
@@ -504,6 +539,7 @@ void GgufDecode(gguf::BlockType type, const void* blocks, size_t n,
       case gguf::BlockType::kQ4_1: DecodeAffineBlock(4, in, xb); break;
       case gguf::BlockType::kQ5_1: DecodeAffineBlock(5, in, xb); break;
       case gguf::BlockType::kQ8_0: DecodeQ8_0Block(in, xb); break;
+      case gguf::BlockType::kMXFP4: DecodeMxfp4Block(in, xb); break;
       default: {
         // K-quants: ggml's (d * scale) * code - d_min * min per value.
         const internal::KFormat f = internal::KFormatOf(type);

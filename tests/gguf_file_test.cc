@@ -234,7 +234,7 @@ TEST(GgufFileTest, QuantizedFileReadsBackInGgmlAsGgmlQuantizeChunk) {
   const std::string in = TempPath("in.gguf"), out = TempPath("out.gguf");
   WriteInput(in, tensors);
   for (BlockType type : {BlockType::kQ4_K, BlockType::kQ8_0, BlockType::kQ5_1,
-                         BlockType::kQ6_K}) {
+                         BlockType::kQ6_K, BlockType::kMXFP4}) {
     SCOPED_TRACE(gguf::BlockTypeName(type));
     uint64_t last_done = 0, total = 0;
     const gguf_file::QuantizeStats stats = gguf_file::QuantizeFile(

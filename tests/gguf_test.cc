@@ -31,7 +31,8 @@ const BlockType kTypes[] = {BlockType::kQ4_0, BlockType::kQ4_1,
                             BlockType::kQ5_0, BlockType::kQ5_1,
                             BlockType::kQ8_0, BlockType::kQ2_K,
                             BlockType::kQ3_K, BlockType::kQ4_K,
-                            BlockType::kQ5_K, BlockType::kQ6_K};
+                            BlockType::kQ5_K, BlockType::kQ6_K,
+                            BlockType::kMXFP4};
 constexpr int kNumTypes = sizeof(kTypes) / sizeof(kTypes[0]);
 
 // Blocks of 32 that exercise the encoders' special cases, each block of one
@@ -154,7 +155,8 @@ const Ggml* LoadGgml() {
     if (lib == nullptr) return nullptr;
     static Ggml g;
     const char* names[kNumTypes] = {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0",
-                                    "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"};
+                                    "q2_K", "q3_K", "q4_K", "q5_K", "q6_K",
+                                    "mxfp4"};
     for (int t = 0; t < kNumTypes; ++t) {
       g.quantize[t] = reinterpret_cast<Ggml::Quantize>(
           dlsym(lib, ("quantize_row_" + std::string(names[t]) + "_ref").c_str()));

@@ -63,6 +63,19 @@
 // weighted least squares (make_qp_quants; Q3_K make_qx_quants) with the
 // sub-blocks' weight sums.
 //
+// MXFP4 (ggml's block_mxfp4, the OCP MXFP4 values in ggml's own layout and
+// rules): 17 bytes, e (E8M0), qs[16] with element j in the low nibble of
+// qs[j] and element j + 16 in the high one; the code indexes the E2M1
+// values {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0, -0.5, ..., -6}, times 2^(e-127).
+// As quantize_row_mxfp4_ref: e = floorf(log2f(amax)) - 2 + 127 (log2f of
+// the C library, as ggml; below 2^-125 ggml's conversion of the negative
+// result to uint8_t is, on x86, the low byte of its int32 conversion, and so
+// is ours), e = 0 for an all-zero block; each value to the nearest table
+// value, ties to the smaller magnitude (not to even, as the MX formats of
+// float_codes.h), -0 and values that round to 0 to code 0. Importance
+// weights are ignored, as ggml ignores them. Decoding: table value * 2^(e-127),
+// one float32 product.
+//
 // Errors (std::invalid_argument naming the function and the value): n not
 // a multiple of BlockSize(type), null pointers (with n > 0), NaN or infinite inputs
 // (ggml's result for them depends on how its compiler converts NaN to an
@@ -81,12 +94,15 @@ namespace simdquant {
 namespace gguf {
 
 enum class BlockType : uint8_t {
-  kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0,       // blocks of 32
-  kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K  // super-blocks of 256
+  kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0,  // blocks of 32
+  kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K,  // super-blocks of 256
+  kMXFP4,                             // blocks of 32 (float_codes.h's E2M1)
 };
+constexpr BlockType kLastBlockType = BlockType::kMXFP4;
 
 constexpr bool IsKQuant(BlockType type) {
-  return static_cast<uint8_t>(type) >= static_cast<uint8_t>(BlockType::kQ2_K);
+  return static_cast<uint8_t>(type) >= static_cast<uint8_t>(BlockType::kQ2_K) &&
+         static_cast<uint8_t>(type) <= static_cast<uint8_t>(BlockType::kQ6_K);
 }
 
 // Values per block.
@@ -105,6 +121,7 @@ constexpr size_t BlockBytes(BlockType type) {
     case BlockType::kQ4_K: return 144;
     case BlockType::kQ5_K: return 176;
     case BlockType::kQ6_K: return 210;
+    case BlockType::kMXFP4: return 17;
   }
   return 0;
 }
@@ -127,6 +144,7 @@ constexpr uint32_t GgmlTypeId(BlockType type) {
     case BlockType::kQ4_K: return 12;
     case BlockType::kQ5_K: return 13;
     case BlockType::kQ6_K: return 14;
+    case BlockType::kMXFP4: return 39;
   }
   return 0;
 }

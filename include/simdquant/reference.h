@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simdquant/float_codes.h"
 #include "simdquant/gguf.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/tensor.h"
@@ -110,6 +111,36 @@ void GgufEncodeRows(gguf::BlockType type, const TIn* x, size_t rows,
                     size_t n_per_row, const float* importance, void* blocks);
 template <typename TOut>
 void GgufDecode(gguf::BlockType type, const void* blocks, size_t n, TOut* x);
+
+// Floating-point codes (float_codes.h), the nearest value found by search.
+// The code of v (already scaled) in a format.
+uint8_t EncodeFloatOne(float v, FloatFormat format, Overflow overflow);
+template <typename TIn>
+void EncodeFloat(const TIn* x, const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, uint8_t* codes);
+template <typename TOut>
+void DecodeFloat(const uint8_t* codes, const Layout& layout,
+                 const float* scales, const FloatCodeSpec& spec, TOut* y);
+ErrorStats MeasureFloatError(const float* x, const Layout& layout,
+                             const float* scales, const FloatCodeSpec& spec);
+template <typename TIn>
+void EncodeMx(const TIn* x, size_t rows, size_t cols, MxFormat format,
+              uint8_t* scales, uint8_t* elements,
+              MxScaleRule rule = MxScaleRule::kFloor);
+template <typename TOut>
+void DecodeMx(const uint8_t* scales, const uint8_t* elements, size_t rows,
+              size_t cols, MxFormat format, TOut* y);
+ErrorStats MeasureMxError(const float* x, size_t rows, size_t cols,
+                          MxFormat format,
+                          MxScaleRule rule = MxScaleRule::kFloor);
+template <typename TIn>
+void EncodeNvFp4(const TIn* x, size_t rows, size_t cols, float tensor_scale,
+                 uint8_t* block_scales, uint8_t* elements);
+template <typename TOut>
+void DecodeNvFp4(const uint8_t* block_scales, const uint8_t* elements,
+                 size_t rows, size_t cols, float tensor_scale, TOut* y);
+ErrorStats MeasureNvFp4Error(const float* x, size_t rows, size_t cols,
+                             float tensor_scale);
 
 }  // namespace reference
 }  // namespace simdquant

@@ -1,0 +1,955 @@
+// Floating-point codes (float_codes.h): FP8 / FP6 / FP4 with scales, MX
+// blocks, NVFP4, and ggml's MXFP4 blocks (gguf.h).
+//
+// Rounding to a format with M mantissa bits is one float32 addition: with
+// E the exponent of |v| (at least the format's smallest normal exponent),
+// magic = 2^(E + 23 - M) has an ulp of 2^(E - M), so |v| + magic rounds
+// |v| to the format's precision, to nearest even, in the default rounding
+// mode; the sum's bits minus magic's count those ulps. Subnormals of the
+// format come out of the same sum, with E clamped.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "lib/float_codes.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "hwy/highway.h"
+#include "lib/float_format.h"
+#include "lib/internal.h"
+#include "lib/layout-inl.h"  // VisitFloatType
+#include "lib/quantize-inl.h"  // StoreF32
+#include "simdquant/float_codes.h"
+#include "simdquant/gguf.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdquant {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using internal::MiniFloat;
+using internal::Specials;
+
+// A format's encoding constants, in int32 lanes.
+template <class DI>
+struct EncodeVectors {
+  hn::Vec<DI> bound;       // |v| bits clamp: largest finite or 2^(emax+1)
+  hn::Vec<DI> min_normal;  // bits of 2^emin
+  hn::Vec<DI> magic_add;   // (23 - M) << 23
+  hn::Vec<DI> over;        // codes above this overflow
+  hn::Vec<DI> overflow;    // their code
+  hn::Vec<DI> nan;         // code of +NaN
+  hn::Vec<DI> nan_sign;    // sign bit kept on NaN, or 0
+  hn::Vec<DI> signed_from; // codes above this take the sign (-1: all)
+  int shift;               // 23 - M
+  int sign_shift;          // 32 - bits
+
+  EncodeVectors(DI di, const MiniFloat& f, bool saturate) {
+    const int32_t min_normal_bits = (f.MinNormalExponent() + 127) << 23;
+    // Largest finite value's float32 bits: its code's exponent and mantissa.
+    const int32_t max_bits =
+        ((f.MaxExponent() + 127) << 23) |
+        static_cast<int32_t>((f.max_code & ((1u << f.mantissa) - 1))
+                             << (23 - f.mantissa));
+    bound = hn::Set(di, saturate ? max_bits
+                                 : (f.MaxExponent() + 1 + 127) << 23);
+    min_normal = hn::Set(di, min_normal_bits);
+    magic_add = hn::Set(di, (23 - f.mantissa) << 23);
+    over = hn::Set(di, saturate ? 0x7FFFFFFF : static_cast<int32_t>(f.max_code));
+    overflow = hn::Set(di, static_cast<int32_t>(f.OverflowCode()));
+    nan = hn::Set(di, static_cast<int32_t>(f.NaNCode()));
+    nan_sign = hn::Set(di, f.NaNKeepsSign() ? static_cast<int32_t>(f.SignBit()) : 0);
+    signed_from = hn::Set(di, f.specials == Specials::kFnuz ? 0 : -1);
+    shift = 23 - f.mantissa;
+    sign_shift = 32 - f.bits;
+  }
+};
+
+// Codes (int32 lanes) of v, already divided by the scale.
+template <class DF, class DI = hn::RebindToSigned<DF>>
+HWY_INLINE hn::Vec<DI> EncodeVec(DF df, const EncodeVectors<DI>& c,
+                                 hn::Vec<DF> v) {
+  const DI di;
+  const hn::RebindToUnsigned<DF> du;
+  const auto bits = hn::BitCast(di, v);
+  const auto abs = hn::And(bits, hn::Set(di, 0x7FFFFFFF));
+  // Clamping the bits also takes Inf to the bound (and NaN, fixed below).
+  const auto a = hn::Min(abs, c.bound);
+  const auto exponent =
+      hn::Max(hn::And(a, hn::Set(di, 0x7F800000)), c.min_normal);
+  const auto magic = hn::Add(exponent, c.magic_add);
+  const auto sum = hn::BitCast(
+      di, hn::Add(hn::BitCast(df, a), hn::BitCast(df, magic)));
+  auto code = hn::Add(hn::Sub(sum, magic),
+                      hn::ShiftRightSame(hn::Sub(exponent, c.min_normal),
+                                         c.shift));
+  code = hn::IfThenElse(hn::Gt(code, c.over), c.overflow, code);
+  const auto sign = hn::BitCast(
+      di, hn::ShiftRightSame(hn::BitCast(du, hn::And(bits, hn::Set(di, INT32_MIN))),
+                             c.sign_shift));
+  code = hn::Or(code, hn::IfThenElseZero(hn::Gt(code, c.signed_from), sign));
+  const auto nan = hn::Or(c.nan, hn::And(sign, c.nan_sign));
+  return hn::IfThenElse(hn::Gt(abs, hn::Set(di, 0x7F800000)), nan, code);
+}
+
+// A format's decoding constants, in int32 / float lanes.
+template <class DF>
+struct DecodeVectors {
+  using DI = hn::RebindToSigned<DF>;
+  hn::Vec<DI> magnitude_mask;
+  hn::Vec<DF> rebias;       // 2^(127 - bias)
+  hn::Vec<DI> special_from; // magnitudes above this are Inf / NaN, or -1
+  hn::Vec<DI> inf_code;     // kIeee: the Inf magnitude, else -1
+  hn::Vec<DI> fnuz_nan;     // kFnuz: 0x80, else -1
+  int shift, sign_shift;
+
+  DecodeVectors(DF df, const MiniFloat& f) {
+    const DI di;
+    magnitude_mask = hn::Set(di, static_cast<int32_t>(f.SignBit() - 1));
+    rebias = hn::Set(df, ldexpf(1.0f, 127 - f.bias));
+    special_from = hn::Set(
+        di, f.specials == Specials::kIeee || f.specials == Specials::kFn
+                ? static_cast<int32_t>(f.max_code)
+                : 0x7FFFFFFF);
+    inf_code = hn::Set(di, f.specials == Specials::kIeee
+                               ? static_cast<int32_t>(f.max_code + 1)
+                               : -1);
+    fnuz_nan = hn::Set(di, f.specials == Specials::kFnuz ? 0x80 : -1);
+    shift = 23 - f.mantissa;
+    sign_shift = 32 - f.bits;
+  }
+};
+
+// The values of codes (int32 lanes, each < 2^bits): exact.
+template <class DF, class DI = hn::RebindToSigned<DF>>
+HWY_INLINE hn::Vec<DF> DecodeVec(DF df, const DecodeVectors<DF>& c,
+                                 hn::Vec<DI> code) {
+  const DI di;
+  const auto magnitude = hn::And(code, c.magnitude_mask);
+  // The magnitude's bits placed as a float32's exponent and mantissa, then
+  // the exponent re-biased by one exact multiply (subnormals included).
+  auto v = hn::Mul(hn::BitCast(df, hn::ShiftLeftSame(magnitude, c.shift)),
+                   c.rebias);
+  const auto nan = hn::BitCast(df, hn::Set(di, 0x7FC00000));
+  v = hn::IfThenElse(hn::RebindMask(df, hn::Gt(magnitude, c.special_from)),
+                     nan, v);
+  v = hn::IfThenElse(hn::RebindMask(df, hn::Eq(magnitude, c.inf_code)),
+                     hn::Set(df, HUGE_VALF), v);
+  const auto sign = hn::ShiftLeftSame(
+      hn::ShiftRightSame(hn::And(code, hn::Not(c.magnitude_mask)), 0),
+      c.sign_shift);
+  v = hn::Or(v, hn::BitCast(df, sign));
+  return hn::IfThenElse(hn::RebindMask(df, hn::Eq(code, c.fnuz_nan)), nan, v);
+}
+
+template <class D>
+HWY_INLINE hn::Vec<hn::RebindToSigned<D>> LoadCodes(D /* d */, const uint8_t* p) {
+  const hn::Rebind<uint8_t, D> d8;
+  return hn::BitCast(hn::RebindToSigned<D>(),
+                     hn::PromoteTo(hn::RebindToUnsigned<D>(), hn::LoadU(d8, p)));
+}
+template <class D>
+HWY_INLINE void StoreCodes(D /* d */, hn::Vec<hn::RebindToSigned<D>> codes,
+                           uint8_t* p) {
+  const hn::Rebind<uint8_t, D> d8;
+  hn::StoreU(hn::DemoteTo(d8, codes), d8, p);
+}
+
+// ---------------------------------------------------------------------------
+// Scaled codes: out[i] for x[i] / scale (or x[i] * (1 / scale)), i in
+// [0, n), with one scale or (per column) a scale per element.
+
+template <bool kDivide, bool kPerLane, typename TIn>
+void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
+               const float* HWY_RESTRICT scales, const MiniFloat& f,
+               bool saturate, uint8_t* HWY_RESTRICT out) {
+  const auto run = [&](auto d, size_t i) {
+    const hn::RebindToSigned<decltype(d)> di;
+    const EncodeVectors<hn::RebindToSigned<decltype(d)>> c(di, f, saturate);
+    const auto scale = kPerLane ? hn::LoadU(d, scales + i) : hn::Set(d, scales[0]);
+    const auto v = kDivide ? hn::Div(LoadF32(d, x + i), scale)
+                           : hn::Mul(LoadF32(d, x + i),
+                                     hn::Div(hn::Set(d, 1.0f), scale));
+    StoreCodes(d, EncodeVec(d, c, v), out + i);
+  };
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  if (n >= N) {
+    const hn::RebindToSigned<decltype(df)> di;
+    const EncodeVectors<hn::RebindToSigned<DF>> c(di, f, saturate);
+    const auto inverse = hn::Div(hn::Set(df, 1.0f), hn::Set(df, scales[0]));
+    for (; i + N <= n; i += N) {
+      const auto scale = kPerLane ? hn::LoadU(df, scales + i) : hn::Set(df, scales[0]);
+      const auto xv = LoadF32(df, x + i);
+      const auto v = kDivide    ? hn::Div(xv, scale)
+                     : kPerLane ? hn::Mul(xv, hn::Div(hn::Set(df, 1.0f), scale))
+                                : hn::Mul(xv, inverse);
+      StoreCodes(df, EncodeVec(df, c, v), out + i);
+    }
+  }
+  const hn::CappedTag<float, 1> d1;
+  for (; i < n; ++i) run(d1, i);
+}
+
+template <bool kPerLane, typename TOut>
+void DecodeRun(const uint8_t* HWY_RESTRICT codes, size_t n,
+               const float* HWY_RESTRICT scales, const MiniFloat& f,
+               TOut* HWY_RESTRICT y) {
+  const auto run = [&](auto d, size_t i) {
+    const DecodeVectors<decltype(d)> c(d, f);
+    const auto scale = kPerLane ? hn::LoadU(d, scales + i) : hn::Set(d, scales[0]);
+    StoreF32(d, hn::Mul(DecodeVec(d, c, LoadCodes(d, codes + i)), scale), y + i);
+  };
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  if (n >= N) {
+    const DecodeVectors<DF> c(df, f);
+    for (; i + N <= n; i += N) {
+      const auto scale = kPerLane ? hn::LoadU(df, scales + i) : hn::Set(df, scales[0]);
+      StoreF32(df, hn::Mul(DecodeVec(df, c, LoadCodes(df, codes + i)), scale),
+               y + i);
+    }
+  }
+  const hn::CappedTag<float, 1> d1;
+  for (; i < n; ++i) run(d1, i);
+}
+
+// Elements [begin, end) of a layout: codes[i - begin] one per byte, x[i]
+// (encoding) and y[i - begin] (decoding). The MX and NVFP4 kernels below
+// do the same.
+void EncodeFloatRange(const void* x, detail::FloatType type,
+                      const Layout& layout, const float* scales,
+                      const FloatCodeSpec& spec, size_t begin, size_t end,
+                      uint8_t* codes) {
+  const MiniFloat f = internal::Describe(spec.format);
+  const bool saturate = spec.overflow == Overflow::kSaturate;
+  const bool divide = spec.mode == QuantizeMode::kDivide;
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xt = static_cast<const T*>(x);
+    internal::ForEachRun(layout, begin, end, [&](size_t start, size_t count,
+                                                 size_t k, size_t col) {
+      const bool per_column = layout.granularity == Granularity::kPerColumn;
+      const float* s = per_column ? scales + col : scales + k;
+      uint8_t* out = codes + (start - begin);
+      if (per_column) {
+        return divide ? EncodeRun<true, true>(xt + start, count, s, f, saturate, out)
+                      : EncodeRun<false, true>(xt + start, count, s, f, saturate, out);
+      }
+      return divide ? EncodeRun<true, false>(xt + start, count, s, f, saturate, out)
+                    : EncodeRun<false, false>(xt + start, count, s, f, saturate, out);
+    });
+  });
+}
+
+void DecodeFloatRange(const uint8_t* codes, const Layout& layout,
+                      const float* scales, FloatFormat format, size_t begin,
+                      size_t end, void* y, detail::FloatType type) {
+  const MiniFloat f = internal::Describe(format);
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* yt = static_cast<T*>(y);
+    internal::ForEachRun(layout, begin, end, [&](size_t start, size_t count,
+                                                 size_t k, size_t col) {
+      const uint8_t* in = codes + (start - begin);
+      if (layout.granularity == Granularity::kPerColumn) {
+        return DecodeRun<true>(in, count, scales + col, f, yt + (start - begin));
+      }
+      return DecodeRun<false>(in, count, scales + k, f, yt + (start - begin));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Blocks: MX, NVFP4 and ggml's MXFP4 share the walk over [begin, end) in
+// blocks of a row; a block cut by begin or end is read whole for its scale.
+
+// Calls block(first, size, k, start, count): block k holds x[first, first +
+// size); [start, start + count) is its part inside [begin, end).
+template <class Block>
+void ForEachBlock(size_t rows, size_t cols, size_t block_size, size_t begin,
+                  size_t end, const Block& block) {
+  const Layout layout = Layout::PerGroup(rows, cols, block_size);
+  internal::ForEachRun(layout, begin, end, [&](size_t start, size_t count,
+                                               size_t k, size_t col) {
+    const size_t offset = col % block_size;
+    const size_t first_col = col - offset;
+    block(start - offset, HWY_MIN(block_size, cols - first_col), k, start,
+          count);
+  });
+}
+
+// max |x[0, n)| as float32 bits, or 0x7F800000 or more if any is Inf/NaN.
+template <typename T>
+uint32_t AbsMaxBits(const T* HWY_RESTRICT x, size_t n) {
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const size_t N = hn::Lanes(df);
+  auto vmax = hn::Zero(di);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    vmax = hn::Max(vmax, hn::And(hn::BitCast(di, LoadF32(df, x + i)),
+                                 hn::Set(di, 0x7FFFFFFF)));
+  }
+  int32_t m = hn::GetLane(hn::MaxOfLanes(di, vmax));
+  const hn::CappedTag<float, 1> d1;
+  const hn::RebindToSigned<decltype(d1)> di1;
+  for (; i < n; ++i) {
+    const int32_t b = hn::GetLane(hn::And(hn::BitCast(di1, LoadF32(d1, x + i)),
+                                          hn::Set(di1, 0x7FFFFFFF)));
+    m = HWY_MAX(m, b);
+  }
+  return static_cast<uint32_t>(m);
+}
+
+// Elements of MXINT8: round_half_even(v * 64) clamped to [-127, 127]; NaN
+// never reaches here (its block's elements are zero).
+template <class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> EncodeInt8Vec(DF df, hn::Vec<DF> v) {
+  const auto scaled = hn::Mul(v, hn::Set(df, 64.0f));
+  const auto clamped = hn::Min(hn::Max(scaled, hn::Set(df, -127.0f)),
+                               hn::Set(df, 127.0f));
+  return hn::NearestInt(clamped);
+}
+
+// Codes of x[0, n) divided by the power of two 2^e (e in [-127, 127]) as
+// v * 2^-e: exact, one rounding to float32.
+template <typename T>
+void EncodeScaledByPow2(const T* HWY_RESTRICT x, size_t n, int e,
+                        const MiniFloat& f, bool is_int8,
+                        uint8_t* HWY_RESTRICT out) {
+  const float factor = internal::E8M0Value(static_cast<uint8_t>(127 - e));
+  const auto one = [&](auto d, size_t i) {
+    const hn::RebindToSigned<decltype(d)> di;
+    const auto v = hn::Mul(LoadF32(d, x + i), hn::Set(d, factor));
+    if (is_int8) {
+      StoreCodes(d, hn::And(EncodeInt8Vec(d, v), hn::Set(di, 0xFF)), out + i);
+    } else {
+      const EncodeVectors<hn::RebindToSigned<decltype(d)>> c(di, f, true);
+      StoreCodes(d, EncodeVec(d, c, v), out + i);
+    }
+  };
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  for (; i + N <= n; i += N) one(df, i);
+  const hn::CappedTag<float, 1> d1;
+  for (; i < n; ++i) one(d1, i);
+}
+
+void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
+                   size_t cols, MxFormat format, MxScaleRule rule,
+                   size_t begin, size_t end, uint8_t* scales,
+                   uint8_t* codes) {
+  const bool is_int8 = format == MxFormat::kMXINT8;
+  const MiniFloat f = internal::Describe(internal::MxElementFormat(format));
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xt = static_cast<const T*>(x);
+    ForEachBlock(rows, cols, kMxBlockSize, begin, end,
+                 [&](size_t first, size_t size, size_t k, size_t start,
+                     size_t count) {
+      const uint32_t amax = AbsMaxBits(xt + first, size);
+      uint8_t* out = codes + (start - begin);
+      uint8_t scale;
+      if (amax >= 0x7F800000u) {  // NaN or Inf
+        scale = 0xFF;
+        memset(out, 0, count);
+      } else {
+        scale = internal::MxScaleCode(amax, format, rule);
+        EncodeScaledByPow2(xt + start, count, scale - 127, f, is_int8, out);
+      }
+      if (start == first) scales[k] = scale;
+    });
+  });
+}
+
+void DecodeMxRange(const uint8_t* scales, const uint8_t* codes, size_t rows,
+                   size_t cols, MxFormat format, size_t begin, size_t end,
+                   void* y, detail::FloatType type) {
+  const MiniFloat f = internal::Describe(internal::MxElementFormat(format));
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* yt = static_cast<T*>(y);
+    ForEachBlock(rows, cols, kMxBlockSize, begin, end,
+                 [&](size_t, size_t, size_t k, size_t start, size_t count) {
+      const uint8_t* in = codes + (start - begin);
+      const float scale = internal::E8M0Value(scales[k]);
+      if (format != MxFormat::kMXINT8) {
+        return DecodeRun<false>(in, count, &scale, f, yt + (start - begin));
+      }
+      // int8 / 64 exactly, then the scale.
+      const auto one = [&](auto d, size_t i) {
+        const hn::RebindToSigned<decltype(d)> di;
+        const hn::Rebind<int8_t, decltype(d)> d8;
+        const auto q = hn::PromoteTo(
+            di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(in) + i));
+        StoreF32(d, hn::Mul(hn::Mul(hn::ConvertTo(d, q), hn::Set(d, 0x1p-6f)),
+                            hn::Set(d, scale)),
+                 yt + (start - begin) + i);
+      };
+      using DF = hn::ScalableTag<float>;
+  const DF df;
+      const size_t N = hn::Lanes(df);
+      size_t i = 0;
+      for (; i + N <= count; i += N) one(df, i);
+      const hn::CappedTag<float, 1> d1;
+      for (; i < count; ++i) one(d1, i);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// NVFP4
+
+// The E4M3FN code of a non-negative float (saturating), scalar through the
+// vector path so that it is the same rounding.
+inline uint8_t E4M3Code(float v) {
+  const hn::CappedTag<float, 1> d1;
+  const hn::RebindToSigned<decltype(d1)> di1;
+  const EncodeVectors<hn::RebindToSigned<decltype(d1)>> c(
+      di1, internal::Describe(FloatFormat::kE4M3FN), true);
+  return static_cast<uint8_t>(hn::GetLane(EncodeVec(d1, c, hn::Set(d1, v))));
+}
+
+// d_b of a block scale code.
+inline float NvFp4BlockFactor(uint8_t code, float tensor_scale) {
+  return DecodeFloatCode(FloatFormat::kE4M3FN, code) * tensor_scale;
+}
+
+void EncodeNvFp4Range(const void* x, detail::FloatType type, size_t rows,
+                      size_t cols, float tensor_scale, size_t begin,
+                      size_t end, uint8_t* block_scales, uint8_t* codes) {
+  const MiniFloat f = internal::Describe(FloatFormat::kE2M1);
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xt = static_cast<const T*>(x);
+    ForEachBlock(rows, cols, kNvFp4BlockSize, begin, end,
+                 [&](size_t first, size_t size, size_t k, size_t start,
+                     size_t count) {
+      const uint32_t amax_bits = AbsMaxBits(xt + first, size);
+      if (amax_bits >= 0x7F800000u) {
+        internal::Fail("EncodeNvFp4", "the block of x[" + std::to_string(first) +
+                                          "] holds NaN or Inf, which NVFP4 "
+                                          "cannot mark");
+      }
+      float amax;
+      memcpy(&amax, &amax_bits, 4);
+      const uint8_t s = E4M3Code(amax / 6.0f / tensor_scale);
+      if (start == first) block_scales[k] = s;
+      const float d = NvFp4BlockFactor(s, tensor_scale);
+      uint8_t* out = codes + (start - begin);
+      if (d == 0.0f) {
+        memset(out, 0, count);
+        return;
+      }
+      EncodeRun<true, false>(xt + start, count, &d, f, true, out);
+    });
+  });
+}
+
+void DecodeNvFp4Range(const uint8_t* block_scales, const uint8_t* codes,
+                      size_t rows, size_t cols, float tensor_scale,
+                      size_t begin, size_t end, void* y,
+                      detail::FloatType type) {
+  const MiniFloat f = internal::Describe(FloatFormat::kE2M1);
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* yt = static_cast<T*>(y);
+    ForEachBlock(rows, cols, kNvFp4BlockSize, begin, end,
+                 [&](size_t, size_t, size_t k, size_t start, size_t count) {
+      const float d = NvFp4BlockFactor(block_scales[k], tensor_scale);
+      DecodeRun<false>(codes + (start - begin), count, &d, f,
+                       yt + (start - begin));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// ggml's block_mxfp4 (gguf.h): e (E8M0), qs[16]; element j in the low
+// nibble of qs[j], element j + 16 in the high nibble. Codes index ggml's
+// table of twice the E2M1 values, the block's d being half of 2^(e - 127).
+
+// ggml's e: floorf(log2f(amax)) - 2 + 127 converted to uint8_t, which x86
+// compilers do through a 32-bit integer (cvttss2si) keeping its low byte.
+inline uint8_t GgmlMxfp4Exponent(float amax) {
+  if (!(amax > 0.0f)) return 0;
+  return static_cast<uint8_t>(
+      static_cast<int32_t>(floorf(log2f(amax)) - 2.0f + 127.0f));
+}
+
+// ggml's d = 2^(e - 128) for every e: 255 is 2^127, not NaN.
+inline float GgmlHalfScale(uint8_t e) {
+  return ldexpf(1.0f, static_cast<int>(e) - 128);
+}
+
+void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t blocks,
+                     uint8_t* out, const char* function) {
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xt = static_cast<const T*>(x);
+    const hn::CappedTag<float, 16> df;
+    const hn::RebindToSigned<decltype(df)> di;
+    const size_t N = hn::Lanes(df);
+    HWY_ALIGN uint8_t nibbles[32];
+    for (size_t b = 0; b < blocks; ++b) {
+      const T* xb = xt + b * 32;
+      const uint32_t amax_bits = AbsMaxBits(xb, 32);
+      if (amax_bits >= 0x7F800000u) {
+        internal::CheckFiniteBlocks(xb, 32, b * 32, function);
+      }
+      float amax;
+      memcpy(&amax, &amax_bits, 4);
+      const uint8_t e = GgmlMxfp4Exponent(amax);
+      // d = 2^(e - 128); the midpoints between table values, times d, are
+      // exact. Nearest value, ties to the smaller magnitude (ggml keeps the
+      // first of equal errors, and its table rises in magnitude); a value
+      // that overflows to Inf (e near 255) is never the nearest.
+      const float d = GgmlHalfScale(e);
+      static constexpr float kValues[8] = {0, 1, 2, 3, 4, 6, 8, 12};
+      float above[7];  // |x| above above[j]: index > j
+      for (int j = 0; j < 7; ++j) {
+        above[j] = kValues[j + 1] * d <= 3.40282347e38f
+                       ? (kValues[j] + kValues[j + 1]) * 0.5f * d
+                       : HUGE_VALF;
+      }
+      for (size_t i = 0; i < 32; i += N) {
+        const auto v = LoadF32(df, xb + i);
+        const auto mag = hn::Abs(v);
+        auto index = hn::Zero(di);
+        for (float threshold : above) {
+          index = hn::Sub(index, hn::VecFromMask(
+              di, hn::RebindMask(di, hn::Gt(mag, hn::Set(df, threshold)))));
+        }
+        const auto negative = hn::RebindMask(
+            di, hn::Lt(hn::BitCast(di, v), hn::Zero(di)));
+        index = hn::IfThenElse(
+            hn::And(negative, hn::Gt(index, hn::Zero(di))),
+            hn::Add(index, hn::Set(di, 8)), index);
+        StoreCodes(df, index, nibbles + i);
+      }
+      uint8_t* block = out + b * 17;
+      block[0] = e;
+      for (size_t j = 0; j < 16; ++j) {
+        block[1 + j] = static_cast<uint8_t>(nibbles[j] | (nibbles[j + 16] << 4));
+      }
+    }
+  });
+}
+
+void DecodeGgmlMxfp4(const uint8_t* in, size_t blocks, void* y,
+                     detail::FloatType type) {
+  VisitFloatType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* yt = static_cast<T*>(y);
+    const hn::CappedTag<float, 16> df;
+    const size_t N = hn::Lanes(df);
+    // ggml's table (twice the E2M1 values) for codes 0..15, as float32.
+    HWY_ALIGN static constexpr float kTable[16] = {
+        0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+    HWY_ALIGN uint8_t nibbles[32];
+    HWY_ALIGN float values[32];
+    for (size_t b = 0; b < blocks; ++b) {
+      const uint8_t* block = in + b * 17;
+      for (size_t j = 0; j < 16; ++j) {
+        nibbles[j] = block[1 + j] & 0x0F;
+        nibbles[j + 16] = block[1 + j] >> 4;
+      }
+      for (size_t j = 0; j < 32; ++j) values[j] = kTable[nibbles[j]];
+      const auto d = hn::Set(df, GgmlHalfScale(block[0]));
+      for (size_t i = 0; i < 32; i += N) {
+        StoreF32(df, hn::Mul(hn::Load(df, values + i), d), yt + b * 32 + i);
+      }
+    }
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdquant
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace simdquant {
+HWY_EXPORT(EncodeFloatRange);
+HWY_EXPORT(DecodeFloatRange);
+HWY_EXPORT(EncodeMxRange);
+HWY_EXPORT(DecodeMxRange);
+HWY_EXPORT(EncodeNvFp4Range);
+HWY_EXPORT(DecodeNvFp4Range);
+HWY_EXPORT(EncodeGgmlMxfp4);
+HWY_EXPORT(DecodeGgmlMxfp4);
+
+float FloatFormatMax(FloatFormat f) {
+  return DecodeFloatCode(f, static_cast<uint8_t>(internal::Describe(f).max_code));
+}
+
+const char* FloatFormatName(FloatFormat f) {
+  switch (f) {
+    case FloatFormat::kE4M3FN: return "E4M3FN";
+    case FloatFormat::kE5M2: return "E5M2";
+    case FloatFormat::kE4M3FNUZ: return "E4M3FNUZ";
+    case FloatFormat::kE5M2FNUZ: return "E5M2FNUZ";
+    case FloatFormat::kE3M2: return "E3M2";
+    case FloatFormat::kE2M3: return "E2M3";
+    case FloatFormat::kE2M1: return "E2M1";
+  }
+  return "?";
+}
+
+const char* MxFormatName(MxFormat f) {
+  switch (f) {
+    case MxFormat::kMXFP8_E4M3: return "MXFP8_E4M3";
+    case MxFormat::kMXFP8_E5M2: return "MXFP8_E5M2";
+    case MxFormat::kMXFP6_E3M2: return "MXFP6_E3M2";
+    case MxFormat::kMXFP6_E2M3: return "MXFP6_E2M3";
+    case MxFormat::kMXFP4: return "MXFP4";
+    case MxFormat::kMXINT8: return "MXINT8";
+  }
+  return "?";
+}
+
+float DecodeFloatCode(FloatFormat format, uint8_t code) {
+  const internal::MiniFloat f = internal::Describe(format);
+  code &= static_cast<uint8_t>((1u << f.bits) - 1);
+  const uint32_t magnitude = code & (f.SignBit() - 1);
+  const bool negative = (code & f.SignBit()) != 0;
+  if (f.specials == internal::Specials::kFnuz && code == 0x80) {
+    return __builtin_nanf("");
+  }
+  float v;
+  if ((f.specials == internal::Specials::kIeee ||
+       f.specials == internal::Specials::kFn) &&
+      magnitude > f.max_code) {
+    v = f.specials == internal::Specials::kIeee && magnitude == f.max_code + 1
+            ? HUGE_VALF
+            : __builtin_nanf("");
+  } else {
+    const uint32_t exponent = magnitude >> f.mantissa;
+    const uint32_t mantissa = magnitude & ((1u << f.mantissa) - 1);
+    v = exponent == 0
+            ? ldexpf(static_cast<float>(mantissa), 1 - f.bias - f.mantissa)
+            : ldexpf(static_cast<float>(mantissa + (1u << f.mantissa)),
+                     static_cast<int>(exponent) - f.bias - f.mantissa);
+  }
+  return negative ? -v : v;
+}
+
+namespace {
+
+constexpr size_t kChunk = 2048;  // elements; a multiple of 8 (whole bytes)
+static_assert(kChunk % 8 == 0, "chunks start on byte boundaries");
+
+void CheckFormat(FloatFormat f, const char* function) {
+  if (static_cast<uint8_t>(f) > static_cast<uint8_t>(FloatFormat::kE2M1)) {
+    internal::Fail(function, "format = " +
+                                 std::to_string(static_cast<int>(f)) +
+                                 " is not a FloatFormat");
+  }
+}
+
+void CheckSpec(const FloatCodeSpec& spec, const char* function) {
+  CheckFormat(spec.format, function);
+  if (spec.overflow != Overflow::kSaturate &&
+      spec.overflow != Overflow::kInfOrNaN) {
+    internal::Fail(function, "overflow = " +
+                                 std::to_string(static_cast<int>(spec.overflow)) +
+                                 " is not an Overflow");
+  }
+  internal::CheckMode(spec.mode, function);
+}
+
+void CheckScales(const float* scales, const Layout& layout,
+                 const char* function) {
+  internal::CheckPointer(scales, 1, function, "scales");
+  const size_t count = layout.NumParams();
+  for (size_t k = 0; k < count; ++k) {
+    if (!(scales[k] > 0.0f) || !(scales[k] <= 3.40282347e38f)) {
+      internal::Fail(function, "scales[" + std::to_string(k) + "] = " +
+                                   internal::Str(scales[k]) +
+                                   " is not finite and > 0");
+    }
+  }
+}
+
+void CheckMxFormat(MxFormat f, MxScaleRule rule, const char* function) {
+  if (static_cast<uint8_t>(f) > static_cast<uint8_t>(MxFormat::kMXINT8)) {
+    internal::Fail(function, "format = " +
+                                 std::to_string(static_cast<int>(f)) +
+                                 " is not an MxFormat");
+  }
+  if (rule != MxScaleRule::kFloor && rule != MxScaleRule::kRoundUp) {
+    internal::Fail(function, "rule = " +
+                                 std::to_string(static_cast<int>(rule)) +
+                                 " is not an MxScaleRule");
+  }
+}
+
+void CheckTensorScale(float t, const char* function) {
+  if (!(t > 0.0f) || !(t <= 3.40282347e38f)) {
+    internal::Fail(function, "tensor_scale = " + internal::Str(t) +
+                                 " is not finite and > 0");
+  }
+}
+
+// rows * cols without overflow, and the pointers.
+void CheckBlocks(size_t rows, size_t cols, const void* a, const char* a_name,
+                 const void* b, const char* b_name, const void* c,
+                 const char* c_name, const char* function) {
+  ValidateLayout(Layout::PerRow(rows, cols));
+  const size_t n = rows * cols;
+  internal::CheckPointer(a, n, function, a_name);
+  internal::CheckPointer(b, n, function, b_name);
+  internal::CheckPointer(c, n, function, c_name);
+}
+
+// Runs encode(begin, end, codes) over chunks, writing one code per byte
+// straight to out, or packed (bits < 8) through a chunk buffer.
+template <class Encode>
+void EncodeChunks(size_t n, int bits, bool packed, uint8_t* out,
+                  const Encode& encode) {
+  if (!packed || bits == 8) return encode(size_t{0}, n, out);
+  uint8_t buffer[kChunk];
+  for (size_t begin = 0; begin < n; begin += kChunk) {
+    const size_t end = HWY_MIN(n, begin + kChunk);
+    encode(begin, end, buffer);
+    Pack(buffer, end - begin, bits, out + begin / 8 * bits);
+  }
+}
+
+template <class Decode>
+void DecodeChunks(size_t n, int bits, bool packed, const uint8_t* in,
+                  const Decode& decode) {
+  if (!packed || bits == 8) return decode(size_t{0}, n, in);
+  uint8_t buffer[kChunk];
+  for (size_t begin = 0; begin < n; begin += kChunk) {
+    const size_t end = HWY_MIN(n, begin + kChunk);
+    Unpack(in + begin / 8 * bits, end - begin, bits, buffer);
+    decode(begin, end, buffer);
+  }
+}
+
+// MeasureError's sums (simdquant.h) of x against its decoded values, given
+// decode(begin, end, y) for the elements [begin, end).
+template <class Decode>
+ErrorStats ErrorOf(const float* x, size_t n, const Decode& decode) {
+  std::vector<float> y(HWY_MIN(n, internal::kErrorStripe));
+  std::vector<internal::StripeSums> stripes(internal::NumStripes(n));
+  for (size_t j = 0; j < stripes.size(); ++j) {
+    const size_t begin = j * internal::kErrorStripe;
+    const size_t count = HWY_MIN(internal::kErrorStripe, n - begin);
+    decode(begin, begin + count, y.data());
+    stripes[j] = internal::ErrorStripeSums(x + begin, y.data(), count);
+  }
+  return internal::FinishErrorStats(
+      internal::SumStripes(stripes.data(), stripes.size()), n);
+}
+
+}  // namespace
+
+namespace detail {
+
+void EncodeFloat(const void* x, FloatType type, const Layout& layout,
+                 const float* scales, const FloatCodeSpec& spec,
+                 uint8_t* codes) {
+  const char* fn = "EncodeFloat";
+  CheckSpec(spec, fn);
+  internal::CheckLayout(layout, fn);
+  const size_t n = layout.NumElements();
+  internal::CheckPointer(x, n, fn, "x");
+  internal::CheckPointer(codes, n, fn, "codes");
+  CheckScales(scales, layout, fn);
+  if (n == 0) return;
+  EncodeChunks(n, FloatFormatBits(spec.format), spec.packed, codes,
+               [&](size_t begin, size_t end, uint8_t* out) {
+                 SIMDQUANT_DISPATCH(EncodeFloatRange)(x, type, layout, scales,
+                                                      spec, begin, end, out);
+               });
+}
+
+void DecodeFloat(const uint8_t* codes, const Layout& layout,
+                 const float* scales, const FloatCodeSpec& spec, void* y,
+                 FloatType type) {
+  const char* fn = "DecodeFloat";
+  CheckFormat(spec.format, fn);
+  internal::CheckLayout(layout, fn);
+  const size_t n = layout.NumElements();
+  internal::CheckPointer(codes, n, fn, "codes");
+  internal::CheckPointer(y, n, fn, "y");
+  CheckScales(scales, layout, fn);
+  if (n == 0) return;
+  const size_t size = internal::FloatTypeSize(type);
+  DecodeChunks(n, FloatFormatBits(spec.format), spec.packed, codes,
+               [&](size_t begin, size_t end, const uint8_t* in) {
+                 SIMDQUANT_DISPATCH(DecodeFloatRange)(
+                     in, layout, scales, spec.format, begin, end,
+                     static_cast<uint8_t*>(y) + begin * size, type);
+               });
+}
+
+void EncodeMx(const void* x, FloatType type, size_t rows, size_t cols,
+              MxFormat format, MxScaleRule rule, uint8_t* scales,
+              uint8_t* elements) {
+  const char* fn = "EncodeMx";
+  CheckMxFormat(format, rule, fn);
+  CheckBlocks(rows, cols, x, "x", scales, "scales", elements, "elements", fn);
+  const size_t n = rows * cols;
+  if (n == 0) return;
+  EncodeChunks(n, MxElementBits(format), true, elements,
+               [&](size_t begin, size_t end, uint8_t* out) {
+                 SIMDQUANT_DISPATCH(EncodeMxRange)(x, type, rows, cols, format,
+                                                   rule, begin, end, scales,
+                                                   out);
+               });
+}
+
+void DecodeMx(const uint8_t* scales, const uint8_t* elements, size_t rows,
+              size_t cols, MxFormat format, void* y, FloatType type) {
+  const char* fn = "DecodeMx";
+  CheckMxFormat(format, MxScaleRule::kFloor, fn);
+  CheckBlocks(rows, cols, scales, "scales", elements, "elements", y, "y", fn);
+  const size_t n = rows * cols;
+  if (n == 0) return;
+  const size_t size = internal::FloatTypeSize(type);
+  DecodeChunks(n, MxElementBits(format), true, elements,
+               [&](size_t begin, size_t end, const uint8_t* in) {
+                 SIMDQUANT_DISPATCH(DecodeMxRange)(
+                     scales, in, rows, cols, format, begin, end,
+                     static_cast<uint8_t*>(y) + begin * size, type);
+               });
+}
+
+void EncodeNvFp4(const void* x, FloatType type, size_t rows, size_t cols,
+                 float tensor_scale, uint8_t* block_scales,
+                 uint8_t* elements) {
+  const char* fn = "EncodeNvFp4";
+  CheckTensorScale(tensor_scale, fn);
+  CheckBlocks(rows, cols, x, "x", block_scales, "block_scales", elements,
+              "elements", fn);
+  const size_t n = rows * cols;
+  if (n == 0) return;
+  EncodeChunks(n, 4, true, elements,
+               [&](size_t begin, size_t end, uint8_t* out) {
+                 SIMDQUANT_DISPATCH(EncodeNvFp4Range)(
+                     x, type, rows, cols, tensor_scale, begin, end,
+                     block_scales, out);
+               });
+}
+
+void DecodeNvFp4(const uint8_t* block_scales, const uint8_t* elements,
+                 size_t rows, size_t cols, float tensor_scale, void* y,
+                 FloatType type) {
+  const char* fn = "DecodeNvFp4";
+  CheckTensorScale(tensor_scale, fn);
+  CheckBlocks(rows, cols, block_scales, "block_scales", elements, "elements",
+              y, "y", fn);
+  const size_t n = rows * cols;
+  if (n == 0) return;
+  const size_t size = internal::FloatTypeSize(type);
+  DecodeChunks(n, 4, true, elements,
+               [&](size_t begin, size_t end, const uint8_t* in) {
+                 SIMDQUANT_DISPATCH(DecodeNvFp4Range)(
+                     block_scales, in, rows, cols, tensor_scale, begin, end,
+                     static_cast<uint8_t*>(y) + begin * size, type);
+               });
+}
+
+}  // namespace detail
+
+ErrorStats MeasureFloatError(const float* x, const Layout& layout,
+                             const float* scales, const FloatCodeSpec& spec) {
+  const char* fn = "MeasureFloatError";
+  CheckSpec(spec, fn);
+  internal::CheckLayout(layout, fn);
+  const size_t n = layout.NumElements();
+  internal::CheckNonEmpty(n, fn);
+  internal::CheckPointer(x, n, fn, "x");
+  CheckScales(scales, layout, fn);
+  uint8_t codes[kChunk];
+  return ErrorOf(x, n, [&](size_t begin, size_t end, float* y) {
+    for (size_t b = begin; b < end; b += kChunk) {
+      const size_t e = HWY_MIN(end, b + kChunk);
+      SIMDQUANT_DISPATCH(EncodeFloatRange)(x, detail::FloatType::kF32, layout,
+                                           scales, spec, b, e, codes);
+      SIMDQUANT_DISPATCH(DecodeFloatRange)(codes, layout, scales, spec.format,
+                                           b, e, y + (b - begin),
+                                           detail::FloatType::kF32);
+    }
+  });
+}
+
+ErrorStats MeasureMxError(const float* x, size_t rows, size_t cols,
+                          MxFormat format, MxScaleRule rule) {
+  const char* fn = "MeasureMxError";
+  CheckMxFormat(format, rule, fn);
+  CheckBlocks(rows, cols, x, "x", x, "x", x, "x", fn);
+  const size_t n = rows * cols;
+  internal::CheckNonEmpty(n, fn);
+  std::vector<uint8_t> scales(MxScaleCount(rows, cols));
+  uint8_t codes[kChunk];
+  return ErrorOf(x, n, [&](size_t begin, size_t end, float* y) {
+    for (size_t b = begin; b < end; b += kChunk) {
+      const size_t e = HWY_MIN(end, b + kChunk);
+      SIMDQUANT_DISPATCH(EncodeMxRange)(x, detail::FloatType::kF32, rows, cols,
+                                        format, rule, b, e, scales.data(),
+                                        codes);
+      SIMDQUANT_DISPATCH(DecodeMxRange)(scales.data(), codes, rows, cols,
+                                        format, b, e, y + (b - begin),
+                                        detail::FloatType::kF32);
+    }
+  });
+}
+
+ErrorStats MeasureNvFp4Error(const float* x, size_t rows, size_t cols,
+                             float tensor_scale) {
+  const char* fn = "MeasureNvFp4Error";
+  CheckTensorScale(tensor_scale, fn);
+  CheckBlocks(rows, cols, x, "x", x, "x", x, "x", fn);
+  const size_t n = rows * cols;
+  internal::CheckNonEmpty(n, fn);
+  std::vector<uint8_t> scales(NvFp4ScaleCount(rows, cols));
+  uint8_t codes[kChunk];
+  return ErrorOf(x, n, [&](size_t begin, size_t end, float* y) {
+    for (size_t b = begin; b < end; b += kChunk) {
+      const size_t e = HWY_MIN(end, b + kChunk);
+      SIMDQUANT_DISPATCH(EncodeNvFp4Range)(x, detail::FloatType::kF32, rows,
+                                           cols, tensor_scale, b, e,
+                                           scales.data(), codes);
+      SIMDQUANT_DISPATCH(DecodeNvFp4Range)(scales.data(), codes, rows, cols,
+                                           tensor_scale, b, e, y + (b - begin),
+                                           detail::FloatType::kF32);
+    }
+  });
+}
+
+float NvFp4TensorScale(float amax) {
+  if (!(amax >= 0.0f) || !(amax <= 3.40282347e38f)) {
+    internal::Fail("NvFp4TensorScale",
+                   "amax = " + internal::Str(amax) + " is not finite and >= 0");
+  }
+  const float t = amax / (6.0f * 448.0f);
+  return t > 0.0f ? t : 1.0f;
+}
+
+namespace internal {
+void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t n,
+                     uint8_t* blocks, const char* function) {
+  SIMDQUANT_DISPATCH(EncodeGgmlMxfp4)(x, type, n / 32, blocks, function);
+}
+void DecodeGgmlMxfp4(const uint8_t* blocks, size_t n, void* y,
+                     detail::FloatType type) {
+  SIMDQUANT_DISPATCH(DecodeGgmlMxfp4)(blocks, n / 32, y, type);
+}
+}  // namespace internal
+
+}  // namespace simdquant
+#endif  // HWY_ONCE
