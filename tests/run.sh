@@ -15,6 +15,10 @@ bash cmake/install-deps.sh cmake make g++ clang-14 libclang-rt-14-dev \
 # fetched once from npm; required, so that no run skips that comparison.
 SIMDQUANT_GGML_DIR=$(bash cmake/fetch-ggml.sh build/peers)
 export SIMDQUANT_GGML_DIR SIMDQUANT_REQUIRE_GGML=1
+# ONNX Runtime's Cast and QuantizeLinear, the oracle of the FP8 tests
+# (tests/float_codes_test.cc): the same, from npm.
+SIMDQUANT_ORT_DIR=$(bash cmake/fetch-onnxruntime.sh build/peers)
+export SIMDQUANT_ORT_DIR SIMDQUANT_REQUIRE_ORT=1
 werror=OFF
 [ -n "${CI:-}" ] && werror=ON
 jobs=$(nproc)

@@ -152,19 +152,21 @@ inline void* GgmlBase() {
   return lib;
 }
 
-// In a test comparing with ggml: fails if ggml is required
-// (SIMDQUANT_REQUIRE_GGML, set by tests/run.sh so that CI cannot skip) but
-// `loaded` is false, else skips.
-#define SIMDQUANT_REQUIRE_GGML_OR_SKIP(loaded)                             \
-  do {                                                                     \
-    if (!(loaded)) {                                                       \
-      if (getenv("SIMDQUANT_REQUIRE_GGML") != nullptr) {                   \
-        FAIL() << "SIMDQUANT_REQUIRE_GGML is set but ggml was not loaded " \
-                  "from SIMDQUANT_GGML_DIR";                               \
-      }                                                                    \
-      GTEST_SKIP() << "ggml not found (set SIMDQUANT_GGML_DIR)";           \
-    }                                                                      \
+// In a test comparing with an external implementation: fails if it is
+// required (the environment variable `require`, set by tests/run.sh so that
+// CI cannot skip) but `loaded` is false, else skips.
+#define SIMDQUANT_REQUIRE_ORACLE_OR_SKIP(loaded, require, dir_variable)       \
+  do {                                                                      \
+    if (!(loaded)) {                                                        \
+      if (getenv(require) != nullptr) {                                     \
+        FAIL() << require << " is set but the oracle was not loaded from "  \
+               << dir_variable;                                             \
+      }                                                                     \
+      GTEST_SKIP() << "oracle not found (set " << dir_variable << ")";      \
+    }                                                                       \
   } while (0)
+#define SIMDQUANT_REQUIRE_GGML_OR_SKIP(loaded) \
+  SIMDQUANT_REQUIRE_ORACLE_OR_SKIP(loaded, "SIMDQUANT_REQUIRE_GGML", "SIMDQUANT_GGML_DIR")
 
 }  // namespace test
 }  // namespace simdquant
