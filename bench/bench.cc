@@ -28,7 +28,9 @@
 #include "bench/plain_loops.h"
 #include "bench/table_reporter.h"
 #include "benchmark/benchmark.h"
+#include "tests/ort_oracle.h"
 #include "simdquant/calibrate.h"
+#include "simdquant/float_codes.h"
 #include "simdquant/gguf.h"
 #include "simdquant/parallel.h"
 #include "simdquant/reference.h"
@@ -944,8 +946,11 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
               ggml->cpu_variant.c_str(), fast_diffs);
     }
     for (const GgufOp op : {GgufOp::kEncode, GgufOp::kDecode, GgufOp::kEncodeImatrix}) {
-      // Q8_0 ignores importance weights.
-      if (op == GgufOp::kEncodeImatrix && type == gguf::BlockType::kQ8_0) continue;
+      // Q8_0 and MXFP4 ignore importance weights.
+      if (op == GgufOp::kEncodeImatrix && (type == gguf::BlockType::kQ8_0 ||
+                                           type == gguf::BlockType::kMXFP4)) {
+        continue;
+      }
       Impls impls = GgmlRowImpls(targets, ggml, op == GgufOp::kEncode);
       const char* name = op == GgufOp::kEncode   ? "/Encode"
                          : op == GgufOp::kDecode ? "/Decode"
@@ -1020,6 +1025,163 @@ void RegisterGgufBenchmarks(const std::vector<Target>& targets) {
         RegisterImpls(std::string("GGUF/") + gguf::BlockTypeName(type) + name,
                       n, impls, run);
       }
+    }
+  }
+}
+
+// Floating-point codes (float_codes.h) at 64K elements, float32 in:
+//   Float/<format>/Encode, /Decode: per tensor, divide mode, FP6 / FP4
+//     packed; beside ONNX Runtime's QuantizeLinear / DequantizeLinear
+//     (column "ort", FP8 only) and memcpy of the same bytes;
+//   MX/<format>/Encode, /Decode (floor rule) and NVFP4/Encode, /Decode.
+// Bytes: the float32 tensor + the codes (+ one scale byte per block).
+void RegisterFloatCodeBenchmarks(const std::vector<Target>& targets) {
+  static test::OnnxRuntime* ort = [] {
+    const char* dir = getenv("SIMDQUANT_ORT_DIR");
+    auto* o = dir == nullptr ? nullptr : new test::OnnxRuntime(dir);
+    if (o == nullptr || !o->ok()) {
+      fprintf(stderr, "onnxruntime: not loaded (SIMDQUANT_ORT_DIR); no ort column\n");
+      return static_cast<test::OnnxRuntime*>(nullptr);
+    }
+    return o;
+  }();
+  const size_t n = size_t{1} << 16;
+  const float scale = 0.01f;
+  for (int f = 0; f <= static_cast<int>(FloatFormat::kE2M1); ++f) {
+    const auto format = static_cast<FloatFormat>(f);
+    const int onnx_type = format == FloatFormat::kE4M3FN     ? test::kOnnxE4M3FN
+                          : format == FloatFormat::kE5M2     ? test::kOnnxE5M2
+                          : format == FloatFormat::kE4M3FNUZ ? test::kOnnxE4M3FNUZ
+                          : format == FloatFormat::kE5M2FNUZ ? test::kOnnxE5M2FNUZ
+                                                             : 0;
+    for (const bool encode : {true, false}) {
+      Impls impls = TargetImpls(targets);
+      impls.push_back({"reference", false});
+      if (ort != nullptr && onnx_type != 0) impls.push_back({"ort", false});
+      impls.push_back({"memcpy", false});
+      FloatCodeSpec spec;
+      spec.format = format;
+      spec.packed = true;
+      const size_t bytes = FloatCodeBytes(n, spec);
+      RegisterImpls(
+          std::string("Float/") + FloatFormatName(format) +
+              (encode ? "/Encode" : "/Decode"),
+          n, impls,
+          [=](benchmark::State& state, const std::string& impl, size_t size,
+              bool is_target) {
+            const float* x = Input(size);
+            const size_t traffic = size * sizeof(float) + bytes;
+            uint8_t* codes = static_cast<uint8_t*>(Output(bytes, 9));
+            float* y = static_cast<float*>(Output(size * sizeof(float), 2));
+            const Layout layout = Layout::PerTensor(size);
+            EncodeFloat(x, layout, &scale, spec, codes);
+            if (impl == "memcpy") {
+              MeasureMemcpy(state, x, traffic / 2);
+            } else if (impl == "ort") {
+              const uint8_t zero = 0;
+              const std::string model =
+                  encode ? test::OneNodeModel(
+                               "QuantizeLinear", {"x", "s", "z"},
+                               {test::Scalar("s", test::kOnnxFloat, &scale, 4),
+                                test::Scalar("z", onnx_type, &zero, 1)},
+                               {}, onnx_type, static_cast<int64_t>(size))
+                         : test::OneNodeModel(
+                               "DequantizeLinear", {"x", "s"},
+                               {test::Scalar("s", test::kOnnxFloat, &scale, 4)},
+                               {}, test::kOnnxFloat, static_cast<int64_t>(size),
+                               onnx_type);
+              test::OnnxRuntime::Session session(*ort, model);
+              for (auto _ : state) {
+                if (encode) {
+                  session.Run(x, size, size * 4, test::kOnnxFloat, codes, size);
+                } else {
+                  session.Run(codes, size, size, onnx_type, y, size * 4);
+                }
+                benchmark::ClobberMemory();
+              }
+            } else {
+              const bool ref = impl == "reference";
+              if (is_target) RestrictToTarget(impl);
+              for (auto _ : state) {
+                if (encode) {
+                  ref ? reference::EncodeFloat(x, layout, &scale, spec, codes)
+                      : EncodeFloat(x, layout, &scale, spec, codes);
+                } else {
+                  ref ? reference::DecodeFloat(codes, layout, &scale, spec, y)
+                      : DecodeFloat(codes, layout, &scale, spec, y);
+                }
+                benchmark::ClobberMemory();
+              }
+              if (is_target) RestrictToTarget("");
+            }
+            state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * traffic));
+            state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * size));
+          });
+    }
+  }
+  // Block formats: rows of 4096.
+  const size_t cols = 4096, rows = n / cols;
+  struct Block {
+    std::string name;
+    int format;  // MxFormat, or -1: NVFP4
+  };
+  std::vector<Block> blocks;
+  for (int f = 0; f <= static_cast<int>(MxFormat::kMXINT8); ++f) {
+    blocks.push_back({std::string("MX/") + MxFormatName(static_cast<MxFormat>(f)), f});
+  }
+  blocks.push_back({"NVFP4", -1});
+  for (const Block& b : blocks) {
+    for (const bool encode : {true, false}) {
+      Impls impls = TargetImpls(targets);
+      impls.push_back({"reference", false});
+      impls.push_back({"memcpy", false});
+      const bool nv = b.format < 0;
+      const auto mx = static_cast<MxFormat>(nv ? 0 : b.format);
+      const size_t element_bytes = nv ? PackedBytes(n, 4) : MxElementBytes(mx, n);
+      const size_t scale_bytes = nv ? NvFp4ScaleCount(rows, cols) : MxScaleCount(rows, cols);
+      RegisterImpls(
+          b.name + (encode ? "/Encode" : "/Decode"), n, impls,
+          [=](benchmark::State& state, const std::string& impl, size_t size,
+              bool is_target) {
+            const float* x = Input(size);
+            const size_t traffic = size * sizeof(float) + element_bytes + scale_bytes;
+            uint8_t* elements = static_cast<uint8_t*>(Output(element_bytes, 9));
+            uint8_t* scales = static_cast<uint8_t*>(Output(scale_bytes, 1));
+            float* y = static_cast<float*>(Output(size * sizeof(float), 2));
+            const float t = NvFp4TensorScale(3.0f);
+            const bool ref = impl == "reference";
+            const auto run = [&] {
+              if (nv) {
+                if (encode) {
+                  ref ? reference::EncodeNvFp4(x, rows, cols, t, scales, elements)
+                      : EncodeNvFp4(x, rows, cols, t, scales, elements);
+                } else {
+                  ref ? reference::DecodeNvFp4(scales, elements, rows, cols, t, y)
+                      : DecodeNvFp4(scales, elements, rows, cols, t, y);
+                }
+              } else if (encode) {
+                ref ? reference::EncodeMx(x, rows, cols, mx, scales, elements)
+                    : EncodeMx(x, rows, cols, mx, scales, elements);
+              } else {
+                ref ? reference::DecodeMx(scales, elements, rows, cols, mx, y)
+                    : DecodeMx(scales, elements, rows, cols, mx, y);
+              }
+              benchmark::ClobberMemory();
+            };
+            if (impl == "memcpy") {
+              MeasureMemcpy(state, x, traffic / 2);
+            } else {
+              if (!encode) {  // codes to decode
+                nv ? EncodeNvFp4(x, rows, cols, t, scales, elements)
+                   : EncodeMx(x, rows, cols, mx, scales, elements);
+              }
+              if (is_target) RestrictToTarget(impl);
+              for (auto _ : state) run();
+              if (is_target) RestrictToTarget("");
+            }
+            state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * traffic));
+            state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * size));
+          });
     }
   }
 }
@@ -1168,7 +1330,7 @@ int main(int argc, char** argv) {
   const std::vector<Target> targets = AvailableTargets();
   std::vector<std::string> columns;
   for (const Target& t : targets) columns.push_back(t.name);
-  for (const char* c : {"reference", "plain", "eigen", "xnnpack", "ggml",
+  for (const char* c : {"reference", "plain", "eigen", "xnnpack", "ggml", "ort",
                         "ggml_ref", "memcpy", "simdquant", "nth_element",
                         "sort"}) {
     columns.push_back(c);
@@ -1202,6 +1364,7 @@ int main(int argc, char** argv) {
   ReportEigenContract();
   RegisterQ8_0Benchmarks(targets);
   RegisterGgufBenchmarks(targets);
+  RegisterFloatCodeBenchmarks(targets);
   RegisterPercentileBenchmarks();
   RegisterLayoutBenchmarks(full, targets);
 

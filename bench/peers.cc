@@ -157,7 +157,7 @@ Ggml* Load() {
   }
   const char* gguf_types[Ggml::kGgufTypes] = {
       "q4_0", "q4_1", "q5_0", "q5_1", "q8_0",
-      "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"};
+      "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "mxfp4"};
   for (int t = 0; t < Ggml::kGgufTypes; ++t) {
     const std::string name = gguf_types[t];
     if (!Symbol(best, ("quantize_row_" + name).c_str(), &g.quantize_row[t]) ||

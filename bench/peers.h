@@ -42,7 +42,7 @@ struct Ggml {
   // library's quantize_row_<t> (vectorized for Q8_0; the others call the
   // reference), libggml-base's quantize_row_<t>_ref (what
   // ggml_quantize_chunk and llama-quantize run) and dequantize_row_<t>.
-  static constexpr int kGgufTypes = 10;
+  static constexpr int kGgufTypes = 11;
   void (*quantize_row[kGgufTypes])(const float* x, void* y, int64_t k);
   void (*quantize_row_ref[kGgufTypes])(const float* x, void* y, int64_t k);
   void (*dequantize_row[kGgufTypes])(const void* y, float* x, int64_t k);

@@ -18,6 +18,12 @@ if ggml_dir=$(bash cmake/fetch-ggml.sh "$build/peers"); then
 else
   echo "ggml: could not fetch @node-llama-cpp/linux-x64; no ggml columns" >&2
 fi
+# ONNX Runtime as users install it (the npm package onnxruntime-node).
+if ort_dir=$(bash cmake/fetch-onnxruntime.sh "$build/peers"); then
+  export SIMDQUANT_ORT_DIR=$ort_dir
+else
+  echo "onnxruntime: could not fetch onnxruntime-node; no ort column" >&2
+fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIMDQUANT_BUILD_TESTS=OFF \
   -DSIMDQUANT_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"

@@ -144,40 +144,58 @@ class OnnxRuntime {
   bool ok() const { return api_ != nullptr && env_ != nullptr; }
   const std::string& error() const { return error_; }
 
-  // Runs the model on x[0, n) and returns output "y"'s bytes.
+  // A model loaded once, run many times (the benchmarks).
+  class Session {
+   public:
+    Session(OnnxRuntime& ort, const std::string& model) : ort_(ort) {
+      ort_.Check(ort_.Fn<Status (*)(void*, const void*, size_t, void*, void**)>(
+          kCreateSessionFromArray)(ort_.env_, model.data(), model.size(),
+                                   ort_.options_, &session_));
+    }
+    ~Session() { ort_.Fn<void (*)(void*)>(kReleaseSession)(session_); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Input "x" of n elements of in_type (in_bytes bytes) into out_bytes
+    // of output "y".
+    void Run(const void* x, size_t n, size_t in_bytes, int in_type, void* out,
+             size_t out_bytes) {
+      const int64_t shape = static_cast<int64_t>(n);
+      void* input = nullptr;
+      ort_.Check(ort_.Fn<Status (*)(void*, void*, size_t, const int64_t*, size_t,
+                                    int, void**)>(kCreateTensorWithDataAsOrtValue)(
+          ort_.memory_, const_cast<void*>(x), in_bytes, &shape, 1, in_type, &input));
+      const char* in_name = "x";
+      const char* out_name = "y";
+      void* output = nullptr;
+      Status status = ort_.Fn<Status (*)(void*, const void*, const char* const*,
+                                         void* const*, size_t, const char* const*,
+                                         size_t, void**)>(kRun)(
+          session_, nullptr, &in_name, &input, 1, &out_name, 1, &output);
+      if (status == nullptr) {
+        void* data = nullptr;
+        status = ort_.Fn<Status (*)(void*, void**)>(kGetTensorMutableData)(output, &data);
+        if (status == nullptr) memcpy(out, data, out_bytes);
+      }
+      if (output) ort_.Fn<void (*)(void*)>(kReleaseValue)(output);
+      ort_.Fn<void (*)(void*)>(kReleaseValue)(input);
+      ort_.Check(status);
+    }
+
+   private:
+    OnnxRuntime& ort_;
+    void* session_ = nullptr;
+  };
+
+  // Runs the model once on float x[0, n) and returns output "y"'s bytes.
   std::vector<uint8_t> Run(const std::string& model, const float* x, size_t n,
                            size_t out_bytes) {
     return Run(model, x, n, n * sizeof(float), kOnnxFloat, out_bytes);
   }
-  // Input "x" of n elements of in_type, in_bytes bytes.
   std::vector<uint8_t> Run(const std::string& model, const void* x, size_t n,
                            size_t in_bytes, int in_type, size_t out_bytes) {
-    void* session = nullptr;
-    Check(Fn<Status (*)(void*, const void*, size_t, void*, void**)>(
-        kCreateSessionFromArray)(env_, model.data(), model.size(), options_,
-                                 &session));
-    const int64_t shape = static_cast<int64_t>(n);
-    void* input = nullptr;
-    Check(Fn<Status (*)(void*, void*, size_t, const int64_t*, size_t, int,
-                        void**)>(kCreateTensorWithDataAsOrtValue)(
-        memory_, const_cast<void*>(x), in_bytes, &shape, 1, in_type, &input));
-    const char* in_name = "x";
-    const char* out_name = "y";
-    void* output = nullptr;
-    Status status = Fn<Status (*)(void*, const void*, const char* const*,
-                                  void* const*, size_t, const char* const*,
-                                  size_t, void**)>(kRun)(
-        session, nullptr, &in_name, &input, 1, &out_name, 1, &output);
     std::vector<uint8_t> result(out_bytes);
-    if (status == nullptr) {
-      void* data = nullptr;
-      status = Fn<Status (*)(void*, void**)>(kGetTensorMutableData)(output, &data);
-      if (status == nullptr) memcpy(result.data(), data, out_bytes);
-    }
-    if (output) Fn<void (*)(void*)>(kReleaseValue)(output);
-    Fn<void (*)(void*)>(kReleaseValue)(input);
-    Fn<void (*)(void*)>(kReleaseSession)(session);
-    Check(status);
+    Session(*this, model).Run(x, n, in_bytes, in_type, result.data(), out_bytes);
     return result;
   }
 
