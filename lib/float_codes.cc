@@ -45,6 +45,7 @@ struct EncodeVectors {
   hn::Vec<DI> nan;         // code of +NaN
   hn::Vec<DI> nan_sign;    // sign bit kept on NaN, or 0
   hn::Vec<DI> signed_from; // codes above this take the sign (-1: all)
+  hn::Vec<DI> half_ulp_sub; // (M + 1) << 23
   int shift;               // 23 - M
   int sign_shift;          // 32 - bits
 
@@ -59,6 +60,7 @@ struct EncodeVectors {
                                  : (f.MaxExponent() + 1 + 127) << 23);
     min_normal = hn::Set(di, min_normal_bits);
     magic_add = hn::Set(di, (23 - f.mantissa) << 23);
+    half_ulp_sub = hn::Set(di, (f.mantissa + 1) << 23);
     over = hn::Set(di, saturate ? 0x7FFFFFFF : static_cast<int32_t>(f.max_code));
     overflow = hn::Set(di, static_cast<int32_t>(f.OverflowCode()));
     nan = hn::Set(di, static_cast<int32_t>(f.NaNCode()));
@@ -69,10 +71,14 @@ struct EncodeVectors {
   }
 };
 
-// Codes (int32 lanes) of v, already divided by the scale.
-template <class DF, class DI = hn::RebindToSigned<DF>>
+// Codes (int32 lanes) of v, already divided by the scale. With kNear,
+// *near flags the lanes within 8 float32 ulps of v (at least 2^-126) of a
+// rounding boundary of the format (a midpoint between two codes): only
+// there can a v off by 2.5 ulps have another code.
+template <bool kNear = false, class DF, class DI = hn::RebindToSigned<DF>>
 HWY_INLINE hn::Vec<DI> EncodeVec(DF df, const EncodeVectors<DI>& c,
-                                 hn::Vec<DF> v) {
+                                 hn::Vec<DF> v,
+                                 hn::Mask<DI>* near = nullptr) {
   const DI di;
   const hn::RebindToUnsigned<DF> du;
   const auto bits = hn::BitCast(di, v);
@@ -87,6 +93,18 @@ HWY_INLINE hn::Vec<DI> EncodeVec(DF df, const EncodeVectors<DI>& c,
   auto code = hn::Add(hn::Sub(sum, magic),
                       hn::ShiftRightSame(hn::Sub(exponent, c.min_normal),
                                          c.shift));
+  if constexpr (kNear) {
+    // a minus its rounded value (both exact), against half the format's
+    // ulp there (the exponent less M + 1).
+    const auto rounded = hn::Sub(hn::BitCast(df, sum), hn::BitCast(df, magic));
+    const auto residual = hn::Abs(hn::Sub(hn::BitCast(df, a), rounded));
+    const auto half_ulp = hn::BitCast(df, hn::Sub(exponent, c.half_ulp_sub));
+    const auto margin = hn::BitCast(
+        df, hn::Max(hn::Sub(hn::And(a, hn::Set(di, 0x7F800000)),
+                            hn::Set(di, 20 << 23)),
+                    hn::Set(di, 0x00800000)));
+    *near = hn::RebindMask(di, hn::Not(hn::Gt(hn::Sub(half_ulp, residual), margin)));
+  }
   code = hn::IfThenElse(hn::Gt(code, c.over), c.overflow, code);
   const auto sign = hn::BitCast(
       di, hn::ShiftRightSame(hn::BitCast(du, hn::And(bits, hn::Set(di, INT32_MIN))),
@@ -184,6 +202,24 @@ void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
     const hn::RebindToSigned<decltype(df)> di;
     const EncodeVectors<hn::RebindToSigned<DF>> c(di, f, saturate);
     const auto inverse = hn::Div(hn::Set(df, 1.0f), hn::Set(df, scales[0]));
+    // Divide mode with one scale: x * (1 / scale) is within 2.5 ulps of the
+    // quotient (two roundings of 0.5 ulp and the reciprocal's), so it has
+    // the quotient's code except near a rounding boundary, where the lanes'
+    // vector is divided instead (about one vector in 4000 for FP8).
+    const float inverse1 = internal::DivideInverse(scales[0]);
+    if (kDivide && !kPerLane && inverse1 == inverse1) {
+      const auto vinverse = hn::Set(df, inverse1);
+      const auto scale = hn::Set(df, scales[0]);
+      for (; i + N <= n; i += N) {
+        const auto xv = LoadF32(df, x + i);
+        hn::Mask<decltype(di)> near;
+        auto code = EncodeVec<true>(df, c, hn::Mul(xv, vinverse), &near);
+        if (HWY_UNLIKELY(!hn::AllFalse(di, near))) {
+          code = EncodeVec(df, c, hn::Div(xv, scale));
+        }
+        StoreCodes(df, code, out + i);
+      }
+    }
     for (; i + N <= n; i += N) {
       const auto scale = kPerLane ? hn::LoadU(df, scales + i) : hn::Set(df, scales[0]);
       const auto xv = LoadF32(df, x + i);

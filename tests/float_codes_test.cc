@@ -258,6 +258,51 @@ TEST_P(FloatCodesTargetTest, EveryMidpointMatchesReference) {
   }
 }
 
+// Divide mode takes x * (1 / scale) where that provably has the quotient's
+// code: inputs whose quotients fall within a few ulps of every rounding
+// boundary (midpoints, the overflow threshold, the subnormal steps), for
+// scales whose reciprocals are inexact, against the reference's division.
+std::vector<float> NearBoundaries(FloatFormat f, float scale) {
+  std::vector<float> x;
+  std::vector<float> v = PositiveValues(f);
+  v.push_back(2 * v.back());
+  for (size_t c = 0; c + 1 < v.size(); ++c) {
+    for (float m : {(v[c] + v[c + 1]) / 2, v[c]}) {
+      float t = m * scale;
+      for (int k = 0; k < 4; ++k) t = nextafterf(t, 0);
+      for (int k = 0; k < 9; ++k, t = nextafterf(t, INFINITY)) {
+        x.push_back(t);
+        x.push_back(-t);
+      }
+    }
+  }
+  return x;
+}
+
+constexpr float kAwkwardScales[] = {0.37f, 0.1f, 3.0f, 1.0f / 3, 7e-5f, 12345.6f,
+                                    0x1.fffffep-3f, 0x1.000002p+1f};
+
+TEST_P(FloatCodesTargetTest, DivideNearBoundariesMatchesReference) {
+  for (FloatFormat f : kFormats) {
+    for (float scale : kAwkwardScales) {
+      for (Overflow o : kOverflows) {
+        const std::vector<float> x = NearBoundaries(f, scale);
+        FloatCodeSpec spec;
+        spec.format = f;
+        spec.overflow = o;
+        std::vector<uint8_t> got(x.size()), want(x.size());
+        EncodeFloat(x.data(), Layout::PerTensor(x.size()), &scale, spec, got.data());
+        reference::EncodeFloat(x.data(), Layout::PerTensor(x.size()), &scale, spec,
+                               want.data());
+        for (size_t i = 0; i < x.size(); ++i) {
+          ASSERT_EQ(got[i], want[i]) << FloatFormatName(f) << " scale " << scale
+                                     << " x = " << x[i] << " x/scale = " << x[i] / scale;
+        }
+      }
+    }
+  }
+}
+
 // Inputs with every kind of special value, scaled into and beyond the
 // format's range: normal, tiny, subnormal, huge, +-0, +-Inf, NaN, ties.
 std::vector<float> HardValues(size_t n, uint32_t seed, float range) {
@@ -724,10 +769,12 @@ TEST(OnnxRuntimeTest, Fp8CastMatchesOnnxRuntime) {
 TEST(OnnxRuntimeTest, Fp8QuantizeLinearMatchesOnnxRuntime) {
   OnnxRuntime* ort = Ort();
   SIMDQUANT_REQUIRE_ORT_OR_SKIP(ort != nullptr);
-  std::vector<float> x = OracleInputs();
-  for (float scale : {0.37f, 3.0f, 0x1p-10f}) {
+  for (float scale : {0.37f, 3.0f, 0x1p-10f, 0.1f}) {
     for (FloatFormat f : {FloatFormat::kE4M3FN, FloatFormat::kE5M2,
                           FloatFormat::kE4M3FNUZ, FloatFormat::kE5M2FNUZ}) {
+      std::vector<float> x = OracleInputs();
+      const std::vector<float> near = NearBoundaries(f, scale);
+      x.insert(x.end(), near.begin(), near.end());
       const int type = OnnxTypeOf(f);
       const uint8_t zero = 0;
       const std::string model = OneNodeModel(
