@@ -24,6 +24,7 @@
 #include "lib/internal.h"
 #include "lib/layout-inl.h"  // VisitFloatType
 #include "lib/quantize-inl.h"  // StoreF32
+#include "lib/range-inl.h"     // GroupRanges
 #include "simdquant/float_codes.h"
 #include "simdquant/gguf.h"
 
@@ -119,49 +120,46 @@ template <class DF>
 struct DecodeVectors {
   using DI = hn::RebindToSigned<DF>;
   hn::Vec<DI> magnitude_mask;
-  hn::Vec<DF> rebias;       // 2^(127 - bias)
-  hn::Vec<DI> special_from; // magnitudes above this are Inf / NaN, or -1
-  hn::Vec<DI> inf_code;     // kIeee: the Inf magnitude, else -1
-  hn::Vec<DI> fnuz_nan;     // kFnuz: 0x80, else -1
+  hn::Vec<DI> max_code;
+  hn::Vec<DF> rebias;  // 2^(127 - bias)
   int shift, sign_shift;
 
   DecodeVectors(DF df, const MiniFloat& f) {
     const DI di;
     magnitude_mask = hn::Set(di, static_cast<int32_t>(f.SignBit() - 1));
+    max_code = hn::Set(di, static_cast<int32_t>(f.max_code));
     rebias = hn::Set(df, ldexpf(1.0f, 127 - f.bias));
-    special_from = hn::Set(
-        di, f.specials == Specials::kIeee || f.specials == Specials::kFn
-                ? static_cast<int32_t>(f.max_code)
-                : 0x7FFFFFFF);
-    inf_code = hn::Set(di, f.specials == Specials::kIeee
-                               ? static_cast<int32_t>(f.max_code + 1)
-                               : -1);
-    fnuz_nan = hn::Set(di, f.specials == Specials::kFnuz ? 0x80 : -1);
     shift = 23 - f.mantissa;
     sign_shift = 32 - f.bits;
   }
 };
 
-// The values of codes (int32 lanes, each < 2^bits): exact.
-template <class DF, class DI = hn::RebindToSigned<DF>>
+// The values of codes (int32 lanes, each < 2^bits) times factor / rebias:
+// the magnitude's bits placed as a float32's exponent and mantissa, times
+// factor, is the value (subnormals included) times factor / 2^(127 - bias)
+// in one rounding; then the specials of the format (kSpecials).
+template <Specials kSpecials, class DF, class DI = hn::RebindToSigned<DF>>
 HWY_INLINE hn::Vec<DF> DecodeVec(DF df, const DecodeVectors<DF>& c,
-                                 hn::Vec<DI> code) {
+                                 hn::Vec<DI> code, hn::Vec<DF> factor) {
   const DI di;
   const auto magnitude = hn::And(code, c.magnitude_mask);
-  // The magnitude's bits placed as a float32's exponent and mantissa, then
-  // the exponent re-biased by one exact multiply (subnormals included).
-  auto v = hn::Mul(hn::BitCast(df, hn::ShiftLeftSame(magnitude, c.shift)),
-                   c.rebias);
+  auto v = hn::Mul(hn::BitCast(df, hn::ShiftLeftSame(magnitude, c.shift)), factor);
   const auto nan = hn::BitCast(df, hn::Set(di, 0x7FC00000));
-  v = hn::IfThenElse(hn::RebindMask(df, hn::Gt(magnitude, c.special_from)),
-                     nan, v);
-  v = hn::IfThenElse(hn::RebindMask(df, hn::Eq(magnitude, c.inf_code)),
-                     hn::Set(df, HUGE_VALF), v);
-  const auto sign = hn::ShiftLeftSame(
-      hn::ShiftRightSame(hn::And(code, hn::Not(c.magnitude_mask)), 0),
-      c.sign_shift);
+  if constexpr (kSpecials == Specials::kFn) {  // S.1111.111
+    v = hn::IfThenElse(hn::RebindMask(df, hn::Gt(magnitude, c.max_code)), nan, v);
+  } else if constexpr (kSpecials == Specials::kIeee) {  // Inf, then NaN
+    const auto inf = hn::Add(c.max_code, hn::Set(di, 1));
+    v = hn::IfThenElse(hn::RebindMask(df, hn::Eq(magnitude, inf)),
+                       hn::Set(df, HUGE_VALF), v);
+    v = hn::IfThenElse(hn::RebindMask(df, hn::Gt(magnitude, inf)), nan, v);
+  }
+  const auto sign = hn::ShiftLeftSame(hn::AndNot(c.magnitude_mask, code),
+                                      c.sign_shift);
   v = hn::Or(v, hn::BitCast(df, sign));
-  return hn::IfThenElse(hn::RebindMask(df, hn::Eq(code, c.fnuz_nan)), nan, v);
+  if constexpr (kSpecials == Specials::kFnuz) {  // 0x80
+    v = hn::IfThenElse(hn::RebindMask(df, hn::Eq(code, hn::Set(di, 0x80))), nan, v);
+  }
+  return v;
 }
 
 template <class D>
@@ -233,14 +231,20 @@ void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
   for (; i < n; ++i) run(d1, i);
 }
 
-template <bool kPerLane, typename TOut>
-void DecodeRun(const uint8_t* HWY_RESTRICT codes, size_t n,
-               const float* HWY_RESTRICT scales, const MiniFloat& f,
-               TOut* HWY_RESTRICT y) {
-  const auto run = [&](auto d, size_t i) {
+template <bool kPerLane, Specials kSpecials, typename TOut>
+void DecodeRunT(const uint8_t* HWY_RESTRICT codes, size_t n,
+                const float* HWY_RESTRICT scales, const MiniFloat& f,
+                TOut* HWY_RESTRICT y) {
+  // value * scale = (magnitude bits) * (2^(127 - bias) * scale) exactly
+  // when that factor is a finite float (one scale; the usual case).
+  const float folded = ldexpf(scales[0], 127 - f.bias);
+  const bool fold = !kPerLane && folded <= 3.40282347e38f;
+  const auto one = [&](auto d, size_t i) {
     const DecodeVectors<decltype(d)> c(d, f);
+    const auto code = LoadCodes(d, codes + i);
+    if (fold) return StoreF32(d, DecodeVec<kSpecials>(d, c, code, hn::Set(d, folded)), y + i);
     const auto scale = kPerLane ? hn::LoadU(d, scales + i) : hn::Set(d, scales[0]);
-    StoreF32(d, hn::Mul(DecodeVec(d, c, LoadCodes(d, codes + i)), scale), y + i);
+    StoreF32(d, hn::Mul(DecodeVec<kSpecials>(d, c, code, c.rebias), scale), y + i);
   };
   using DF = hn::ScalableTag<float>;
   const DF df;
@@ -248,14 +252,37 @@ void DecodeRun(const uint8_t* HWY_RESTRICT codes, size_t n,
   size_t i = 0;
   if (n >= N) {
     const DecodeVectors<DF> c(df, f);
+    if (fold) {
+      const auto factor = hn::Set(df, folded);
+      for (; i + N <= n; i += N) {
+        StoreF32(df, DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), factor), y + i);
+      }
+    }
     for (; i + N <= n; i += N) {
       const auto scale = kPerLane ? hn::LoadU(df, scales + i) : hn::Set(df, scales[0]);
-      StoreF32(df, hn::Mul(DecodeVec(df, c, LoadCodes(df, codes + i)), scale),
+      StoreF32(df, hn::Mul(DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), c.rebias),
+                           scale),
                y + i);
     }
   }
   const hn::CappedTag<float, 1> d1;
-  for (; i < n; ++i) run(d1, i);
+  for (; i < n; ++i) one(d1, i);
+}
+
+template <bool kPerLane, typename TOut>
+void DecodeRun(const uint8_t* HWY_RESTRICT codes, size_t n,
+               const float* HWY_RESTRICT scales, const MiniFloat& f,
+               TOut* HWY_RESTRICT y) {
+  switch (f.specials) {
+    case Specials::kIeee:
+      return DecodeRunT<kPerLane, Specials::kIeee>(codes, n, scales, f, y);
+    case Specials::kFn:
+      return DecodeRunT<kPerLane, Specials::kFn>(codes, n, scales, f, y);
+    case Specials::kFnuz:
+      return DecodeRunT<kPerLane, Specials::kFnuz>(codes, n, scales, f, y);
+    case Specials::kNone:
+      return DecodeRunT<kPerLane, Specials::kNone>(codes, n, scales, f, y);
+  }
 }
 
 // Elements [begin, end) of a layout: codes[i - begin] one per byte, x[i]
@@ -383,6 +410,79 @@ void EncodeScaledByPow2(const T* HWY_RESTRICT x, size_t n, int e,
   for (; i < n; ++i) one(d1, i);
 }
 
+// E8M0 code of each lane's largest magnitude (bits of a finite float),
+// as internal::MxScaleCode for normal amax; subnormal lanes (whose scale
+// the caller recomputes) come out clamped.
+template <class DI>
+HWY_INLINE hn::Vec<DI> MxScaleCodes(DI di, hn::Vec<DI> amax_bits, MxFormat format,
+                                    MxScaleRule rule) {
+  auto e = hn::Sub(hn::ShiftRight<23>(amax_bits),
+                   hn::Set(di, 127 + internal::MxEmax(format)));
+  if (rule == MxScaleRule::kRoundUp) {  // + 1 where amax / 2^e > largest
+    const auto above = hn::Gt(hn::And(amax_bits, hn::Set(di, 0x7FFFFF)),
+                              hn::Set(di, static_cast<int32_t>(
+                                              internal::MxMaxMantissa(format))));
+    e = hn::Sub(e, hn::VecFromMask(di, above));
+  }
+  return hn::Add(hn::Min(hn::Max(e, hn::Set(di, -127)), hn::Set(di, 127)),
+                 hn::Set(di, 127));
+}
+
+// MX blocks of 32 back to back (whole rows of whole blocks): the scales of
+// a vector's worth of blocks at once (GroupRanges' transposed reduction,
+// then the rule in lanes), then each block's elements with its factor.
+template <typename T>
+void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
+                     MxScaleRule rule, const MiniFloat& f,
+                     uint8_t* HWY_RESTRICT scales, uint8_t* HWY_RESTRICT out) {
+  using DF = hn::ScalableTag<float>;
+  using DI = hn::RebindToSigned<DF>;
+  const DF df;
+  const DI di;
+  const size_t N = hn::Lanes(df);
+  const bool is_int8 = format == MxFormat::kMXINT8;
+  const EncodeVectors<DI> c(di, f, true);
+  HWY_ALIGN int32_t lanes[hn::MaxLanes(DF())];
+  for (size_t g0 = 0; g0 < blocks; g0 += N) {
+    const size_t count = HWY_MIN(N, blocks - g0);
+    const T* xg = x + g0 * kMxBlockSize;
+    hn::Vec<DF> lo, hi, sum;
+    GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, xg, kMxBlockSize, 0, count,
+                                              lo, hi, sum);
+    const auto amax = hn::BitCast(di, hn::Max(hn::Abs(lo), hn::Abs(hi)));
+    hn::Store(MxScaleCodes(di, amax, format, rule), di, lanes);
+    // sum - sum is 0 unless a block holds NaN or Inf (or its sum
+    // overflows); those, and subnormal amax, are settled block by block.
+    const auto odd = hn::Or(
+        hn::RebindMask(di, hn::Not(hn::Eq(hn::Sub(sum, sum), hn::Zero(df)))),
+        hn::And(hn::Gt(amax, hn::Zero(di)), hn::Lt(amax, hn::Set(di, 0x00800000))));
+    if (HWY_UNLIKELY(!hn::AllFalse(di, odd))) {
+      for (size_t g = 0; g < count; ++g) {
+        const uint32_t bits = AbsMaxBits(xg + g * kMxBlockSize, kMxBlockSize);
+        lanes[g] = bits >= 0x7F800000u ? 0xFF : internal::MxScaleCode(bits, format, rule);
+      }
+    }
+    for (size_t g = 0; g < count; ++g) {
+      const uint8_t scale = static_cast<uint8_t>(lanes[g]);
+      scales[g0 + g] = scale;
+      uint8_t* o = out + (g0 + g) * kMxBlockSize;
+      if (scale == 0xFF) {
+        memset(o, 0, kMxBlockSize);
+        continue;
+      }
+      // x / 2^(scale - 127) = x * 2^(127 - scale), exactly.
+      const auto factor = hn::Set(df, internal::E8M0Value(static_cast<uint8_t>(254 - scale)));
+      const T* p = xg + g * kMxBlockSize;
+      for (size_t j = 0; j < kMxBlockSize; j += N) {
+        const auto v = hn::Mul(LoadF32(df, p + j), factor);
+        StoreCodes(df, is_int8 ? hn::And(EncodeInt8Vec(df, v), hn::Set(di, 0xFF))
+                               : EncodeVec(df, c, v),
+                   o + j);
+      }
+    }
+  }
+}
+
 void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
                    size_t cols, MxFormat format, MxScaleRule rule,
                    size_t begin, size_t end, uint8_t* scales,
@@ -392,6 +492,11 @@ void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
   VisitFloatType(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* xt = static_cast<const T*>(x);
+    if (cols % kMxBlockSize == 0 && begin % kMxBlockSize == 0 &&
+        end % kMxBlockSize == 0) {
+      return EncodeMxBatches(xt + begin, (end - begin) / kMxBlockSize, format,
+                             rule, f, scales + begin / kMxBlockSize, codes);
+    }
     ForEachBlock(rows, cols, kMxBlockSize, begin, end,
                  [&](size_t first, size_t size, size_t k, size_t start,
                      size_t count) {

@@ -510,8 +510,11 @@ std::vector<float> MxValues(size_t n, uint32_t seed) {
 }
 
 TEST_P(FloatCodesTargetTest, MxMatchesReference) {
+  // Whole blocks (the batched path: 3 x 1024 spans chunks and batches) and
+  // ragged rows (block by block).
   const std::pair<size_t, size_t> shapes[] = {{1, 32}, {1, 1}, {3, 33}, {2, 96},
-                                              {4, 70}, {1, 5000}, {7, 31}};
+                                              {4, 70}, {1, 5000}, {7, 31},
+                                              {3, 1024}};
   for (MxFormat f : kMxFormats) {
     for (MxScaleRule rule : {MxScaleRule::kFloor, MxScaleRule::kRoundUp}) {
       for (auto [rows, cols] : shapes) {
@@ -580,6 +583,9 @@ TEST(MxTest, ScaleRulesAndSpecialBlocks) {
   // All zero: 2^-127; subnormal amax: clamped at 2^-127 too.
   EXPECT_EQ(scale_of({0.0f, -0.0f}, MxFormat::kMXFP8_E5M2, MxScaleRule::kFloor), 0);
   EXPECT_EQ(scale_of({0x1p-140f}, MxFormat::kMXFP8_E5M2, MxScaleRule::kFloor), 0);
+  // A subnormal amax of 1.9921875 * 2^-127 needs 2^-126 for MXINT8's 127/64.
+  EXPECT_EQ(scale_of({0x1.fep-127f}, MxFormat::kMXINT8, MxScaleRule::kFloor), 0);
+  EXPECT_EQ(scale_of({0x1.fep-127f}, MxFormat::kMXINT8, MxScaleRule::kRoundUp), 1);
   // Near FLT_MAX: 2^(127 - emax).
   EXPECT_EQ(scale_of({FLT_MAX}, MxFormat::kMXFP6_E2M3, MxScaleRule::kFloor), 127 + 125);
   EXPECT_EQ(scale_of({FLT_MAX}, MxFormat::kMXINT8, MxScaleRule::kRoundUp), 254);
