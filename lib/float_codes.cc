@@ -179,6 +179,21 @@ HWY_INLINE void StoreCodes(D /* d */, hn::Vec<hn::RebindToSigned<D>> codes,
 // Scaled codes: out[i] for x[i] / scale (or x[i] * (1 / scale)), i in
 // [0, n), with one scale or (per column) a scale per element.
 
+// Codes of x / scale, given inverse = internal::DivideInverse(scale) (not
+// NaN): x * inverse is within 2.5 ulps of the quotient (two roundings of
+// 0.5 ulp and the reciprocal's), so it has the quotient's code except near
+// a rounding boundary, where the vector is divided instead (about one
+// vector in 4000 for FP8).
+template <class DF, class DI = hn::RebindToSigned<DF>>
+HWY_INLINE hn::Vec<DI> EncodeDivided(DF df, const EncodeVectors<DI>& c,
+                                     hn::Vec<DF> x, hn::Vec<DF> scale,
+                                     hn::Vec<DF> inverse) {
+  hn::Mask<DI> near;
+  const auto code = EncodeVec<true>(df, c, hn::Mul(x, inverse), &near);
+  if (HWY_LIKELY(hn::AllFalse(DI(), near))) return code;
+  return EncodeVec(df, c, hn::Div(x, scale));
+}
+
 template <bool kDivide, bool kPerLane, typename TIn>
 void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
                const float* HWY_RESTRICT scales, const MiniFloat& f,
@@ -200,22 +215,14 @@ void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
     const hn::RebindToSigned<decltype(df)> di;
     const EncodeVectors<hn::RebindToSigned<DF>> c(di, f, saturate);
     const auto inverse = hn::Div(hn::Set(df, 1.0f), hn::Set(df, scales[0]));
-    // Divide mode with one scale: x * (1 / scale) is within 2.5 ulps of the
-    // quotient (two roundings of 0.5 ulp and the reciprocal's), so it has
-    // the quotient's code except near a rounding boundary, where the lanes'
-    // vector is divided instead (about one vector in 4000 for FP8).
+    // Divide mode with one scale: see EncodeDivided.
     const float inverse1 = internal::DivideInverse(scales[0]);
     if (kDivide && !kPerLane && inverse1 == inverse1) {
       const auto vinverse = hn::Set(df, inverse1);
       const auto scale = hn::Set(df, scales[0]);
       for (; i + N <= n; i += N) {
-        const auto xv = LoadF32(df, x + i);
-        hn::Mask<decltype(di)> near;
-        auto code = EncodeVec<true>(df, c, hn::Mul(xv, vinverse), &near);
-        if (HWY_UNLIKELY(!hn::AllFalse(di, near))) {
-          code = EncodeVec(df, c, hn::Div(xv, scale));
-        }
-        StoreCodes(df, code, out + i);
+        StoreCodes(df, EncodeDivided(df, c, LoadF32(df, x + i), scale, vinverse),
+                   out + i);
       }
     }
     for (; i + N <= n; i += N) {
@@ -568,6 +575,72 @@ inline float NvFp4BlockFactor(uint8_t code, float tensor_scale) {
   return DecodeFloatCode(FloatFormat::kE4M3FN, code) * tensor_scale;
 }
 
+[[noreturn]] inline void FailNvFp4(size_t first) {
+  internal::Fail("EncodeNvFp4", "the block of x[" + std::to_string(first) +
+                                    "] holds NaN or Inf, which NVFP4 cannot "
+                                    "mark");
+}
+
+// NVFP4 blocks of 16 back to back from element `first` of x: the block
+// scales of a vector's worth of blocks in lanes (amax by GroupRanges, then
+// E4M3FN(amax / 6 / t) and d = value * t), then each block's elements.
+template <typename T>
+void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
+                        float t, uint8_t* HWY_RESTRICT scales,
+                        uint8_t* HWY_RESTRICT out) {
+  using DF = hn::ScalableTag<float>;
+  using DI = hn::RebindToSigned<DF>;
+  const DF df;
+  const DI di;
+  const size_t N = hn::Lanes(df);
+  const EncodeVectors<DI> e4m3(di, internal::Describe(FloatFormat::kE4M3FN), true);
+  const EncodeVectors<DI> e2m1(di, internal::Describe(FloatFormat::kE2M1), true);
+  const DecodeVectors<DF> e4m3_values(df, internal::Describe(FloatFormat::kE4M3FN));
+  HWY_ALIGN int32_t s_lanes[hn::MaxLanes(DF())];
+  HWY_ALIGN float d_lanes[hn::MaxLanes(DF())];
+  x += first;
+  for (size_t g0 = 0; g0 < blocks; g0 += N) {
+    const size_t count = HWY_MIN(N, blocks - g0);
+    const T* xg = x + g0 * kNvFp4BlockSize;
+    hn::Vec<DF> lo, hi, sum;
+    GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, xg, kNvFp4BlockSize, 0, count,
+                                              lo, hi, sum);
+    if (HWY_UNLIKELY(!hn::AllTrue(df, hn::Eq(hn::Sub(sum, sum), hn::Zero(df))))) {
+      for (size_t g = 0; g < count; ++g) {  // NaN / Inf, or a sum's overflow
+        if (AbsMaxBits(xg + g * kNvFp4BlockSize, kNvFp4BlockSize) >= 0x7F800000u) {
+          FailNvFp4(first + (g0 + g) * kNvFp4BlockSize);
+        }
+      }
+    }
+    const auto amax = hn::Max(hn::Abs(lo), hn::Abs(hi));
+    const auto s = EncodeVec(df, e4m3, hn::Div(hn::Div(amax, hn::Set(df, 6.0f)),
+                                               hn::Set(df, t)));
+    hn::Store(s, di, s_lanes);
+    hn::Store(hn::Mul(DecodeVec<Specials::kFn>(df, e4m3_values, s, e4m3_values.rebias),
+                      hn::Set(df, t)),
+              df, d_lanes);
+    for (size_t g = 0; g < count; ++g) {
+      scales[g0 + g] = static_cast<uint8_t>(s_lanes[g]);
+      uint8_t* o = out + (g0 + g) * kNvFp4BlockSize;
+      const float d = d_lanes[g];
+      const float inverse = internal::DivideInverse(d);
+      if (d == 0.0f) {
+        memset(o, 0, kNvFp4BlockSize);
+        continue;
+      }
+      const auto vd = hn::Set(df, d);
+      const T* p = xg + g * kNvFp4BlockSize;
+      for (size_t j = 0; j < kNvFp4BlockSize; j += N) {
+        const auto xv = LoadF32(df, p + j);
+        StoreCodes(df, inverse == inverse
+                           ? EncodeDivided(df, e2m1, xv, vd, hn::Set(df, inverse))
+                           : EncodeVec(df, e2m1, hn::Div(xv, vd)),
+                   o + j);
+      }
+    }
+  }
+}
+
 void EncodeNvFp4Range(const void* x, detail::FloatType type, size_t rows,
                       size_t cols, float tensor_scale, size_t begin,
                       size_t end, uint8_t* block_scales, uint8_t* codes) {
@@ -575,15 +648,17 @@ void EncodeNvFp4Range(const void* x, detail::FloatType type, size_t rows,
   VisitFloatType(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* xt = static_cast<const T*>(x);
+    if (cols % kNvFp4BlockSize == 0 && begin % kNvFp4BlockSize == 0 &&
+        end % kNvFp4BlockSize == 0) {
+      return EncodeNvFp4Batches(xt, begin, (end - begin) / kNvFp4BlockSize,
+                                tensor_scale,
+                                block_scales + begin / kNvFp4BlockSize, codes);
+    }
     ForEachBlock(rows, cols, kNvFp4BlockSize, begin, end,
                  [&](size_t first, size_t size, size_t k, size_t start,
                      size_t count) {
       const uint32_t amax_bits = AbsMaxBits(xt + first, size);
-      if (amax_bits >= 0x7F800000u) {
-        internal::Fail("EncodeNvFp4", "the block of x[" + std::to_string(first) +
-                                          "] holds NaN or Inf, which NVFP4 "
-                                          "cannot mark");
-      }
+      if (amax_bits >= 0x7F800000u) FailNvFp4(first);
       float amax;
       memcpy(&amax, &amax_bits, 4);
       const uint8_t s = E4M3Code(amax / 6.0f / tensor_scale);

@@ -617,7 +617,7 @@ TEST(MxTest, ScaleRulesAndSpecialBlocks) {
 
 TEST_P(FloatCodesTargetTest, NvFp4MatchesReference) {
   const std::pair<size_t, size_t> shapes[] = {{1, 16}, {1, 1}, {3, 17}, {2, 64},
-                                              {5, 33}, {1, 3000}};
+                                              {5, 33}, {1, 3000}, {4, 1024}};
   for (auto [rows, cols] : shapes) {
     const size_t n = rows * cols;
     std::vector<float> data = MxValues(n, static_cast<uint32_t>(n));
@@ -887,6 +887,10 @@ TEST(FloatCodesTest, BadInputThrows) {
   with_nan[20] = NAN;
   uint8_t nv_scales[3];
   ExpectError([&] { EncodeNvFp4(with_nan, 1, 40, 1.0f, nv_scales, codes); }, "x[16]");
+  float inf64[64] = {};
+  inf64[40] = -INFINITY;  // whole blocks: the batched path
+  uint8_t codes64[32], nv_scales4[4];
+  ExpectError([&] { EncodeNvFp4(inf64, 2, 32, 1.0f, nv_scales4, codes64); }, "x[32]");
   // Empty tensors are no-ops.
   EncodeFloat(x, Layout::PerTensor(0), &one, spec, nullptr);
   EncodeMx(x, 0, 32, MxFormat::kMXFP4, nullptr, nullptr);
