@@ -16,12 +16,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hwy/highway.h"
 #include "lib/float_format.h"
 #include "lib/internal.h"
+#include "lib/pieces.h"
 #include "lib/layout-inl.h"  // VisitFloatType
 #include "lib/quantize-inl.h"  // StoreF32
 #include "lib/range-inl.h"     // GroupRanges
@@ -490,10 +493,12 @@ void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
   }
 }
 
+// all_scales: also the scales of blocks that begin before `begin` (else
+// only their own piece's writes them).
 void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
                    size_t cols, MxFormat format, MxScaleRule rule,
                    size_t begin, size_t end, uint8_t* scales,
-                   uint8_t* codes) {
+                   uint8_t* codes, bool all_scales) {
   const bool is_int8 = format == MxFormat::kMXINT8;
   const MiniFloat f = internal::Describe(internal::MxElementFormat(format));
   VisitFloatType(type, [&](auto tag) {
@@ -517,7 +522,7 @@ void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
         scale = internal::MxScaleCode(amax, format, rule);
         EncodeScaledByPow2(xt + start, count, scale - 127, f, is_int8, out);
       }
-      if (start == first) scales[k] = scale;
+      if (start == first || all_scales) scales[k] = scale;
     });
   });
 }
@@ -643,7 +648,8 @@ void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
 
 void EncodeNvFp4Range(const void* x, detail::FloatType type, size_t rows,
                       size_t cols, float tensor_scale, size_t begin,
-                      size_t end, uint8_t* block_scales, uint8_t* codes) {
+                      size_t end, uint8_t* block_scales, uint8_t* codes,
+                      bool all_scales) {
   const MiniFloat f = internal::Describe(FloatFormat::kE2M1);
   VisitFloatType(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -662,7 +668,7 @@ void EncodeNvFp4Range(const void* x, detail::FloatType type, size_t rows,
       float amax;
       memcpy(&amax, &amax_bits, 4);
       const uint8_t s = E4M3Code(amax / 6.0f / tensor_scale);
-      if (start == first) block_scales[k] = s;
+      if (start == first || all_scales) block_scales[k] = s;
       const float d = NvFp4BlockFactor(s, tensor_scale);
       uint8_t* out = codes + (start - begin);
       if (d == 0.0f) {
@@ -928,223 +934,375 @@ void CheckBlocks(size_t rows, size_t cols, const void* a, const char* a_name,
   internal::CheckPointer(c, n, function, c_name);
 }
 
-// Runs encode(begin, end, codes) over chunks, writing one code per byte
-// straight to out, or packed (bits < 8) through a chunk buffer.
+// Each family below is a pair of range kernels: encode(begin, end, codes)
+// writes the codes of elements [begin, end) one per byte, decode(begin,
+// end, codes, y) their values from y's element begin on. The drivers run
+// them over chunks of kChunk elements (a multiple of 8 and of the block
+// sizes), packing through a chunk buffer, in pieces of whole chunks on an
+// executor (parallel.h) or on this thread; the pieces' outputs are disjoint
+// (a block cut by a piece boundary has its scale written by the piece
+// holding its first element), so any split gives the same bytes.
+
+template <class Work>
+void RunChunks(Executor* executor, size_t n, size_t align, const Work& work) {
+  const internal::Split split =
+      internal::SplitUnits(executor, n, align, kMinPieceElements);
+  internal::RunPieces(executor, split.count, [&](size_t i) {
+    work(split.Begin(i), split.Begin(i) + split.Size(i));
+  });
+}
+
 template <class Encode>
-void EncodeChunks(size_t n, int bits, bool packed, uint8_t* out,
-                  const Encode& encode) {
-  if (!packed || bits == 8) return encode(size_t{0}, n, out);
-  uint8_t buffer[kChunk];
-  for (size_t begin = 0; begin < n; begin += kChunk) {
-    const size_t end = HWY_MIN(n, begin + kChunk);
-    encode(begin, end, buffer);
-    Pack(buffer, end - begin, bits, out + begin / 8 * bits);
-  }
+void EncodeAll(Executor* executor, size_t n, int bits, bool packed,
+               uint8_t* out, const Encode& encode) {
+  RunChunks(executor, n, kChunk, [&](size_t begin, size_t end) {
+    if (!packed || bits == 8) return encode(begin, end, out + begin);
+    uint8_t buffer[kChunk];
+    for (size_t b = begin; b < end; b += kChunk) {
+      const size_t e = HWY_MIN(end, b + kChunk);
+      encode(b, e, buffer);
+      Pack(buffer, e - b, bits, out + b / 8 * bits);
+    }
+  });
 }
 
 template <class Decode>
-void DecodeChunks(size_t n, int bits, bool packed, const uint8_t* in,
-                  const Decode& decode) {
-  if (!packed || bits == 8) return decode(size_t{0}, n, in);
-  uint8_t buffer[kChunk];
-  for (size_t begin = 0; begin < n; begin += kChunk) {
-    const size_t end = HWY_MIN(n, begin + kChunk);
-    Unpack(in + begin / 8 * bits, end - begin, bits, buffer);
-    decode(begin, end, buffer);
-  }
+void DecodeAll(Executor* executor, size_t n, int bits, bool packed,
+               const uint8_t* in, void* y, detail::FloatType type,
+               const Decode& decode) {
+  const size_t size = internal::FloatTypeSize(type);
+  RunChunks(executor, n, kChunk, [&](size_t begin, size_t end) {
+    uint8_t buffer[kChunk];
+    for (size_t b = begin; b < end; b += kChunk) {
+      const size_t e = HWY_MIN(end, b + kChunk);
+      const uint8_t* codes = in + b;
+      if (packed && bits < 8) {
+        Unpack(in + b / 8 * bits, e - b, bits, buffer);
+        codes = buffer;
+      }
+      decode(b, e, codes, static_cast<uint8_t*>(y) + b * size);
+    }
+  });
 }
 
-// MeasureError's sums (simdquant.h) of x against its decoded values, given
-// decode(begin, end, y) for the elements [begin, end).
-template <class Decode>
-ErrorStats ErrorOf(const float* x, size_t n, const Decode& decode) {
-  std::vector<float> y(HWY_MIN(n, internal::kErrorStripe));
+// MeasureError's sums (simdquant.h) of float32 x against its encoded then
+// decoded values, in pieces of whole stripes; make_codec() gives each
+// piece its own (encode, decode) pair (MX and NVFP4: with the scales of
+// the blocks it touches).
+template <class MakeCodec>
+ErrorStats MeasureAll(Executor* executor, const float* x, size_t n,
+                      const MakeCodec& make_codec) {
   std::vector<internal::StripeSums> stripes(internal::NumStripes(n));
-  for (size_t j = 0; j < stripes.size(); ++j) {
-    const size_t begin = j * internal::kErrorStripe;
-    const size_t count = HWY_MIN(internal::kErrorStripe, n - begin);
-    decode(begin, begin + count, y.data());
-    stripes[j] = internal::ErrorStripeSums(x + begin, y.data(), count);
-  }
+  RunChunks(executor, n, internal::kErrorStripe, [&](size_t begin, size_t end) {
+    auto codec = make_codec();
+    std::vector<float> y(HWY_MIN(end - begin, internal::kErrorStripe));
+    uint8_t codes[kChunk];
+    for (size_t s = begin; s < end; s += internal::kErrorStripe) {
+      const size_t stripe_end = HWY_MIN(end, s + internal::kErrorStripe);
+      for (size_t b = s; b < stripe_end; b += kChunk) {
+        const size_t e = HWY_MIN(stripe_end, b + kChunk);
+        codec.first(b, e, codes);
+        codec.second(b, e, codes, y.data() + (b - s));
+      }
+      stripes[s / internal::kErrorStripe] =
+          internal::ErrorStripeSums(x + s, y.data(), stripe_end - s);
+    }
+  });
   return internal::FinishErrorStats(
       internal::SumStripes(stripes.data(), stripes.size()), n);
 }
 
+// The range kernels of each family, dispatched.
+auto FloatCodec(const void* x, detail::FloatType type, const Layout& layout,
+                const float* scales, const FloatCodeSpec& spec) {
+  return std::make_pair(
+      [=](size_t begin, size_t end, uint8_t* codes) {
+        SIMDQUANT_DISPATCH(EncodeFloatRange)(x, type, layout, scales, spec,
+                                             begin, end, codes);
+      },
+      [=](size_t begin, size_t end, const uint8_t* codes, void* y) {
+        SIMDQUANT_DISPATCH(DecodeFloatRange)(codes, layout, scales,
+                                             spec.format, begin, end, y,
+                                             detail::FloatType::kF32);
+      });
+}
+
+// private_scales: the scales are the piece's own (MeasureMxError), so
+// each range writes those of every block it touches.
+auto MxCodec(const void* x, detail::FloatType type, size_t rows, size_t cols,
+             MxFormat format, MxScaleRule rule, uint8_t* scales,
+             detail::FloatType y_type = detail::FloatType::kF32,
+             bool private_scales = false) {
+  return std::make_pair(
+      [=](size_t begin, size_t end, uint8_t* codes) {
+        SIMDQUANT_DISPATCH(EncodeMxRange)(x, type, rows, cols, format, rule,
+                                          begin, end, scales, codes,
+                                          private_scales);
+      },
+      [=](size_t begin, size_t end, const uint8_t* codes, void* y) {
+        SIMDQUANT_DISPATCH(DecodeMxRange)(scales, codes, rows, cols, format,
+                                          begin, end, y, y_type);
+      });
+}
+
+auto NvFp4Codec(const void* x, detail::FloatType type, size_t rows,
+                size_t cols, float tensor_scale, uint8_t* scales,
+                detail::FloatType y_type = detail::FloatType::kF32,
+                bool private_scales = false) {
+  return std::make_pair(
+      [=](size_t begin, size_t end, uint8_t* codes) {
+        SIMDQUANT_DISPATCH(EncodeNvFp4Range)(x, type, rows, cols, tensor_scale,
+                                             begin, end, scales, codes,
+                                             private_scales);
+      },
+      [=](size_t begin, size_t end, const uint8_t* codes, void* y) {
+        SIMDQUANT_DISPATCH(DecodeNvFp4Range)(scales, codes, rows, cols,
+                                             tensor_scale, begin, end, y, y_type);
+      });
+}
+
 }  // namespace
 
-namespace detail {
+namespace internal {
 
-void EncodeFloat(const void* x, FloatType type, const Layout& layout,
-                 const float* scales, const FloatCodeSpec& spec,
-                 uint8_t* codes) {
+void EncodeFloat(Executor* executor, const void* x, detail::FloatType type,
+                 const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, uint8_t* codes) {
   const char* fn = "EncodeFloat";
   CheckSpec(spec, fn);
-  internal::CheckLayout(layout, fn);
+  CheckLayout(layout, fn);
   const size_t n = layout.NumElements();
-  internal::CheckPointer(x, n, fn, "x");
-  internal::CheckPointer(codes, n, fn, "codes");
+  CheckPointer(x, n, fn, "x");
+  CheckPointer(codes, n, fn, "codes");
   CheckScales(scales, layout, fn);
   if (n == 0) return;
-  EncodeChunks(n, FloatFormatBits(spec.format), spec.packed, codes,
-               [&](size_t begin, size_t end, uint8_t* out) {
-                 SIMDQUANT_DISPATCH(EncodeFloatRange)(x, type, layout, scales,
-                                                      spec, begin, end, out);
-               });
+  EncodeAll(executor, n, FloatFormatBits(spec.format), spec.packed, codes,
+            FloatCodec(x, type, layout, scales, spec).first);
 }
 
-void DecodeFloat(const uint8_t* codes, const Layout& layout,
-                 const float* scales, const FloatCodeSpec& spec, void* y,
-                 FloatType type) {
+void DecodeFloat(Executor* executor, const uint8_t* codes,
+                 const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, void* y, detail::FloatType type) {
   const char* fn = "DecodeFloat";
   CheckFormat(spec.format, fn);
-  internal::CheckLayout(layout, fn);
+  CheckLayout(layout, fn);
   const size_t n = layout.NumElements();
-  internal::CheckPointer(codes, n, fn, "codes");
-  internal::CheckPointer(y, n, fn, "y");
+  CheckPointer(codes, n, fn, "codes");
+  CheckPointer(y, n, fn, "y");
   CheckScales(scales, layout, fn);
   if (n == 0) return;
-  const size_t size = internal::FloatTypeSize(type);
-  DecodeChunks(n, FloatFormatBits(spec.format), spec.packed, codes,
-               [&](size_t begin, size_t end, const uint8_t* in) {
-                 SIMDQUANT_DISPATCH(DecodeFloatRange)(
-                     in, layout, scales, spec.format, begin, end,
-                     static_cast<uint8_t*>(y) + begin * size, type);
-               });
+  DecodeAll(executor, n, FloatFormatBits(spec.format), spec.packed, codes, y,
+            type, [&](size_t begin, size_t end, const uint8_t* in, void* out) {
+              SIMDQUANT_DISPATCH(DecodeFloatRange)(in, layout, scales,
+                                                   spec.format, begin, end,
+                                                   out, type);
+            });
 }
 
-void EncodeMx(const void* x, FloatType type, size_t rows, size_t cols,
-              MxFormat format, MxScaleRule rule, uint8_t* scales,
-              uint8_t* elements) {
+void EncodeMx(Executor* executor, const void* x, detail::FloatType type,
+              size_t rows, size_t cols, MxFormat format, MxScaleRule rule,
+              uint8_t* scales, uint8_t* elements) {
   const char* fn = "EncodeMx";
   CheckMxFormat(format, rule, fn);
   CheckBlocks(rows, cols, x, "x", scales, "scales", elements, "elements", fn);
   const size_t n = rows * cols;
   if (n == 0) return;
-  EncodeChunks(n, MxElementBits(format), true, elements,
-               [&](size_t begin, size_t end, uint8_t* out) {
-                 SIMDQUANT_DISPATCH(EncodeMxRange)(x, type, rows, cols, format,
-                                                   rule, begin, end, scales,
-                                                   out);
-               });
+  EncodeAll(executor, n, MxElementBits(format), true, elements,
+            MxCodec(x, type, rows, cols, format, rule, scales).first);
 }
 
-void DecodeMx(const uint8_t* scales, const uint8_t* elements, size_t rows,
-              size_t cols, MxFormat format, void* y, FloatType type) {
+void DecodeMx(Executor* executor, const uint8_t* scales,
+              const uint8_t* elements, size_t rows, size_t cols,
+              MxFormat format, void* y, detail::FloatType type) {
   const char* fn = "DecodeMx";
   CheckMxFormat(format, MxScaleRule::kFloor, fn);
   CheckBlocks(rows, cols, scales, "scales", elements, "elements", y, "y", fn);
   const size_t n = rows * cols;
   if (n == 0) return;
-  const size_t size = internal::FloatTypeSize(type);
-  DecodeChunks(n, MxElementBits(format), true, elements,
-               [&](size_t begin, size_t end, const uint8_t* in) {
-                 SIMDQUANT_DISPATCH(DecodeMxRange)(
-                     scales, in, rows, cols, format, begin, end,
-                     static_cast<uint8_t*>(y) + begin * size, type);
-               });
+  DecodeAll(executor, n, MxElementBits(format), true, elements, y, type,
+            MxCodec(nullptr, type, rows, cols, format, MxScaleRule::kFloor,
+                    const_cast<uint8_t*>(scales), type)
+                .second);
 }
 
-void EncodeNvFp4(const void* x, FloatType type, size_t rows, size_t cols,
-                 float tensor_scale, uint8_t* block_scales,
-                 uint8_t* elements) {
+void EncodeNvFp4(Executor* executor, const void* x, detail::FloatType type,
+                 size_t rows, size_t cols, float tensor_scale,
+                 uint8_t* block_scales, uint8_t* elements) {
   const char* fn = "EncodeNvFp4";
   CheckTensorScale(tensor_scale, fn);
   CheckBlocks(rows, cols, x, "x", block_scales, "block_scales", elements,
               "elements", fn);
   const size_t n = rows * cols;
   if (n == 0) return;
-  EncodeChunks(n, 4, true, elements,
-               [&](size_t begin, size_t end, uint8_t* out) {
-                 SIMDQUANT_DISPATCH(EncodeNvFp4Range)(
-                     x, type, rows, cols, tensor_scale, begin, end,
-                     block_scales, out);
-               });
+  EncodeAll(executor, n, 4, true, elements,
+            NvFp4Codec(x, type, rows, cols, tensor_scale, block_scales).first);
 }
 
-void DecodeNvFp4(const uint8_t* block_scales, const uint8_t* elements,
-                 size_t rows, size_t cols, float tensor_scale, void* y,
-                 FloatType type) {
+void DecodeNvFp4(Executor* executor, const uint8_t* block_scales,
+                 const uint8_t* elements, size_t rows, size_t cols,
+                 float tensor_scale, void* y, detail::FloatType type) {
   const char* fn = "DecodeNvFp4";
   CheckTensorScale(tensor_scale, fn);
   CheckBlocks(rows, cols, block_scales, "block_scales", elements, "elements",
               y, "y", fn);
   const size_t n = rows * cols;
   if (n == 0) return;
-  const size_t size = internal::FloatTypeSize(type);
-  DecodeChunks(n, 4, true, elements,
-               [&](size_t begin, size_t end, const uint8_t* in) {
-                 SIMDQUANT_DISPATCH(DecodeNvFp4Range)(
-                     block_scales, in, rows, cols, tensor_scale, begin, end,
-                     static_cast<uint8_t*>(y) + begin * size, type);
-               });
+  DecodeAll(executor, n, 4, true, elements, y, type,
+            NvFp4Codec(nullptr, type, rows, cols, tensor_scale,
+                       const_cast<uint8_t*>(block_scales), type)
+                .second);
 }
 
-}  // namespace detail
-
-ErrorStats MeasureFloatError(const float* x, const Layout& layout,
-                             const float* scales, const FloatCodeSpec& spec) {
+ErrorStats MeasureFloatError(Executor* executor, const float* x,
+                             const Layout& layout, const float* scales,
+                             const FloatCodeSpec& spec) {
   const char* fn = "MeasureFloatError";
   CheckSpec(spec, fn);
-  internal::CheckLayout(layout, fn);
+  CheckLayout(layout, fn);
   const size_t n = layout.NumElements();
-  internal::CheckNonEmpty(n, fn);
-  internal::CheckPointer(x, n, fn, "x");
+  CheckNonEmpty(n, fn);
+  CheckPointer(x, n, fn, "x");
   CheckScales(scales, layout, fn);
-  uint8_t codes[kChunk];
-  return ErrorOf(x, n, [&](size_t begin, size_t end, float* y) {
-    for (size_t b = begin; b < end; b += kChunk) {
-      const size_t e = HWY_MIN(end, b + kChunk);
-      SIMDQUANT_DISPATCH(EncodeFloatRange)(x, detail::FloatType::kF32, layout,
-                                           scales, spec, b, e, codes);
-      SIMDQUANT_DISPATCH(DecodeFloatRange)(codes, layout, scales, spec.format,
-                                           b, e, y + (b - begin),
-                                           detail::FloatType::kF32);
-    }
+  return MeasureAll(executor, x, n, [&] {
+    return FloatCodec(x, detail::FloatType::kF32, layout, scales, spec);
   });
 }
 
-ErrorStats MeasureMxError(const float* x, size_t rows, size_t cols,
-                          MxFormat format, MxScaleRule rule) {
+ErrorStats MeasureMxError(Executor* executor, const float* x, size_t rows,
+                          size_t cols, MxFormat format, MxScaleRule rule) {
   const char* fn = "MeasureMxError";
   CheckMxFormat(format, rule, fn);
   CheckBlocks(rows, cols, x, "x", x, "x", x, "x", fn);
   const size_t n = rows * cols;
-  internal::CheckNonEmpty(n, fn);
-  std::vector<uint8_t> scales(MxScaleCount(rows, cols));
-  uint8_t codes[kChunk];
-  return ErrorOf(x, n, [&](size_t begin, size_t end, float* y) {
-    for (size_t b = begin; b < end; b += kChunk) {
-      const size_t e = HWY_MIN(end, b + kChunk);
-      SIMDQUANT_DISPATCH(EncodeMxRange)(x, detail::FloatType::kF32, rows, cols,
-                                        format, rule, b, e, scales.data(),
-                                        codes);
-      SIMDQUANT_DISPATCH(DecodeMxRange)(scales.data(), codes, rows, cols,
-                                        format, b, e, y + (b - begin),
-                                        detail::FloatType::kF32);
-    }
+  CheckNonEmpty(n, fn);
+  // Each piece its own scales: a block it shares with another piece is
+  // decoded with the scale it wrote itself.
+  std::vector<std::vector<uint8_t>> scales;
+  std::mutex mutex;
+  return MeasureAll(executor, x, n, [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    scales.emplace_back(MxScaleCount(rows, cols));
+    return MxCodec(x, detail::FloatType::kF32, rows, cols, format, rule,
+                   scales.back().data(), detail::FloatType::kF32, true);
   });
 }
 
-ErrorStats MeasureNvFp4Error(const float* x, size_t rows, size_t cols,
-                             float tensor_scale) {
+ErrorStats MeasureNvFp4Error(Executor* executor, const float* x, size_t rows,
+                             size_t cols, float tensor_scale) {
   const char* fn = "MeasureNvFp4Error";
   CheckTensorScale(tensor_scale, fn);
   CheckBlocks(rows, cols, x, "x", x, "x", x, "x", fn);
   const size_t n = rows * cols;
-  internal::CheckNonEmpty(n, fn);
-  std::vector<uint8_t> scales(NvFp4ScaleCount(rows, cols));
-  uint8_t codes[kChunk];
-  return ErrorOf(x, n, [&](size_t begin, size_t end, float* y) {
-    for (size_t b = begin; b < end; b += kChunk) {
-      const size_t e = HWY_MIN(end, b + kChunk);
-      SIMDQUANT_DISPATCH(EncodeNvFp4Range)(x, detail::FloatType::kF32, rows,
-                                           cols, tensor_scale, b, e,
-                                           scales.data(), codes);
-      SIMDQUANT_DISPATCH(DecodeNvFp4Range)(scales.data(), codes, rows, cols,
-                                           tensor_scale, b, e, y + (b - begin),
-                                           detail::FloatType::kF32);
-    }
+  CheckNonEmpty(n, fn);
+  std::vector<std::vector<uint8_t>> scales;
+  std::mutex mutex;
+  return MeasureAll(executor, x, n, [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    scales.emplace_back(NvFp4ScaleCount(rows, cols));
+    return NvFp4Codec(x, detail::FloatType::kF32, rows, cols, tensor_scale,
+                      scales.back().data(), detail::FloatType::kF32, true);
   });
+}
+
+}  // namespace internal
+
+namespace detail {
+void EncodeFloat(const void* x, FloatType type, const Layout& layout,
+                 const float* scales, const FloatCodeSpec& spec,
+                 uint8_t* codes) {
+  internal::EncodeFloat(nullptr, x, type, layout, scales, spec, codes);
+}
+void DecodeFloat(const uint8_t* codes, const Layout& layout,
+                 const float* scales, const FloatCodeSpec& spec, void* y,
+                 FloatType type) {
+  internal::DecodeFloat(nullptr, codes, layout, scales, spec, y, type);
+}
+void EncodeMx(const void* x, FloatType type, size_t rows, size_t cols,
+              MxFormat format, MxScaleRule rule, uint8_t* scales,
+              uint8_t* elements) {
+  internal::EncodeMx(nullptr, x, type, rows, cols, format, rule, scales,
+                     elements);
+}
+void DecodeMx(const uint8_t* scales, const uint8_t* elements, size_t rows,
+              size_t cols, MxFormat format, void* y, FloatType type) {
+  internal::DecodeMx(nullptr, scales, elements, rows, cols, format, y, type);
+}
+void EncodeNvFp4(const void* x, FloatType type, size_t rows, size_t cols,
+                 float tensor_scale, uint8_t* block_scales,
+                 uint8_t* elements) {
+  internal::EncodeNvFp4(nullptr, x, type, rows, cols, tensor_scale,
+                        block_scales, elements);
+}
+void DecodeNvFp4(const uint8_t* block_scales, const uint8_t* elements,
+                 size_t rows, size_t cols, float tensor_scale, void* y,
+                 FloatType type) {
+  internal::DecodeNvFp4(nullptr, block_scales, elements, rows, cols,
+                        tensor_scale, y, type);
+}
+}  // namespace detail
+
+ErrorStats MeasureFloatError(const float* x, const Layout& layout,
+                             const float* scales, const FloatCodeSpec& spec) {
+  return internal::MeasureFloatError(nullptr, x, layout, scales, spec);
+}
+ErrorStats MeasureMxError(const float* x, size_t rows, size_t cols,
+                          MxFormat format, MxScaleRule rule) {
+  return internal::MeasureMxError(nullptr, x, rows, cols, format, rule);
+}
+ErrorStats MeasureNvFp4Error(const float* x, size_t rows, size_t cols,
+                             float tensor_scale) {
+  return internal::MeasureNvFp4Error(nullptr, x, rows, cols, tensor_scale);
+}
+
+// parallel.h
+namespace detail {
+void EncodeFloat(Executor& executor, const void* x, FloatType type,
+                 const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, uint8_t* codes) {
+  internal::EncodeFloat(&executor, x, type, layout, scales, spec, codes);
+}
+void DecodeFloat(Executor& executor, const uint8_t* codes,
+                 const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, void* y, FloatType type) {
+  internal::DecodeFloat(&executor, codes, layout, scales, spec, y, type);
+}
+void EncodeMx(Executor& executor, const void* x, FloatType type, size_t rows,
+              size_t cols, MxFormat format, MxScaleRule rule, uint8_t* scales,
+              uint8_t* elements) {
+  internal::EncodeMx(&executor, x, type, rows, cols, format, rule, scales,
+                     elements);
+}
+void DecodeMx(Executor& executor, const uint8_t* scales,
+              const uint8_t* elements, size_t rows, size_t cols,
+              MxFormat format, void* y, FloatType type) {
+  internal::DecodeMx(&executor, scales, elements, rows, cols, format, y, type);
+}
+void EncodeNvFp4(Executor& executor, const void* x, FloatType type,
+                 size_t rows, size_t cols, float tensor_scale,
+                 uint8_t* block_scales, uint8_t* elements) {
+  internal::EncodeNvFp4(&executor, x, type, rows, cols, tensor_scale,
+                        block_scales, elements);
+}
+void DecodeNvFp4(Executor& executor, const uint8_t* block_scales,
+                 const uint8_t* elements, size_t rows, size_t cols,
+                 float tensor_scale, void* y, FloatType type) {
+  internal::DecodeNvFp4(&executor, block_scales, elements, rows, cols,
+                        tensor_scale, y, type);
+}
+}  // namespace detail
+
+ErrorStats MeasureFloatError(Executor& executor, const float* x,
+                             const Layout& layout, const float* scales,
+                             const FloatCodeSpec& spec) {
+  return internal::MeasureFloatError(&executor, x, layout, scales, spec);
+}
+ErrorStats MeasureMxError(Executor& executor, const float* x, size_t rows,
+                          size_t cols, MxFormat format, MxScaleRule rule) {
+  return internal::MeasureMxError(&executor, x, rows, cols, format, rule);
+}
+ErrorStats MeasureNvFp4Error(Executor& executor, const float* x, size_t rows,
+                             size_t cols, float tensor_scale) {
+  return internal::MeasureNvFp4Error(&executor, x, rows, cols, tensor_scale);
 }
 
 float NvFp4TensorScale(float amax) {

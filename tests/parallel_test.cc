@@ -271,6 +271,75 @@ TEST_P(ParallelTest, LayoutKernelsAsOneThread) {
   }
 }
 
+// float_codes.h: FP8 per group and E2M1 packed per column, MX and NVFP4
+// with whole-block rows (batched) and ragged rows (blocks cut by pieces).
+TEST_P(ParallelTest, FloatCodesAsOneThread) {
+  const size_t n = 3 * kMin + 4101;
+  std::vector<float> x = NormalWithOutliers(n, 5);
+  x[kMin + 7] = std::numeric_limits<float>::quiet_NaN();  // an MX NaN block
+  std::vector<float> finite = NormalWithOutliers(n, 6);
+  struct Case {
+    Layout layout;
+    FloatCodeSpec spec;
+  };
+  FloatCodeSpec e2m1;
+  e2m1.format = FloatFormat::kE2M1;
+  e2m1.packed = true;
+  const Case cases[] = {{Layout::PerGroup(1, n, 32), FloatCodeSpec()},
+                        {Layout::PerColumn(n / 97, 97), e2m1}};
+  for (const Case& c : cases) {
+    const size_t count = c.layout.NumElements();
+    std::vector<float> scales(c.layout.NumParams(), 0.02f);
+    std::vector<uint8_t> want(FloatCodeBytes(count, c.spec)), got(want.size());
+    EncodeFloat(x.data(), c.layout, scales.data(), c.spec, want.data());
+    std::vector<float> want_y(count), got_y(count);
+    DecodeFloat(want.data(), c.layout, scales.data(), c.spec, want_y.data());
+    const ErrorStats want_e = MeasureFloatError(finite.data(), c.layout, scales.data(), c.spec);
+    for (Executor* e : Executors()) {
+      SCOPED_TRACE(e->Concurrency());
+      EncodeFloat(*e, x.data(), c.layout, scales.data(), c.spec, got.data());
+      EXPECT_TRUE(SameBytes(got, want));
+      DecodeFloat(*e, want.data(), c.layout, scales.data(), c.spec, got_y.data());
+      EXPECT_TRUE(SameBytes(got_y, want_y));
+      const ErrorStats got_e = MeasureFloatError(*e, finite.data(), c.layout, scales.data(), c.spec);
+      EXPECT_EQ(got_e.mse, want_e.mse);
+      EXPECT_EQ(got_e.sqnr_db, want_e.sqnr_db);
+    }
+  }
+  // MX and NVFP4: rows of whole blocks, and rows of 1000 (blocks of 32 cut
+  // by 2048-element chunks and by pieces).
+  for (size_t cols : {size_t{4096}, size_t{1000}}) {
+    const size_t rows = n / cols, m = rows * cols;
+    std::vector<uint8_t> want_s(MxScaleCount(rows, cols)), got_s(want_s.size());
+    std::vector<uint8_t> want(MxElementBytes(MxFormat::kMXFP4, m)), got(want.size());
+    EncodeMx(x.data(), rows, cols, MxFormat::kMXFP4, want_s.data(), want.data());
+    std::vector<float> want_y(m), got_y(m);
+    DecodeMx(want_s.data(), want.data(), rows, cols, MxFormat::kMXFP4, want_y.data());
+    const ErrorStats want_e = MeasureMxError(finite.data(), rows, cols, MxFormat::kMXFP4);
+    std::vector<uint8_t> want_nv_s(NvFp4ScaleCount(rows, cols)), got_nv_s(want_nv_s.size());
+    std::vector<uint8_t> want_nv(PackedBytes(m, 4)), got_nv(want_nv.size());
+    const float t = NvFp4TensorScale(20.0f);
+    EncodeNvFp4(finite.data(), rows, cols, t, want_nv_s.data(), want_nv.data());
+    std::vector<float> want_nv_y(m);
+    DecodeNvFp4(want_nv_s.data(), want_nv.data(), rows, cols, t, want_nv_y.data());
+    const ErrorStats want_nv_e = MeasureNvFp4Error(finite.data(), rows, cols, t);
+    for (Executor* e : Executors()) {
+      SCOPED_TRACE(e->Concurrency());
+      EncodeMx(*e, x.data(), rows, cols, MxFormat::kMXFP4, got_s.data(), got.data());
+      EXPECT_TRUE(SameBytes(got_s, want_s) && SameBytes(got, want));
+      DecodeMx(*e, want_s.data(), want.data(), rows, cols, MxFormat::kMXFP4, got_y.data());
+      EXPECT_TRUE(SameBytes(got_y, want_y));
+      EXPECT_EQ(MeasureMxError(*e, finite.data(), rows, cols, MxFormat::kMXFP4).mse,
+                want_e.mse);
+      EncodeNvFp4(*e, finite.data(), rows, cols, t, got_nv_s.data(), got_nv.data());
+      EXPECT_TRUE(SameBytes(got_nv_s, want_nv_s) && SameBytes(got_nv, want_nv));
+      DecodeNvFp4(*e, want_nv_s.data(), want_nv.data(), rows, cols, t, got_y.data());
+      EXPECT_TRUE(SameBytes(got_y, want_nv_y));
+      EXPECT_EQ(MeasureNvFp4Error(*e, finite.data(), rows, cols, t).mse, want_nv_e.mse);
+    }
+  }
+}
+
 TEST_P(ParallelTest, GgufAsOneThread) {
   using gguf::BlockType;
   for (BlockType type : {BlockType::kQ8_0, BlockType::kQ4_0, BlockType::kQ4_K,

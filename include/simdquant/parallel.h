@@ -25,6 +25,7 @@
 
 #include <memory>
 
+#include "simdquant/float_codes.h"
 #include "simdquant/gguf.h"
 #include "simdquant/simdquant.h"
 #include "simdquant/tensor.h"
@@ -187,6 +188,85 @@ void DequantizePacked(Executor& executor, const uint8_t* packed,
   detail::Dequantize(executor, packed, detail::CodeType::kPacked, layout, p, y,
                      detail::FloatTypeOf<TOut>());
 }
+
+// ---------------------------------------------------------------------------
+// float_codes.h's kernels, split by elements in multiples of 2048 (whole
+// bytes of packed codes, whole MX and NVFP4 blocks where the rows are
+// whole blocks; a block cut by a piece is read whole by both, its scale
+// written by the piece holding its first element). The Measure functions
+// split by whole stripes of 2^16 elements, as MeasureError.
+
+namespace detail {
+void EncodeFloat(Executor& executor, const void* x, FloatType type,
+                 const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, uint8_t* codes);
+void DecodeFloat(Executor& executor, const uint8_t* codes,
+                 const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, void* y, FloatType type);
+void EncodeMx(Executor& executor, const void* x, FloatType type, size_t rows,
+              size_t cols, MxFormat format, MxScaleRule rule, uint8_t* scales,
+              uint8_t* elements);
+void DecodeMx(Executor& executor, const uint8_t* scales,
+              const uint8_t* elements, size_t rows, size_t cols,
+              MxFormat format, void* y, FloatType type);
+void EncodeNvFp4(Executor& executor, const void* x, FloatType type,
+                 size_t rows, size_t cols, float tensor_scale,
+                 uint8_t* block_scales, uint8_t* elements);
+void DecodeNvFp4(Executor& executor, const uint8_t* block_scales,
+                 const uint8_t* elements, size_t rows, size_t cols,
+                 float tensor_scale, void* y, FloatType type);
+}  // namespace detail
+
+template <typename TIn>
+void EncodeFloat(Executor& executor, const TIn* x, const Layout& layout,
+                 const float* scales, const FloatCodeSpec& spec,
+                 uint8_t* codes) {
+  detail::EncodeFloat(executor, x, detail::FloatTypeOf<TIn>(), layout, scales,
+                      spec, codes);
+}
+template <typename TOut>
+void DecodeFloat(Executor& executor, const uint8_t* codes,
+                 const Layout& layout, const float* scales,
+                 const FloatCodeSpec& spec, TOut* y) {
+  detail::DecodeFloat(executor, codes, layout, scales, spec, y,
+                      detail::FloatTypeOf<TOut>());
+}
+ErrorStats MeasureFloatError(Executor& executor, const float* x,
+                             const Layout& layout, const float* scales,
+                             const FloatCodeSpec& spec);
+template <typename TIn>
+void EncodeMx(Executor& executor, const TIn* x, size_t rows, size_t cols,
+              MxFormat format, uint8_t* scales, uint8_t* elements,
+              MxScaleRule rule = MxScaleRule::kFloor) {
+  detail::EncodeMx(executor, x, detail::FloatTypeOf<TIn>(), rows, cols, format,
+                   rule, scales, elements);
+}
+template <typename TOut>
+void DecodeMx(Executor& executor, const uint8_t* scales,
+              const uint8_t* elements, size_t rows, size_t cols,
+              MxFormat format, TOut* y) {
+  detail::DecodeMx(executor, scales, elements, rows, cols, format, y,
+                   detail::FloatTypeOf<TOut>());
+}
+ErrorStats MeasureMxError(Executor& executor, const float* x, size_t rows,
+                          size_t cols, MxFormat format,
+                          MxScaleRule rule = MxScaleRule::kFloor);
+template <typename TIn>
+void EncodeNvFp4(Executor& executor, const TIn* x, size_t rows, size_t cols,
+                 float tensor_scale, uint8_t* block_scales,
+                 uint8_t* elements) {
+  detail::EncodeNvFp4(executor, x, detail::FloatTypeOf<TIn>(), rows, cols,
+                      tensor_scale, block_scales, elements);
+}
+template <typename TOut>
+void DecodeNvFp4(Executor& executor, const uint8_t* block_scales,
+                 const uint8_t* elements, size_t rows, size_t cols,
+                 float tensor_scale, TOut* y) {
+  detail::DecodeNvFp4(executor, block_scales, elements, rows, cols,
+                      tensor_scale, y, detail::FloatTypeOf<TOut>());
+}
+ErrorStats MeasureNvFp4Error(Executor& executor, const float* x, size_t rows,
+                             size_t cols, float tensor_scale);
 
 // ---------------------------------------------------------------------------
 // gguf.h's encoders and decoder, split by blocks (one row: by blocks within
