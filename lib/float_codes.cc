@@ -44,12 +44,9 @@ struct EncodeVectors {
   hn::Vec<DI> bound;       // |v| bits clamp: largest finite or 2^(emax+1)
   hn::Vec<DI> min_normal;  // bits of 2^emin
   hn::Vec<DI> magic_add;   // (23 - M) << 23
-  hn::Vec<DI> over;        // codes above this overflow
+  hn::Vec<DI> max_code;    // codes above this overflow (without saturation)
   hn::Vec<DI> overflow;    // their code
-  hn::Vec<DI> nan;         // code of +NaN
-  hn::Vec<DI> nan_sign;    // sign bit kept on NaN, or 0
-  hn::Vec<DI> signed_from; // codes above this take the sign (-1: all)
-  hn::Vec<DI> half_ulp_sub; // (M + 1) << 23
+  hn::Vec<DI> nan;         // the code of NaN, sign clear
   int shift;               // 23 - M
   int sign_shift;          // 32 - bits
 
@@ -64,25 +61,22 @@ struct EncodeVectors {
                                  : (f.MaxExponent() + 1 + 127) << 23);
     min_normal = hn::Set(di, min_normal_bits);
     magic_add = hn::Set(di, (23 - f.mantissa) << 23);
-    half_ulp_sub = hn::Set(di, (f.mantissa + 1) << 23);
-    over = hn::Set(di, saturate ? 0x7FFFFFFF : static_cast<int32_t>(f.max_code));
+    max_code = hn::Set(di, static_cast<int32_t>(f.max_code));
     overflow = hn::Set(di, static_cast<int32_t>(f.OverflowCode()));
     nan = hn::Set(di, static_cast<int32_t>(f.NaNCode()));
-    nan_sign = hn::Set(di, f.NaNKeepsSign() ? static_cast<int32_t>(f.SignBit()) : 0);
-    signed_from = hn::Set(di, f.specials == Specials::kFnuz ? 0 : -1);
     shift = 23 - f.mantissa;
     sign_shift = 32 - f.bits;
   }
 };
 
-// Codes (int32 lanes) of v, already divided by the scale. With kNear,
-// *near flags the lanes within 8 float32 ulps of v (at least 2^-126) of a
-// rounding boundary of the format (a midpoint between two codes): only
-// there can a v off by 2.5 ulps have another code.
-template <bool kNear = false, class DF, class DI = hn::RebindToSigned<DF>>
+// Codes (int32 lanes) of v, already divided by the scale, for a format
+// with specials kSpecials; kSaturate as Overflow::kSaturate (the formats
+// without Inf or NaN always saturate).
+template <Specials kSpecials, bool kSaturate, class DF,
+          class DI = hn::RebindToSigned<DF>>
 HWY_INLINE hn::Vec<DI> EncodeVec(DF df, const EncodeVectors<DI>& c,
-                                 hn::Vec<DF> v,
-                                 hn::Mask<DI>* near = nullptr) {
+                                 hn::Vec<DF> v) {
+  static_assert(kSaturate || kSpecials != Specials::kNone, "FP6/FP4 saturate");
   const DI di;
   const hn::RebindToUnsigned<DF> du;
   const auto bits = hn::BitCast(di, v);
@@ -97,25 +91,44 @@ HWY_INLINE hn::Vec<DI> EncodeVec(DF df, const EncodeVectors<DI>& c,
   auto code = hn::Add(hn::Sub(sum, magic),
                       hn::ShiftRightSame(hn::Sub(exponent, c.min_normal),
                                          c.shift));
-  if constexpr (kNear) {
-    // a minus its rounded value (both exact), against half the format's
-    // ulp there (the exponent less M + 1).
-    const auto rounded = hn::Sub(hn::BitCast(df, sum), hn::BitCast(df, magic));
-    const auto residual = hn::Abs(hn::Sub(hn::BitCast(df, a), rounded));
-    const auto half_ulp = hn::BitCast(df, hn::Sub(exponent, c.half_ulp_sub));
-    const auto margin = hn::BitCast(
-        df, hn::Max(hn::Sub(hn::And(a, hn::Set(di, 0x7F800000)),
-                            hn::Set(di, 20 << 23)),
-                    hn::Set(di, 0x00800000)));
-    *near = hn::RebindMask(di, hn::Not(hn::Gt(hn::Sub(half_ulp, residual), margin)));
+  if constexpr (!kSaturate) {
+    code = hn::IfThenElse(hn::Gt(code, c.max_code), c.overflow, code);
   }
-  code = hn::IfThenElse(hn::Gt(code, c.over), c.overflow, code);
   const auto sign = hn::BitCast(
       di, hn::ShiftRightSame(hn::BitCast(du, hn::And(bits, hn::Set(di, INT32_MIN))),
                              c.sign_shift));
-  code = hn::Or(code, hn::IfThenElseZero(hn::Gt(code, c.signed_from), sign));
-  const auto nan = hn::Or(c.nan, hn::And(sign, c.nan_sign));
-  return hn::IfThenElse(hn::Gt(abs, hn::Set(di, 0x7F800000)), nan, code);
+  const auto is_nan = hn::Gt(abs, hn::Set(di, 0x7F800000));
+  if constexpr (kSpecials == Specials::kFnuz) {  // no -0; NaN 0x80
+    code = hn::Or(code, hn::IfThenElseZero(hn::Gt(code, hn::Zero(di)), sign));
+    return hn::IfThenElse(is_nan, c.nan, code);
+  } else if constexpr (kSpecials == Specials::kNone) {  // NaN: +largest
+    return hn::IfThenElse(is_nan, c.nan, hn::Or(code, sign));
+  } else {  // NaN keeps its sign
+    return hn::Or(hn::IfThenElse(is_nan, c.nan, code), sign);
+  }
+}
+
+// f(integral_constant<Specials>, integral_constant<bool, saturate>) for a
+// format and an overflow mode (FP6 / FP4 always saturate).
+template <class F>
+HWY_INLINE void VisitEncoding(const MiniFloat& format, bool saturate,
+                              const F& f) {
+  using std::integral_constant;
+  using Sat = integral_constant<bool, true>;
+  using NoSat = integral_constant<bool, false>;
+  switch (format.specials) {
+    case Specials::kIeee:
+      return saturate ? f(integral_constant<Specials, Specials::kIeee>(), Sat())
+                      : f(integral_constant<Specials, Specials::kIeee>(), NoSat());
+    case Specials::kFn:
+      return saturate ? f(integral_constant<Specials, Specials::kFn>(), Sat())
+                      : f(integral_constant<Specials, Specials::kFn>(), NoSat());
+    case Specials::kFnuz:
+      return saturate ? f(integral_constant<Specials, Specials::kFnuz>(), Sat())
+                      : f(integral_constant<Specials, Specials::kFnuz>(), NoSat());
+    case Specials::kNone:
+      return f(integral_constant<Specials, Specials::kNone>(), Sat());
+  }
 }
 
 // A format's decoding constants, in int32 / float lanes.
@@ -182,33 +195,19 @@ HWY_INLINE void StoreCodes(D /* d */, hn::Vec<hn::RebindToSigned<D>> codes,
 // Scaled codes: out[i] for x[i] / scale (or x[i] * (1 / scale)), i in
 // [0, n), with one scale or (per column) a scale per element.
 
-// Codes of x / scale, given inverse = internal::DivideInverse(scale) (not
-// NaN): x * inverse is within 2.5 ulps of the quotient (two roundings of
-// 0.5 ulp and the reciprocal's), so it has the quotient's code except near
-// a rounding boundary, where the vector is divided instead (about one
-// vector in 4000 for FP8).
-template <class DF, class DI = hn::RebindToSigned<DF>>
-HWY_INLINE hn::Vec<DI> EncodeDivided(DF df, const EncodeVectors<DI>& c,
-                                     hn::Vec<DF> x, hn::Vec<DF> scale,
-                                     hn::Vec<DF> inverse) {
-  hn::Mask<DI> near;
-  const auto code = EncodeVec<true>(df, c, hn::Mul(x, inverse), &near);
-  if (HWY_LIKELY(hn::AllFalse(DI(), near))) return code;
-  return EncodeVec(df, c, hn::Div(x, scale));
-}
-
-template <bool kDivide, bool kPerLane, typename TIn>
+template <Specials kSpecials, bool kSaturate, bool kDivide, bool kPerLane,
+          typename TIn>
 void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
                const float* HWY_RESTRICT scales, const MiniFloat& f,
-               bool saturate, uint8_t* HWY_RESTRICT out) {
+               uint8_t* HWY_RESTRICT out) {
   const auto run = [&](auto d, size_t i) {
     const hn::RebindToSigned<decltype(d)> di;
-    const EncodeVectors<hn::RebindToSigned<decltype(d)>> c(di, f, saturate);
+    const EncodeVectors<hn::RebindToSigned<decltype(d)>> c(di, f, kSaturate);
     const auto scale = kPerLane ? hn::LoadU(d, scales + i) : hn::Set(d, scales[0]);
     const auto v = kDivide ? hn::Div(LoadF32(d, x + i), scale)
                            : hn::Mul(LoadF32(d, x + i),
                                      hn::Div(hn::Set(d, 1.0f), scale));
-    StoreCodes(d, EncodeVec(d, c, v), out + i);
+    StoreCodes(d, EncodeVec<kSpecials, kSaturate>(d, c, v), out + i);
   };
   using DF = hn::ScalableTag<float>;
   const DF df;
@@ -216,25 +215,15 @@ void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
   size_t i = 0;
   if (n >= N) {
     const hn::RebindToSigned<decltype(df)> di;
-    const EncodeVectors<hn::RebindToSigned<DF>> c(di, f, saturate);
+    const EncodeVectors<hn::RebindToSigned<DF>> c(di, f, kSaturate);
     const auto inverse = hn::Div(hn::Set(df, 1.0f), hn::Set(df, scales[0]));
-    // Divide mode with one scale: see EncodeDivided.
-    const float inverse1 = internal::DivideInverse(scales[0]);
-    if (kDivide && !kPerLane && inverse1 == inverse1) {
-      const auto vinverse = hn::Set(df, inverse1);
-      const auto scale = hn::Set(df, scales[0]);
-      for (; i + N <= n; i += N) {
-        StoreCodes(df, EncodeDivided(df, c, LoadF32(df, x + i), scale, vinverse),
-                   out + i);
-      }
-    }
     for (; i + N <= n; i += N) {
       const auto scale = kPerLane ? hn::LoadU(df, scales + i) : hn::Set(df, scales[0]);
       const auto xv = LoadF32(df, x + i);
       const auto v = kDivide    ? hn::Div(xv, scale)
                      : kPerLane ? hn::Mul(xv, hn::Div(hn::Set(df, 1.0f), scale))
                                 : hn::Mul(xv, inverse);
-      StoreCodes(df, EncodeVec(df, c, v), out + i);
+      StoreCodes(df, EncodeVec<kSpecials, kSaturate>(df, c, v), out + i);
     }
   }
   const hn::CappedTag<float, 1> d1;
@@ -308,17 +297,21 @@ void EncodeFloatRange(const void* x, detail::FloatType type,
   VisitFloatType(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* xt = static_cast<const T*>(x);
-    internal::ForEachRun(layout, begin, end, [&](size_t start, size_t count,
-                                                 size_t k, size_t col) {
-      const bool per_column = layout.granularity == Granularity::kPerColumn;
-      const float* s = per_column ? scales + col : scales + k;
-      uint8_t* out = codes + (start - begin);
-      if (per_column) {
-        return divide ? EncodeRun<true, true>(xt + start, count, s, f, saturate, out)
-                      : EncodeRun<false, true>(xt + start, count, s, f, saturate, out);
-      }
-      return divide ? EncodeRun<true, false>(xt + start, count, s, f, saturate, out)
-                    : EncodeRun<false, false>(xt + start, count, s, f, saturate, out);
+    VisitEncoding(f, saturate, [&](auto specials, auto saturates) {
+      constexpr Specials kS = decltype(specials)::value;
+      constexpr bool kSat = decltype(saturates)::value;
+      internal::ForEachRun(layout, begin, end, [&](size_t start, size_t count,
+                                                   size_t k, size_t col) {
+        const bool per_column = layout.granularity == Granularity::kPerColumn;
+        const float* s = per_column ? scales + col : scales + k;
+        uint8_t* out = codes + (start - begin);
+        if (per_column) {
+          return divide ? EncodeRun<kS, kSat, true, true>(xt + start, count, s, f, out)
+                        : EncodeRun<kS, kSat, false, true>(xt + start, count, s, f, out);
+        }
+        return divide ? EncodeRun<kS, kSat, true, false>(xt + start, count, s, f, out)
+                      : EncodeRun<kS, kSat, false, false>(xt + start, count, s, f, out);
+      });
     });
   });
 }
@@ -394,22 +387,28 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> EncodeInt8Vec(DF df, hn::Vec<DF> v) {
   return hn::NearestInt(clamped);
 }
 
+// The codes of an MX element format of v (scaled): kSpecials' float codes,
+// saturating, or MXINT8's (kInt8).
+template <Specials kSpecials, bool kInt8, class DF, class DI = hn::RebindToSigned<DF>>
+HWY_INLINE hn::Vec<DI> MxElements(DF df, const EncodeVectors<DI>& c, hn::Vec<DF> v) {
+  if constexpr (kInt8) {
+    return hn::And(EncodeInt8Vec(df, v), hn::Set(DI(), 0xFF));
+  } else {
+    return EncodeVec<kSpecials, true>(df, c, v);
+  }
+}
+
 // Codes of x[0, n) divided by the power of two 2^e (e in [-127, 127]) as
 // v * 2^-e: exact, one rounding to float32.
-template <typename T>
+template <Specials kSpecials, bool kInt8, typename T>
 void EncodeScaledByPow2(const T* HWY_RESTRICT x, size_t n, int e,
-                        const MiniFloat& f, bool is_int8,
-                        uint8_t* HWY_RESTRICT out) {
+                        const MiniFloat& f, uint8_t* HWY_RESTRICT out) {
   const float factor = internal::E8M0Value(static_cast<uint8_t>(127 - e));
   const auto one = [&](auto d, size_t i) {
     const hn::RebindToSigned<decltype(d)> di;
+    const EncodeVectors<hn::RebindToSigned<decltype(d)>> c(di, f, true);
     const auto v = hn::Mul(LoadF32(d, x + i), hn::Set(d, factor));
-    if (is_int8) {
-      StoreCodes(d, hn::And(EncodeInt8Vec(d, v), hn::Set(di, 0xFF)), out + i);
-    } else {
-      const EncodeVectors<hn::RebindToSigned<decltype(d)>> c(di, f, true);
-      StoreCodes(d, EncodeVec(d, c, v), out + i);
-    }
+    StoreCodes(d, MxElements<kSpecials, kInt8>(d, c, v), out + i);
   };
   using DF = hn::ScalableTag<float>;
   const DF df;
@@ -441,7 +440,7 @@ HWY_INLINE hn::Vec<DI> MxScaleCodes(DI di, hn::Vec<DI> amax_bits, MxFormat forma
 // MX blocks of 32 back to back (whole rows of whole blocks): the scales of
 // a vector's worth of blocks at once (GroupRanges' transposed reduction,
 // then the rule in lanes), then each block's elements with its factor.
-template <typename T>
+template <Specials kSpecials, bool kInt8, typename T>
 void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
                      MxScaleRule rule, const MiniFloat& f,
                      uint8_t* HWY_RESTRICT scales, uint8_t* HWY_RESTRICT out) {
@@ -450,7 +449,6 @@ void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
   const DF df;
   const DI di;
   const size_t N = hn::Lanes(df);
-  const bool is_int8 = format == MxFormat::kMXINT8;
   const EncodeVectors<DI> c(di, f, true);
   HWY_ALIGN int32_t lanes[hn::MaxLanes(DF())];
   for (size_t g0 = 0; g0 < blocks; g0 += N) {
@@ -485,9 +483,7 @@ void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
       const T* p = xg + g * kMxBlockSize;
       for (size_t j = 0; j < kMxBlockSize; j += N) {
         const auto v = hn::Mul(LoadF32(df, p + j), factor);
-        StoreCodes(df, is_int8 ? hn::And(EncodeInt8Vec(df, v), hn::Set(di, 0xFF))
-                               : EncodeVec(df, c, v),
-                   o + j);
+        StoreCodes(df, MxElements<kSpecials, kInt8>(df, c, v), o + j);
       }
     }
   }
@@ -499,15 +495,17 @@ void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
                    size_t cols, MxFormat format, MxScaleRule rule,
                    size_t begin, size_t end, uint8_t* scales,
                    uint8_t* codes, bool all_scales) {
-  const bool is_int8 = format == MxFormat::kMXINT8;
   const MiniFloat f = internal::Describe(internal::MxElementFormat(format));
-  VisitFloatType(type, [&](auto tag) {
+  const auto run = [&](auto tag, auto specials, auto int8) {
     using T = typename decltype(tag)::type;
+    constexpr Specials kS = decltype(specials)::value;
+    constexpr bool kInt8 = decltype(int8)::value;
     const T* xt = static_cast<const T*>(x);
     if (cols % kMxBlockSize == 0 && begin % kMxBlockSize == 0 &&
         end % kMxBlockSize == 0) {
-      return EncodeMxBatches(xt + begin, (end - begin) / kMxBlockSize, format,
-                             rule, f, scales + begin / kMxBlockSize, codes);
+      return EncodeMxBatches<kS, kInt8>(xt + begin, (end - begin) / kMxBlockSize,
+                                        format, rule, f,
+                                        scales + begin / kMxBlockSize, codes);
     }
     ForEachBlock(rows, cols, kMxBlockSize, begin, end,
                  [&](size_t first, size_t size, size_t k, size_t start,
@@ -520,9 +518,18 @@ void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
         memset(out, 0, count);
       } else {
         scale = internal::MxScaleCode(amax, format, rule);
-        EncodeScaledByPow2(xt + start, count, scale - 127, f, is_int8, out);
+        EncodeScaledByPow2<kS, kInt8>(xt + start, count, scale - 127, f, out);
       }
       if (start == first || all_scales) scales[k] = scale;
+    });
+  };
+  VisitFloatType(type, [&](auto tag) {
+    if (format == MxFormat::kMXINT8) {
+      return run(tag, std::integral_constant<Specials, Specials::kNone>(),
+                 std::true_type());
+    }
+    VisitEncoding(f, true, [&](auto specials, auto) {
+      run(tag, specials, std::false_type());
     });
   });
 }
@@ -572,7 +579,8 @@ inline uint8_t E4M3Code(float v) {
   const hn::RebindToSigned<decltype(d1)> di1;
   const EncodeVectors<hn::RebindToSigned<decltype(d1)>> c(
       di1, internal::Describe(FloatFormat::kE4M3FN), true);
-  return static_cast<uint8_t>(hn::GetLane(EncodeVec(d1, c, hn::Set(d1, v))));
+  return static_cast<uint8_t>(
+      hn::GetLane(EncodeVec<Specials::kFn, true>(d1, c, hn::Set(d1, v))));
 }
 
 // d_b of a block scale code.
@@ -618,7 +626,7 @@ void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
       }
     }
     const auto amax = hn::Max(hn::Abs(lo), hn::Abs(hi));
-    const auto s = EncodeVec(df, e4m3, hn::Div(hn::Div(amax, hn::Set(df, 6.0f)),
+    const auto s = EncodeVec<Specials::kFn, true>(df, e4m3, hn::Div(hn::Div(amax, hn::Set(df, 6.0f)),
                                                hn::Set(df, t)));
     hn::Store(s, di, s_lanes);
     hn::Store(hn::Mul(DecodeVec<Specials::kFn>(df, e4m3_values, s, e4m3_values.rebias),
@@ -628,7 +636,6 @@ void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
       scales[g0 + g] = static_cast<uint8_t>(s_lanes[g]);
       uint8_t* o = out + (g0 + g) * kNvFp4BlockSize;
       const float d = d_lanes[g];
-      const float inverse = internal::DivideInverse(d);
       if (d == 0.0f) {
         memset(o, 0, kNvFp4BlockSize);
         continue;
@@ -636,10 +643,7 @@ void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
       const auto vd = hn::Set(df, d);
       const T* p = xg + g * kNvFp4BlockSize;
       for (size_t j = 0; j < kNvFp4BlockSize; j += N) {
-        const auto xv = LoadF32(df, p + j);
-        StoreCodes(df, inverse == inverse
-                           ? EncodeDivided(df, e2m1, xv, vd, hn::Set(df, inverse))
-                           : EncodeVec(df, e2m1, hn::Div(xv, vd)),
+        StoreCodes(df, EncodeVec<Specials::kNone, true>(df, e2m1, hn::Div(LoadF32(df, p + j), vd)),
                    o + j);
       }
     }
@@ -675,7 +679,7 @@ void EncodeNvFp4Range(const void* x, detail::FloatType type, size_t rows,
         memset(out, 0, count);
         return;
       }
-      EncodeRun<true, false>(xt + start, count, &d, f, true, out);
+      EncodeRun<Specials::kNone, true, true, false>(xt + start, count, &d, f, out);
     });
   });
 }

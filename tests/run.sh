@@ -59,7 +59,7 @@ configure build/fuzz clang++-14 -DSIMDQUANT_BUILD_FUZZERS=ON \
   -DSIMDQUANT_BUILD_TESTS=OFF -DSIMDQUANT_BUILD_EXAMPLES=OFF \
   -DSIMDQUANT_SANITIZE=fuzzer-no-link,address,undefined
 cmake --build build/fuzz -j"$jobs"
-for fuzzer in range params quantize dequantize error tensor; do
+for fuzzer in range params quantize dequantize error tensor float_codes; do
   corpus=build/fuzz/corpus/$fuzzer
   mkdir -p "$corpus"
   cp tests/fuzz/corpus/$fuzzer/* "$corpus/"
