@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <array>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -131,6 +132,15 @@ HWY_INLINE void VisitEncoding(const MiniFloat& format, bool saturate,
   }
 }
 
+// 2^e for e in [-149, 127], exactly, without a library call.
+inline float Pow2(int e) {
+  const uint32_t bits = e >= -126 ? static_cast<uint32_t>(e + 127) << 23
+                                  : 1u << (e + 149);
+  float v;
+  memcpy(&v, &bits, 4);
+  return v;
+}
+
 // A format's decoding constants, in int32 / float lanes.
 template <class DF>
 struct DecodeVectors {
@@ -138,13 +148,15 @@ struct DecodeVectors {
   hn::Vec<DI> magnitude_mask;
   hn::Vec<DI> max_code;
   hn::Vec<DF> rebias;  // 2^(127 - bias)
+  float rebias_scalar;
   int shift, sign_shift;
 
   DecodeVectors(DF df, const MiniFloat& f) {
     const DI di;
     magnitude_mask = hn::Set(di, static_cast<int32_t>(f.SignBit() - 1));
     max_code = hn::Set(di, static_cast<int32_t>(f.max_code));
-    rebias = hn::Set(df, ldexpf(1.0f, 127 - f.bias));
+    rebias_scalar = Pow2(127 - f.bias);
+    rebias = hn::Set(df, rebias_scalar);
     shift = 23 - f.mantissa;
     sign_shift = 32 - f.bits;
   }
@@ -236,7 +248,7 @@ void DecodeRunT(const uint8_t* HWY_RESTRICT codes, size_t n,
                 TOut* HWY_RESTRICT y) {
   // value * scale = (magnitude bits) * (2^(127 - bias) * scale) exactly
   // when that factor is a finite float (one scale; the usual case).
-  const float folded = ldexpf(scales[0], 127 - f.bias);
+  const float folded = scales[0] * Pow2(127 - f.bias);  // exact if finite
   const bool fold = !kPerLane && folded <= 3.40282347e38f;
   const auto one = [&](auto d, size_t i) {
     const DecodeVectors<decltype(d)> c(d, f);
@@ -548,14 +560,15 @@ void DecodeMxRange(const uint8_t* scales, const uint8_t* codes, size_t rows,
       if (format != MxFormat::kMXINT8) {
         return DecodeRun<false>(in, count, &scale, f, yt + (start - begin));
       }
-      // int8 / 64 exactly, then the scale.
+      // q * 2^-6 * X in one rounding: q * 2^(scale - 133), a float for
+      // every scale code (NaN for 255).
+      const float factor = scales[k] == 255 ? scale : Pow2(scales[k] - 133);
       const auto one = [&](auto d, size_t i) {
         const hn::RebindToSigned<decltype(d)> di;
         const hn::Rebind<int8_t, decltype(d)> d8;
         const auto q = hn::PromoteTo(
             di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(in) + i));
-        StoreF32(d, hn::Mul(hn::Mul(hn::ConvertTo(d, q), hn::Set(d, 0x1p-6f)),
-                            hn::Set(d, scale)),
+        StoreF32(d, hn::Mul(hn::ConvertTo(d, q), hn::Set(d, factor)),
                  yt + (start - begin) + i);
       };
       using DF = hn::ScalableTag<float>;
@@ -583,9 +596,16 @@ inline uint8_t E4M3Code(float v) {
       hn::GetLane(EncodeVec<Specials::kFn, true>(d1, c, hn::Set(d1, v))));
 }
 
-// d_b of a block scale code.
+// d_b of a block scale code: its E4M3FN value (a table of the 256) times t.
 inline float NvFp4BlockFactor(uint8_t code, float tensor_scale) {
-  return DecodeFloatCode(FloatFormat::kE4M3FN, code) * tensor_scale;
+  static const std::array<float, 256> kValues = [] {
+    std::array<float, 256> v;
+    for (int c = 0; c < 256; ++c) {
+      v[c] = DecodeFloatCode(FloatFormat::kE4M3FN, static_cast<uint8_t>(c));
+    }
+    return v;
+  }();
+  return kValues[code] * tensor_scale;
 }
 
 [[noreturn]] inline void FailNvFp4(size_t first) {
@@ -778,23 +798,40 @@ void DecodeGgmlMxfp4(const uint8_t* in, size_t blocks, void* y,
   VisitFloatType(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* yt = static_cast<T*>(y);
-    const hn::CappedTag<float, 16> df;
+    using DF = hn::CappedTag<float, 16>;
+    const DF df;
+    const hn::RebindToSigned<DF> di;
+    const hn::Rebind<int8_t, DF> d8;
     const size_t N = hn::Lanes(df);
-    // ggml's table (twice the E2M1 values) for codes 0..15, as float32.
-    HWY_ALIGN static constexpr float kTable[16] = {
-        0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-    HWY_ALIGN uint8_t nibbles[32];
-    HWY_ALIGN float values[32];
+    // ggml's table (twice the E2M1 values), looked up 16 bytes at a time
+    // (one lane at a time on the scalar target).
+    HWY_ALIGN static constexpr int8_t kTable[16] = {0, 1, 2, 3, 4, 6, 8, 12,
+                                                    0, -1, -2, -3, -4, -6, -8, -12};
+#if HWY_TARGET != HWY_SCALAR
+    const hn::Full128<int8_t> d16;
+    const auto table = hn::Load(d16, kTable);
+#endif
+    HWY_ALIGN int8_t values[32];
     for (size_t b = 0; b < blocks; ++b) {
       const uint8_t* block = in + b * 17;
+#if HWY_TARGET != HWY_SCALAR
+      const auto qs = hn::LoadU(d16, reinterpret_cast<const int8_t*>(block + 1));
+      const auto low = hn::And(qs, hn::Set(d16, 0x0F));
+      const auto high = hn::And(hn::BitCast(d16, hn::ShiftRight<4>(
+                                                     hn::BitCast(hn::Full128<uint16_t>(), qs))),
+                                hn::Set(d16, 0x0F));
+      hn::Store(hn::TableLookupBytes(table, low), d16, values);
+      hn::Store(hn::TableLookupBytes(table, high), d16, values + 16);
+#else
       for (size_t j = 0; j < 16; ++j) {
-        nibbles[j] = block[1 + j] & 0x0F;
-        nibbles[j + 16] = block[1 + j] >> 4;
+        values[j] = kTable[block[1 + j] & 0x0F];
+        values[j + 16] = kTable[block[1 + j] >> 4];
       }
-      for (size_t j = 0; j < 32; ++j) values[j] = kTable[nibbles[j]];
+#endif
       const auto d = hn::Set(df, GgmlHalfScale(block[0]));
       for (size_t i = 0; i < 32; i += N) {
-        StoreF32(df, hn::Mul(hn::Load(df, values + i), d), yt + b * 32 + i);
+        const auto q = hn::PromoteTo(di, hn::Load(d8, values + i));
+        StoreF32(df, hn::Mul(hn::ConvertTo(df, q), d), yt + b * 32 + i);
       }
     }
   });
