@@ -150,8 +150,9 @@ struct DecodeVectors {
   hn::Vec<DF> rebias;  // 2^(127 - bias)
   float rebias_scalar;
   int shift, sign_shift;
+  MiniFloat format;
 
-  DecodeVectors(DF df, const MiniFloat& f) {
+  DecodeVectors(DF df, const MiniFloat& f) : format(f) {
     const DI di;
     magnitude_mask = hn::Set(di, static_cast<int32_t>(f.SignBit() - 1));
     max_code = hn::Set(di, static_cast<int32_t>(f.max_code));
@@ -546,38 +547,83 @@ void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
   });
 }
 
+// Codes of `count` elements (whole vectors and a tail) times `scale`, with
+// the format's constants c: DecodeRunT's steps for one block.
+template <Specials kSpecials, class DF, typename T>
+HWY_INLINE void DecodeBlock(DF df, const DecodeVectors<DF>& c,
+                            const uint8_t* HWY_RESTRICT codes, size_t count,
+                            float scale, T* HWY_RESTRICT y) {
+  const float folded = scale * c.rebias_scalar;  // exact if finite
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  if (folded <= 3.40282347e38f) {
+    const auto factor = hn::Set(df, folded);
+    for (; i + N <= count; i += N) {
+      StoreF32(df, DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), factor), y + i);
+    }
+  } else {
+    const auto vscale = hn::Set(df, scale);
+    for (; i + N <= count; i += N) {
+      StoreF32(df, hn::Mul(DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), c.rebias),
+                           vscale),
+               y + i);
+    }
+  }
+  if (i < count) DecodeRunT<false, kSpecials>(codes + i, count - i, &scale, c.format, y + i);
+}
+
+// f(integral_constant<Specials>) of a format.
+template <class F>
+HWY_INLINE void VisitSpecials(const MiniFloat& format, const F& f) {
+  using std::integral_constant;
+  switch (format.specials) {
+    case Specials::kIeee: return f(integral_constant<Specials, Specials::kIeee>());
+    case Specials::kFn: return f(integral_constant<Specials, Specials::kFn>());
+    case Specials::kFnuz: return f(integral_constant<Specials, Specials::kFnuz>());
+    case Specials::kNone: return f(integral_constant<Specials, Specials::kNone>());
+  }
+}
+
 void DecodeMxRange(const uint8_t* scales, const uint8_t* codes, size_t rows,
                    size_t cols, MxFormat format, size_t begin, size_t end,
                    void* y, detail::FloatType type) {
   const MiniFloat f = internal::Describe(internal::MxElementFormat(format));
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const DecodeVectors<DF> c(df, f);
   VisitFloatType(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* yt = static_cast<T*>(y);
-    ForEachBlock(rows, cols, kMxBlockSize, begin, end,
-                 [&](size_t, size_t, size_t k, size_t start, size_t count) {
-      const uint8_t* in = codes + (start - begin);
-      const float scale = internal::E8M0Value(scales[k]);
-      if (format != MxFormat::kMXINT8) {
-        return DecodeRun<false>(in, count, &scale, f, yt + (start - begin));
-      }
-      // q * 2^-6 * X in one rounding: q * 2^(scale - 133), a float for
-      // every scale code (NaN for 255).
-      const float factor = scales[k] == 255 ? scale : Pow2(scales[k] - 133);
-      const auto one = [&](auto d, size_t i) {
-        const hn::RebindToSigned<decltype(d)> di;
-        const hn::Rebind<int8_t, decltype(d)> d8;
-        const auto q = hn::PromoteTo(
-            di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(in) + i));
-        StoreF32(d, hn::Mul(hn::ConvertTo(d, q), hn::Set(d, factor)),
-                 yt + (start - begin) + i);
-      };
-      using DF = hn::ScalableTag<float>;
-  const DF df;
-      const size_t N = hn::Lanes(df);
-      size_t i = 0;
-      for (; i + N <= count; i += N) one(df, i);
-      const hn::CappedTag<float, 1> d1;
-      for (; i < count; ++i) one(d1, i);
+    if (format == MxFormat::kMXINT8) {
+      return ForEachBlock(rows, cols, kMxBlockSize, begin, end,
+                          [&](size_t, size_t, size_t k, size_t start, size_t count) {
+        // q * 2^-6 * X in one rounding: q * 2^(scale - 133), a float for
+        // every scale code (NaN for 255).
+        const float factor = scales[k] == 255 ? internal::E8M0Value(255)
+                                              : Pow2(scales[k] - 133);
+        const uint8_t* in = codes + (start - begin);
+        const auto one = [&](auto d, size_t i) {
+          const hn::RebindToSigned<decltype(d)> di;
+          const hn::Rebind<int8_t, decltype(d)> d8;
+          const auto q = hn::PromoteTo(
+              di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(in) + i));
+          StoreF32(d, hn::Mul(hn::ConvertTo(d, q), hn::Set(d, factor)),
+                   yt + (start - begin) + i);
+        };
+        const size_t N = hn::Lanes(df);
+        size_t i = 0;
+        for (; i + N <= count; i += N) one(df, i);
+        const hn::CappedTag<float, 1> d1;
+        for (; i < count; ++i) one(d1, i);
+      });
+    }
+    VisitSpecials(f, [&](auto specials) {
+      constexpr Specials kS = decltype(specials)::value;
+      ForEachBlock(rows, cols, kMxBlockSize, begin, end,
+                   [&](size_t, size_t, size_t k, size_t start, size_t count) {
+        DecodeBlock<kS>(df, c, codes + (start - begin), count,
+                        internal::E8M0Value(scales[k]), yt + (start - begin));
+      });
     });
   });
 }
@@ -708,15 +754,17 @@ void DecodeNvFp4Range(const uint8_t* block_scales, const uint8_t* codes,
                       size_t rows, size_t cols, float tensor_scale,
                       size_t begin, size_t end, void* y,
                       detail::FloatType type) {
-  const MiniFloat f = internal::Describe(FloatFormat::kE2M1);
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const DecodeVectors<DF> c(df, internal::Describe(FloatFormat::kE2M1));
   VisitFloatType(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* yt = static_cast<T*>(y);
     ForEachBlock(rows, cols, kNvFp4BlockSize, begin, end,
                  [&](size_t, size_t, size_t k, size_t start, size_t count) {
-      const float d = NvFp4BlockFactor(block_scales[k], tensor_scale);
-      DecodeRun<false>(codes + (start - begin), count, &d, f,
-                       yt + (start - begin));
+      DecodeBlock<Specials::kNone>(df, c, codes + (start - begin), count,
+                                   NvFp4BlockFactor(block_scales[k], tensor_scale),
+                                   yt + (start - begin));
     });
   });
 }
