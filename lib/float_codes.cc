@@ -783,9 +783,7 @@ inline uint8_t GgmlMxfp4Exponent(float amax) {
 }
 
 // ggml's d = 2^(e - 128) for every e: 255 is 2^127, not NaN.
-inline float GgmlHalfScale(uint8_t e) {
-  return ldexpf(1.0f, static_cast<int>(e) - 128);
-}
+inline float GgmlHalfScale(uint8_t e) { return Pow2(static_cast<int>(e) - 128); }
 
 void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t blocks,
                      uint8_t* out, const char* function) {
@@ -795,7 +793,6 @@ void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t blocks,
     const hn::CappedTag<float, 16> df;
     const hn::RebindToSigned<decltype(df)> di;
     const size_t N = hn::Lanes(df);
-    HWY_ALIGN uint8_t nibbles[32];
     for (size_t b = 0; b < blocks; ++b) {
       const T* xb = xt + b * 32;
       const uint32_t amax_bits = AbsMaxBits(xb, 32);
@@ -817,8 +814,10 @@ void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t blocks,
                        ? (kValues[j] + kValues[j + 1]) * 0.5f * d
                        : HUGE_VALF;
       }
-      for (size_t i = 0; i < 32; i += N) {
-        const auto v = LoadF32(df, xb + i);
+      // Element j's code in the low nibble of byte j, element j + 16's in
+      // the high nibble.
+      const auto index_of = [&](const T* p) {
+        const auto v = LoadF32(df, p);
         const auto mag = hn::Abs(v);
         auto index = hn::Zero(di);
         for (float threshold : above) {
@@ -827,15 +826,14 @@ void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t blocks,
         }
         const auto negative = hn::RebindMask(
             di, hn::Lt(hn::BitCast(di, v), hn::Zero(di)));
-        index = hn::IfThenElse(
-            hn::And(negative, hn::Gt(index, hn::Zero(di))),
-            hn::Add(index, hn::Set(di, 8)), index);
-        StoreCodes(df, index, nibbles + i);
-      }
+        return hn::IfThenElse(hn::And(negative, hn::Gt(index, hn::Zero(di))),
+                              hn::Add(index, hn::Set(di, 8)), index);
+      };
       uint8_t* block = out + b * 17;
       block[0] = e;
-      for (size_t j = 0; j < 16; ++j) {
-        block[1 + j] = static_cast<uint8_t>(nibbles[j] | (nibbles[j + 16] << 4));
+      for (size_t i = 0; i < 16; i += N) {
+        StoreCodes(df, hn::Or(index_of(xb + i), hn::ShiftLeft<4>(index_of(xb + 16 + i))),
+                   block + 1 + i);
       }
     }
   });
