@@ -132,15 +132,6 @@ HWY_INLINE void VisitEncoding(const MiniFloat& format, bool saturate,
   }
 }
 
-// 2^e for e in [-149, 127], exactly, without a library call.
-inline float Pow2(int e) {
-  const uint32_t bits = e >= -126 ? static_cast<uint32_t>(e + 127) << 23
-                                  : 1u << (e + 149);
-  float v;
-  memcpy(&v, &bits, 4);
-  return v;
-}
-
 // A format's decoding constants, in int32 / float lanes.
 template <class DF>
 struct DecodeVectors {
@@ -156,7 +147,7 @@ struct DecodeVectors {
     const DI di;
     magnitude_mask = hn::Set(di, static_cast<int32_t>(f.SignBit() - 1));
     max_code = hn::Set(di, static_cast<int32_t>(f.max_code));
-    rebias_scalar = Pow2(127 - f.bias);
+    rebias_scalar = internal::Pow2(127 - f.bias);
     rebias = hn::Set(df, rebias_scalar);
     shift = 23 - f.mantissa;
     sign_shift = 32 - f.bits;
@@ -249,7 +240,7 @@ void DecodeRunT(const uint8_t* HWY_RESTRICT codes, size_t n,
                 TOut* HWY_RESTRICT y) {
   // value * scale = (magnitude bits) * (2^(127 - bias) * scale) exactly
   // when that factor is a finite float (one scale; the usual case).
-  const float folded = scales[0] * Pow2(127 - f.bias);  // exact if finite
+  const float folded = scales[0] * internal::Pow2(127 - f.bias);  // exact if finite
   const bool fold = !kPerLane && folded <= 3.40282347e38f;
   const auto one = [&](auto d, size_t i) {
     const DecodeVectors<decltype(d)> c(d, f);
@@ -450,6 +441,19 @@ HWY_INLINE hn::Vec<DI> MxScaleCodes(DI di, hn::Vec<DI> amax_bits, MxFormat forma
                  hn::Set(di, 127));
 }
 
+// The largest magnitude of each of `count` blocks of G elements from x,
+// lane g for block g (GroupRanges' transposed reduction; lanes from count
+// on are 0), and in *not_finite the blocks whose sum is not finite: those
+// holding NaN or Inf, or whose sum overflowed.
+template <class DF, typename T>
+HWY_INLINE hn::Vec<DF> BlockAbsMax(DF df, const T* HWY_RESTRICT x, size_t G,
+                                   size_t count, hn::Mask<DF>* not_finite) {
+  hn::Vec<DF> lo, hi, sum;
+  GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, x, G, 0, count, lo, hi, sum);
+  *not_finite = hn::Not(hn::Eq(hn::Sub(sum, sum), hn::Zero(df)));
+  return hn::Max(hn::Abs(lo), hn::Abs(hi));
+}
+
 // MX blocks of 32 back to back (whole rows of whole blocks): the scales of
 // a vector's worth of blocks at once (GroupRanges' transposed reduction,
 // then the rule in lanes), then each block's elements with its factor.
@@ -467,15 +471,14 @@ void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
   for (size_t g0 = 0; g0 < blocks; g0 += N) {
     const size_t count = HWY_MIN(N, blocks - g0);
     const T* xg = x + g0 * kMxBlockSize;
-    hn::Vec<DF> lo, hi, sum;
-    GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, xg, kMxBlockSize, 0, count,
-                                              lo, hi, sum);
-    const auto amax = hn::BitCast(di, hn::Max(hn::Abs(lo), hn::Abs(hi)));
+    hn::Mask<DF> not_finite;
+    const auto amax = hn::BitCast(
+        di, BlockAbsMax(df, xg, kMxBlockSize, count, &not_finite));
     hn::Store(MxScaleCodes(di, amax, format, rule), di, lanes);
-    // sum - sum is 0 unless a block holds NaN or Inf (or its sum
-    // overflows); those, and subnormal amax, are settled block by block.
+    // Blocks with NaN or Inf (or a sum that overflowed), and subnormal
+    // amax, are settled block by block.
     const auto odd = hn::Or(
-        hn::RebindMask(di, hn::Not(hn::Eq(hn::Sub(sum, sum), hn::Zero(df)))),
+        hn::RebindMask(di, not_finite),
         hn::And(hn::Gt(amax, hn::Zero(di)), hn::Lt(amax, hn::Set(di, 0x00800000))));
     if (HWY_UNLIKELY(!hn::AllFalse(di, odd))) {
       for (size_t g = 0; g < count; ++g) {
@@ -600,7 +603,7 @@ void DecodeMxRange(const uint8_t* scales, const uint8_t* codes, size_t rows,
         // q * 2^-6 * X in one rounding: q * 2^(scale - 133), a float for
         // every scale code (NaN for 255).
         const float factor = scales[k] == 255 ? internal::E8M0Value(255)
-                                              : Pow2(scales[k] - 133);
+                                              : internal::Pow2(scales[k] - 133);
         const uint8_t* in = codes + (start - begin);
         const auto one = [&](auto d, size_t i) {
           const hn::RebindToSigned<decltype(d)> di;
@@ -681,17 +684,15 @@ void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
   for (size_t g0 = 0; g0 < blocks; g0 += N) {
     const size_t count = HWY_MIN(N, blocks - g0);
     const T* xg = x + g0 * kNvFp4BlockSize;
-    hn::Vec<DF> lo, hi, sum;
-    GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, xg, kNvFp4BlockSize, 0, count,
-                                              lo, hi, sum);
-    if (HWY_UNLIKELY(!hn::AllTrue(df, hn::Eq(hn::Sub(sum, sum), hn::Zero(df))))) {
+    hn::Mask<DF> not_finite;
+    const auto amax = BlockAbsMax(df, xg, kNvFp4BlockSize, count, &not_finite);
+    if (HWY_UNLIKELY(!hn::AllFalse(df, not_finite))) {
       for (size_t g = 0; g < count; ++g) {  // NaN / Inf, or a sum's overflow
         if (AbsMaxBits(xg + g * kNvFp4BlockSize, kNvFp4BlockSize) >= 0x7F800000u) {
           FailNvFp4(first + (g0 + g) * kNvFp4BlockSize);
         }
       }
     }
-    const auto amax = hn::Max(hn::Abs(lo), hn::Abs(hi));
     const auto s = EncodeVec<Specials::kFn, true>(df, e4m3, hn::Div(hn::Div(amax, hn::Set(df, 6.0f)),
                                                hn::Set(df, t)));
     hn::Store(s, di, s_lanes);
@@ -783,7 +784,7 @@ inline uint8_t GgmlMxfp4Exponent(float amax) {
 }
 
 // ggml's d = 2^(e - 128) for every e: 255 is 2^127, not NaN.
-inline float GgmlHalfScale(uint8_t e) { return Pow2(static_cast<int>(e) - 128); }
+inline float GgmlHalfScale(uint8_t e) { return internal::Pow2(static_cast<int>(e) - 128); }
 
 void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t blocks,
                      uint8_t* out, const char* function) {
@@ -1099,6 +1100,21 @@ ErrorStats MeasureAll(Executor* executor, const float* x, size_t n,
       internal::SumStripes(stripes.data(), stripes.size()), n);
 }
 
+// MeasureAll for the block formats: each piece encodes into scales of its
+// own (scale_count of them), so that a block it shares with another piece
+// is decoded with the scale it wrote itself; make_codec(scales).
+template <class MakeCodec>
+ErrorStats MeasureWithOwnScales(Executor* executor, const float* x, size_t n,
+                                size_t scale_count, const MakeCodec& make_codec) {
+  std::vector<std::vector<uint8_t>> scales;
+  std::mutex mutex;
+  return MeasureAll(executor, x, n, [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    scales.emplace_back(scale_count);
+    return make_codec(scales.back().data());
+  });
+}
+
 // The range kernels of each family, dispatched.
 auto FloatCodec(const void* x, detail::FloatType type, const Layout& layout,
                 const float* scales, const FloatCodeSpec& spec) {
@@ -1262,15 +1278,10 @@ ErrorStats MeasureMxError(Executor* executor, const float* x, size_t rows,
   CheckBlocks(rows, cols, x, "x", x, "x", x, "x", fn);
   const size_t n = rows * cols;
   CheckNonEmpty(n, fn);
-  // Each piece its own scales: a block it shares with another piece is
-  // decoded with the scale it wrote itself.
-  std::vector<std::vector<uint8_t>> scales;
-  std::mutex mutex;
-  return MeasureAll(executor, x, n, [&] {
-    std::lock_guard<std::mutex> lock(mutex);
-    scales.emplace_back(MxScaleCount(rows, cols));
+  return MeasureWithOwnScales(executor, x, n, MxScaleCount(rows, cols),
+                              [&](uint8_t* scales) {
     return MxCodec(x, detail::FloatType::kF32, rows, cols, format, rule,
-                   scales.back().data(), detail::FloatType::kF32, true);
+                   scales, detail::FloatType::kF32, true);
   });
 }
 
@@ -1281,13 +1292,10 @@ ErrorStats MeasureNvFp4Error(Executor* executor, const float* x, size_t rows,
   CheckBlocks(rows, cols, x, "x", x, "x", x, "x", fn);
   const size_t n = rows * cols;
   CheckNonEmpty(n, fn);
-  std::vector<std::vector<uint8_t>> scales;
-  std::mutex mutex;
-  return MeasureAll(executor, x, n, [&] {
-    std::lock_guard<std::mutex> lock(mutex);
-    scales.emplace_back(NvFp4ScaleCount(rows, cols));
+  return MeasureWithOwnScales(executor, x, n, NvFp4ScaleCount(rows, cols),
+                              [&](uint8_t* scales) {
     return NvFp4Codec(x, detail::FloatType::kF32, rows, cols, tensor_scale,
-                      scales.back().data(), detail::FloatType::kF32, true);
+                      scales, detail::FloatType::kF32, true);
   });
 }
 

@@ -111,16 +111,18 @@ inline uint8_t MxScaleCode(uint32_t amax_bits, MxFormat f, MxScaleRule rule) {
   return static_cast<uint8_t>(scale + 127);
 }
 
-// 2^(code - 127) (NaN for 255), and its inverse 2^(127 - code), both exact
-// in float32 for codes 0..254.
-inline float E8M0Value(uint8_t code) {
-  if (code == 255) return __builtin_nanf("");
-  const int e = code - 127;
-  uint32_t bits = e >= -126 ? static_cast<uint32_t>(e + 127) << 23
-                            : 0x400000u;  // 2^-127, subnormal
+// 2^e for e in [-149, 127], exactly, from its bit pattern.
+inline float Pow2(int e) {
+  const uint32_t bits = e >= -126 ? static_cast<uint32_t>(e + 127) << 23
+                                  : 1u << (e + 149);
   float v;
   __builtin_memcpy(&v, &bits, 4);
   return v;
+}
+
+// An E8M0 scale: 2^(code - 127), NaN for 255.
+inline float E8M0Value(uint8_t code) {
+  return code == 255 ? __builtin_nanf("") : Pow2(code - 127);
 }
 
 }  // namespace internal

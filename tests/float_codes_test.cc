@@ -191,69 +191,72 @@ TEST(FloatCodesTest, E2M1MatchesOnnxRuleTable) {
 
 class FloatCodesTargetTest : public PerTarget {};
 
-// Every midpoint of every format and one ulp either side, from float32,
-// bfloat16 and float16 (their own ulps), both overflow modes, on this
-// target against the reference.
+// EncodeFloat of x[0, n) (per tensor) on the active target against the
+// reference, code by code.
 template <typename T>
-void ExpectMidpointsMatchReference(FloatFormat f, Overflow o) {
-  std::vector<T> x;
-  const std::vector<float> v = PositiveValues(f);
-  std::vector<float> w = v;
-  w.push_back(2 * v.back());
-  for (size_t c = 0; c + 1 < w.size(); ++c) {
-    for (float m : {w[c], (w[c] + w[c + 1]) / 2}) {
-      const T t = reference::FromF32<T>(m);
-      T below = t, above = t;
-      below.bits = static_cast<uint16_t>(t.bits - (t.bits != 0 ? 1 : 0));
-      above.bits = static_cast<uint16_t>(t.bits + 1);
-      for (T e : {t, below, above}) {
-        x.push_back(e);
-        e.bits ^= 0x8000;  // negated
-        x.push_back(e);
-      }
-    }
-  }
-  const float scale = 1.0f;
-  FloatCodeSpec spec;
-  spec.format = f;
-  spec.overflow = o;
+void ExpectEncodeMatchesReference(const std::vector<T>& x, float scale,
+                                  const FloatCodeSpec& spec) {
   std::vector<uint8_t> got(x.size()), want(x.size());
   EncodeFloat(x.data(), Layout::PerTensor(x.size()), &scale, spec, got.data());
   reference::EncodeFloat(x.data(), Layout::PerTensor(x.size()), &scale, spec,
                          want.data());
   for (size_t i = 0; i < x.size(); ++i) {
-    ASSERT_EQ(got[i], want[i]) << FloatFormatName(f) << " x = "
-                               << reference::ToF32(x[i]);
+    ASSERT_EQ(got[i], want[i]) << FloatFormatName(spec.format) << " overflow "
+                               << static_cast<int>(spec.overflow) << " scale "
+                               << scale << " x = " << reference::ToF32(x[i]);
   }
+}
+
+
+
+// Every value and every midpoint of a format (and the midpoint above the
+// largest value, the overflow threshold) and one ulp of T either side, both
+// signs, as T: float, bfloat16 or float16.
+float NextToward(float v, int direction) {
+  return nextafterf(v, direction > 0 ? INFINITY : 0.0f);
+}
+template <typename T>
+T NextToward(T v, int direction) {
+  if (direction > 0) {
+    v.bits = static_cast<uint16_t>(v.bits + 1);
+  } else if (v.bits != 0) {
+    v.bits = static_cast<uint16_t>(v.bits - 1);
+  }
+  return v;
+}
+float Negated(float v) { return -v; }
+template <typename T>
+T Negated(T v) {
+  v.bits ^= 0x8000;
+  return v;
+}
+
+template <typename T>
+std::vector<T> Midpoints(FloatFormat f) {
+  std::vector<T> x;
+  std::vector<float> w = PositiveValues(f);
+  w.push_back(2 * w.back());
+  for (size_t c = 0; c + 1 < w.size(); ++c) {
+    for (float m : {w[c], (w[c] + w[c + 1]) / 2}) {
+      const T t = reference::FromF32<T>(m);
+      for (T e : {t, NextToward(t, -1), NextToward(t, +1)}) {
+        x.push_back(e);
+        x.push_back(Negated(e));
+      }
+    }
+  }
+  return x;
 }
 
 TEST_P(FloatCodesTargetTest, EveryMidpointMatchesReference) {
   for (FloatFormat f : kFormats) {
     for (Overflow o : kOverflows) {
-      const std::vector<float> v = PositiveValues(f);
-      std::vector<float> x;
-      std::vector<float> w = v;
-      w.push_back(2 * v.back());
-      for (size_t c = 0; c + 1 < w.size(); ++c) {
-        for (float m : {w[c], (w[c] + w[c + 1]) / 2}) {
-          for (float e : {m, nextafterf(m, 0), nextafterf(m, INFINITY)}) {
-            x.push_back(e);
-            x.push_back(-e);
-          }
-        }
-      }
-      const float scale = 1.0f;
       FloatCodeSpec spec;
       spec.format = f;
       spec.overflow = o;
-      std::vector<uint8_t> got(x.size()), want(x.size());
-      EncodeFloat(x.data(), Layout::PerTensor(x.size()), &scale, spec, got.data());
-      for (size_t i = 0; i < x.size(); ++i) {
-        ASSERT_EQ(got[i], reference::EncodeFloatOne(x[i], f, o))
-            << FloatFormatName(f) << " x = " << x[i];
-      }
-      ExpectMidpointsMatchReference<hwy::bfloat16_t>(f, o);
-      ExpectMidpointsMatchReference<hwy::float16_t>(f, o);
+      ExpectEncodeMatchesReference(Midpoints<float>(f), 1.0f, spec);
+      ExpectEncodeMatchesReference(Midpoints<hwy::bfloat16_t>(f), 1.0f, spec);
+      ExpectEncodeMatchesReference(Midpoints<hwy::float16_t>(f), 1.0f, spec);
     }
   }
 }
@@ -286,18 +289,10 @@ TEST_P(FloatCodesTargetTest, DivideNearBoundariesMatchesReference) {
   for (FloatFormat f : kFormats) {
     for (float scale : kAwkwardScales) {
       for (Overflow o : kOverflows) {
-        const std::vector<float> x = NearBoundaries(f, scale);
         FloatCodeSpec spec;
         spec.format = f;
         spec.overflow = o;
-        std::vector<uint8_t> got(x.size()), want(x.size());
-        EncodeFloat(x.data(), Layout::PerTensor(x.size()), &scale, spec, got.data());
-        reference::EncodeFloat(x.data(), Layout::PerTensor(x.size()), &scale, spec,
-                               want.data());
-        for (size_t i = 0; i < x.size(); ++i) {
-          ASSERT_EQ(got[i], want[i]) << FloatFormatName(f) << " scale " << scale
-                                     << " x = " << x[i] << " x/scale = " << x[i] / scale;
-        }
+        ExpectEncodeMatchesReference(NearBoundaries(f, scale), scale, spec);
       }
     }
   }

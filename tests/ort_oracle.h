@@ -21,9 +21,6 @@ namespace test {
 // ONNX TensorProto.DataType values.
 enum OnnxType : int {
   kOnnxFloat = 1,
-  kOnnxUint8 = 2,
-  kOnnxFloat16 = 10,
-  kOnnxBFloat16 = 16,
   kOnnxE4M3FN = 17,
   kOnnxE4M3FNUZ = 18,
   kOnnxE5M2 = 19,
