@@ -234,58 +234,72 @@ void EncodeRun(const TIn* HWY_RESTRICT x, size_t n,
   for (; i < n; ++i) run(d1, i);
 }
 
-template <bool kPerLane, Specials kSpecials, typename TOut>
-void DecodeRunT(const uint8_t* HWY_RESTRICT codes, size_t n,
-                const float* HWY_RESTRICT scales, const MiniFloat& f,
-                TOut* HWY_RESTRICT y) {
-  // value * scale = (magnitude bits) * (2^(127 - bias) * scale) exactly
-  // when that factor is a finite float (one scale; the usual case).
-  const float folded = scales[0] * internal::Pow2(127 - f.bias);  // exact if finite
-  const bool fold = !kPerLane && folded <= 3.40282347e38f;
-  const auto one = [&](auto d, size_t i) {
-    const DecodeVectors<decltype(d)> c(d, f);
-    const auto code = LoadCodes(d, codes + i);
-    if (fold) return StoreF32(d, DecodeVec<kSpecials>(d, c, code, hn::Set(d, folded)), y + i);
-    const auto scale = kPerLane ? hn::LoadU(d, scales + i) : hn::Set(d, scales[0]);
-    StoreF32(d, hn::Mul(DecodeVec<kSpecials>(d, c, code, c.rebias), scale), y + i);
-  };
-  using DF = hn::ScalableTag<float>;
-  const DF df;
-  const size_t N = hn::Lanes(df);
-  size_t i = 0;
-  if (n >= N) {
-    const DecodeVectors<DF> c(df, f);
-    if (fold) {
-      const auto factor = hn::Set(df, folded);
-      for (; i + N <= n; i += N) {
-        StoreF32(df, DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), factor), y + i);
-      }
-    }
-    for (; i + N <= n; i += N) {
-      const auto scale = kPerLane ? hn::LoadU(df, scales + i) : hn::Set(df, scales[0]);
-      StoreF32(df, hn::Mul(DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), c.rebias),
-                           scale),
-               y + i);
-    }
+// f(integral_constant<Specials>) of a format.
+template <class F>
+HWY_INLINE void VisitSpecials(const MiniFloat& format, const F& f) {
+  using std::integral_constant;
+  switch (format.specials) {
+    case Specials::kIeee: return f(integral_constant<Specials, Specials::kIeee>());
+    case Specials::kFn: return f(integral_constant<Specials, Specials::kFn>());
+    case Specials::kFnuz: return f(integral_constant<Specials, Specials::kFnuz>());
+    case Specials::kNone: return f(integral_constant<Specials, Specials::kNone>());
   }
-  const hn::CappedTag<float, 1> d1;
-  for (; i < n; ++i) one(d1, i);
 }
 
+// y[0, count) = value(codes[i]) * scale, given the format's constants for
+// full vectors (DF) and for one lane (the tail). value * scale is
+// (magnitude bits) * (2^(127 - bias) * scale) in one rounding when that
+// factor is a finite float: the usual case.
+template <Specials kSpecials, class DF, typename T>
+HWY_INLINE void DecodeBlock(DF df, const DecodeVectors<DF>& c,
+                            const uint8_t* HWY_RESTRICT codes, size_t count,
+                            float scale, T* HWY_RESTRICT y) {
+  const float folded = scale * c.rebias_scalar;  // exact if finite
+  const bool fold = folded <= 3.40282347e38f;
+  const auto run = [&](auto d, const auto& constants, size_t i) {
+    const auto code = LoadCodes(d, codes + i);
+    StoreF32(d,
+             fold ? DecodeVec<kSpecials>(d, constants, code, hn::Set(d, folded))
+                  : hn::Mul(DecodeVec<kSpecials>(d, constants, code, constants.rebias),
+                            hn::Set(d, scale)),
+             y + i);
+  };
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  for (; i + N <= count; i += N) run(df, c, i);
+  if (i == count) return;
+  const hn::CappedTag<float, 1> d1;
+  const DecodeVectors<hn::CappedTag<float, 1>> c1(d1, c.format);
+  for (; i < count; ++i) run(d1, c1, i);
+}
+
+// A run of one scale, or (kPerLane) a scale per element.
 template <bool kPerLane, typename TOut>
 void DecodeRun(const uint8_t* HWY_RESTRICT codes, size_t n,
                const float* HWY_RESTRICT scales, const MiniFloat& f,
                TOut* HWY_RESTRICT y) {
-  switch (f.specials) {
-    case Specials::kIeee:
-      return DecodeRunT<kPerLane, Specials::kIeee>(codes, n, scales, f, y);
-    case Specials::kFn:
-      return DecodeRunT<kPerLane, Specials::kFn>(codes, n, scales, f, y);
-    case Specials::kFnuz:
-      return DecodeRunT<kPerLane, Specials::kFnuz>(codes, n, scales, f, y);
-    case Specials::kNone:
-      return DecodeRunT<kPerLane, Specials::kNone>(codes, n, scales, f, y);
-  }
+  using DF = hn::ScalableTag<float>;
+  const DF df;
+  const DecodeVectors<DF> c(df, f);
+  VisitSpecials(f, [&](auto specials) {
+    constexpr Specials kS = decltype(specials)::value;
+    if constexpr (!kPerLane) {
+      DecodeBlock<kS>(df, c, codes, n, scales[0], y);
+    } else {
+      const auto one = [&](auto d, const auto& constants, size_t i) {
+        StoreF32(d, hn::Mul(DecodeVec<kS>(d, constants, LoadCodes(d, codes + i),
+                                          constants.rebias),
+                            hn::LoadU(d, scales + i)),
+                 y + i);
+      };
+      const size_t N = hn::Lanes(df);
+      size_t i = 0;
+      for (; i + N <= n; i += N) one(df, c, i);
+      const hn::CappedTag<float, 1> d1;
+      const DecodeVectors<hn::CappedTag<float, 1>> c1(d1, f);
+      for (; i < n; ++i) one(d1, c1, i);
+    }
+  });
 }
 
 // Elements [begin, end) of a layout: codes[i - begin] one per byte, x[i]
@@ -548,43 +562,6 @@ void EncodeMxRange(const void* x, detail::FloatType type, size_t rows,
       run(tag, specials, std::false_type());
     });
   });
-}
-
-// Codes of `count` elements (whole vectors and a tail) times `scale`, with
-// the format's constants c: DecodeRunT's steps for one block.
-template <Specials kSpecials, class DF, typename T>
-HWY_INLINE void DecodeBlock(DF df, const DecodeVectors<DF>& c,
-                            const uint8_t* HWY_RESTRICT codes, size_t count,
-                            float scale, T* HWY_RESTRICT y) {
-  const float folded = scale * c.rebias_scalar;  // exact if finite
-  const size_t N = hn::Lanes(df);
-  size_t i = 0;
-  if (folded <= 3.40282347e38f) {
-    const auto factor = hn::Set(df, folded);
-    for (; i + N <= count; i += N) {
-      StoreF32(df, DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), factor), y + i);
-    }
-  } else {
-    const auto vscale = hn::Set(df, scale);
-    for (; i + N <= count; i += N) {
-      StoreF32(df, hn::Mul(DecodeVec<kSpecials>(df, c, LoadCodes(df, codes + i), c.rebias),
-                           vscale),
-               y + i);
-    }
-  }
-  if (i < count) DecodeRunT<false, kSpecials>(codes + i, count - i, &scale, c.format, y + i);
-}
-
-// f(integral_constant<Specials>) of a format.
-template <class F>
-HWY_INLINE void VisitSpecials(const MiniFloat& format, const F& f) {
-  using std::integral_constant;
-  switch (format.specials) {
-    case Specials::kIeee: return f(integral_constant<Specials, Specials::kIeee>());
-    case Specials::kFn: return f(integral_constant<Specials, Specials::kFn>());
-    case Specials::kFnuz: return f(integral_constant<Specials, Specials::kFnuz>());
-    case Specials::kNone: return f(integral_constant<Specials, Specials::kNone>());
-  }
 }
 
 void DecodeMxRange(const uint8_t* scales, const uint8_t* codes, size_t rows,

@@ -392,8 +392,6 @@ constexpr size_t kColumnPadding = 16;  // lanes of the widest float vector
 // Most columns a window holds: 2 x 64 KiB, whatever the tensor's size.
 constexpr size_t kColumnWindow = 16384;
 
-// Ranges of columns [first, first + count) of a rows x cols tensor, into
-// ranges[0, count) (lib/minmax.cc, dispatched).
 // Bytes of one element of a tensor float type.
 inline size_t FloatTypeSize(detail::FloatType type) {
   return type == detail::FloatType::kF32 ? 4 : 2;
@@ -407,6 +405,8 @@ void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t n,
 void DecodeGgmlMxfp4(const uint8_t* blocks, size_t n, void* y,
                      detail::FloatType type);
 
+// Ranges of columns [first, first + count) of a rows x cols tensor, into
+// ranges[0, count) (lib/minmax.cc, dispatched).
 void ColumnRanges(const void* x, detail::FloatType type, size_t rows,
                   size_t cols, size_t first, size_t count,
                   MinMaxResult* ranges);
