@@ -105,7 +105,7 @@ void TableReporter::Finalize() {
     }
     // The fastest of what a user would pick instead, in the same run.
     std::map<std::string, double> with_peer = values;
-    for (const char* peer : {"plain", "eigen", "xnnpack", "ggml"}) {
+    for (const char* peer : {"plain", "eigen", "xnnpack", "ggml", "ort"}) {
       const auto it = values.find(peer);
       if (it != values.end()) {
         with_peer["peer"] = std::max(with_peer["peer"], it->second);
