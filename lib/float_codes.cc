@@ -371,28 +371,15 @@ void ForEachBlock(size_t rows, size_t cols, size_t block_size, size_t begin,
   });
 }
 
-// max |x[0, n)| as float32 bits, or 0x7F800000 or more if any is Inf/NaN.
+// max |x[0, n)| by the library's range kernel: NaN if an element is NaN,
+// Inf if one is infinite; as float32 bits (sign clear), so that NaN and Inf
+// are the bits from 0x7F800000 up.
 template <typename T>
-uint32_t AbsMaxBits(const T* HWY_RESTRICT x, size_t n) {
-  using DF = hn::ScalableTag<float>;
-  const DF df;
-  const hn::RebindToSigned<decltype(df)> di;
-  const size_t N = hn::Lanes(df);
-  auto vmax = hn::Zero(di);
-  size_t i = 0;
-  for (; i + N <= n; i += N) {
-    vmax = hn::Max(vmax, hn::And(hn::BitCast(di, LoadF32(df, x + i)),
-                                 hn::Set(di, 0x7FFFFFFF)));
-  }
-  int32_t m = hn::GetLane(hn::MaxOfLanes(di, vmax));
-  const hn::CappedTag<float, 1> d1;
-  const hn::RebindToSigned<decltype(d1)> di1;
-  for (; i < n; ++i) {
-    const int32_t b = hn::GetLane(hn::And(hn::BitCast(di1, LoadF32(d1, x + i)),
-                                          hn::Set(di1, 0x7FFFFFFF)));
-    m = HWY_MAX(m, b);
-  }
-  return static_cast<uint32_t>(m);
+HWY_INLINE uint32_t AbsMaxBits(const T* HWY_RESTRICT x, size_t n) {
+  const float amax = Range</*kAbs=*/true>(x, n).max;
+  uint32_t bits;
+  memcpy(&bits, &amax, 4);
+  return bits & 0x7FFFFFFFu;
 }
 
 // Elements of MXINT8: round_half_even(v * 64) clamped to [-127, 127]; NaN
@@ -771,15 +758,22 @@ void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t blocks,
     const hn::CappedTag<float, 16> df;
     const hn::RebindToSigned<decltype(df)> di;
     const size_t N = hn::Lanes(df);
+    // The blocks' amax a vector's worth at a time, as the MX batches.
+    using DB = hn::ScalableTag<float>;
+    const DB db;
+    HWY_ALIGN float amax_lanes[hn::MaxLanes(DB())];
     for (size_t b = 0; b < blocks; ++b) {
-      const T* xb = xt + b * 32;
-      const uint32_t amax_bits = AbsMaxBits(xb, 32);
-      if (amax_bits >= 0x7F800000u) {
-        internal::CheckFiniteBlocks(xb, 32, b * 32, function);
+      const size_t lane = b % hn::Lanes(db);
+      if (lane == 0) {
+        const size_t count = HWY_MIN(hn::Lanes(db), blocks - b);
+        hn::Mask<DB> not_finite;
+        hn::Store(BlockAbsMax(db, xt + b * 32, 32, count, &not_finite), db, amax_lanes);
+        if (HWY_UNLIKELY(!hn::AllFalse(db, not_finite))) {
+          internal::CheckFiniteBlocks(xt + b * 32, count * 32, b * 32, function);
+        }
       }
-      float amax;
-      memcpy(&amax, &amax_bits, 4);
-      const uint8_t e = GgmlMxfp4Exponent(amax);
+      const T* xb = xt + b * 32;
+      const uint8_t e = GgmlMxfp4Exponent(amax_lanes[lane]);
       // d = 2^(e - 128); the midpoints between table values, times d, are
       // exact. Nearest value, ties to the smaller magnitude (ggml keeps the
       // first of equal errors, and its table rises in magnitude); a value
@@ -1037,15 +1031,14 @@ void DecodeAll(Executor* executor, size_t n, int bits, bool packed,
                const Decode& decode) {
   const size_t size = internal::FloatTypeSize(type);
   RunChunks(executor, n, kChunk, [&](size_t begin, size_t end) {
+    if (!packed || bits == 8) {
+      return decode(begin, end, in + begin, static_cast<uint8_t*>(y) + begin * size);
+    }
     uint8_t buffer[kChunk];
     for (size_t b = begin; b < end; b += kChunk) {
       const size_t e = HWY_MIN(end, b + kChunk);
-      const uint8_t* codes = in + b;
-      if (packed && bits < 8) {
-        Unpack(in + b / 8 * bits, e - b, bits, buffer);
-        codes = buffer;
-      }
-      decode(b, e, codes, static_cast<uint8_t*>(y) + b * size);
+      Unpack(in + b / 8 * bits, e - b, bits, buffer);
+      decode(b, e, buffer, static_cast<uint8_t*>(y) + b * size);
     }
   });
 }

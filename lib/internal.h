@@ -399,7 +399,8 @@ inline size_t FloatTypeSize(detail::FloatType type) {
 
 // ggml's block_mxfp4 (gguf.h's kMXFP4; lib/float_codes.cc), after the
 // GGUF checks: n / 32 blocks of 17 bytes. NaN or Inf throw, naming
-// `function`, once the blocks before theirs are written.
+// `function`; blocks are checked a vector's worth at a time, so the blocks
+// before the bad one's batch may have been written (as gguf.h states).
 void EncodeGgmlMxfp4(const void* x, detail::FloatType type, size_t n,
                      uint8_t* blocks, const char* function);
 void DecodeGgmlMxfp4(const uint8_t* blocks, size_t n, void* y,

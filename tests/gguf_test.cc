@@ -464,6 +464,16 @@ TEST(GgufApiTest, BadInputIsRejected) {
       y[45] = bad;
       ExpectError([&] { encode(q8, y.data(), 64, blocks.data()); },
                   "x[45] = ");
+      // MXFP4, also in a later batch of blocks.
+      std::vector<float> z(1024, 0.25f);
+      std::vector<uint8_t> mx(gguf::RowBytes(BlockType::kMXFP4, 1024));
+      z[45] = bad;
+      ExpectError([&] { encode(BlockType::kMXFP4, z.data(), 1024, mx.data()); },
+                  "x[45] = ");
+      z[45] = 0.25f;
+      z[900] = bad;
+      ExpectError([&] { encode(BlockType::kMXFP4, z.data(), 1024, mx.data()); },
+                  "x[900] = ");
     }
   }
   // K-quants: super-blocks of 256, NaN found in any batch.
