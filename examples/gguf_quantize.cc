@@ -32,7 +32,7 @@ bool ParseType(const char* name, BlockType* type) {
 int Usage() {
   fprintf(stderr,
           "usage: gguf_quantize IN.gguf OUT.gguf --type TYPE [--imatrix FILE]\n"
-          "TYPE: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K\n"
+          "TYPE: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K MXFP4\n"
           "FILE: llama-imatrix's output (GGUF format)\n");
   return 2;
 }
