@@ -1087,7 +1087,8 @@ ErrorStats MeasureWithOwnScales(Executor* executor, const float* x, size_t n,
 
 // The range kernels of each family, dispatched.
 auto FloatCodec(const void* x, detail::FloatType type, const Layout& layout,
-                const float* scales, const FloatCodeSpec& spec) {
+                const float* scales, const FloatCodeSpec& spec,
+                detail::FloatType y_type = detail::FloatType::kF32) {
   return std::make_pair(
       [=](size_t begin, size_t end, uint8_t* codes) {
         SIMDQUANT_DISPATCH(EncodeFloatRange)(x, type, layout, scales, spec,
@@ -1095,8 +1096,7 @@ auto FloatCodec(const void* x, detail::FloatType type, const Layout& layout,
       },
       [=](size_t begin, size_t end, const uint8_t* codes, void* y) {
         SIMDQUANT_DISPATCH(DecodeFloatRange)(codes, layout, scales,
-                                             spec.format, begin, end, y,
-                                             detail::FloatType::kF32);
+                                             spec.format, begin, end, y, y_type);
       });
 }
 
@@ -1165,11 +1165,7 @@ void DecodeFloat(Executor* executor, const uint8_t* codes,
   CheckScales(scales, layout, fn);
   if (n == 0) return;
   DecodeAll(executor, n, FloatFormatBits(spec.format), spec.packed, codes, y,
-            type, [&](size_t begin, size_t end, const uint8_t* in, void* out) {
-              SIMDQUANT_DISPATCH(DecodeFloatRange)(in, layout, scales,
-                                                   spec.format, begin, end,
-                                                   out, type);
-            });
+            type, FloatCodec(nullptr, type, layout, scales, spec, type).second);
 }
 
 void EncodeMx(Executor* executor, const void* x, detail::FloatType type,
