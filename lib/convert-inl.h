@@ -86,6 +86,18 @@ HWY_INLINE hn::Vec<DF> LoadF32(DF df, const hwy::float16_t* HWY_RESTRICT p) {
 #endif
 }
 
+// v with each NaN lane replaced by the quiet NaN of its sign (payload
+// dropped), as the reference's conversions give.
+template <class DF>
+HWY_INLINE hn::Vec<DF> QuietNaNOfSign(DF df, hn::Vec<DF> v) {
+  const hn::RebindToUnsigned<DF> du;
+  const auto quiet_nan = hn::BitCast(
+      df, hn::Or(hn::And(hn::BitCast(du, v), hn::Set(du, 0x80000000u)),
+                 hn::Set(du, 0x7FC00000u)));
+  // IsNaN, not Ne(v, v): Highway 1.0.3 compares _CMP_NEQ_OQ, false for NaN.
+  return hn::IfThenElse(hn::IsNaN(v), quiet_nan, v);
+}
+
 // Bit patterns (in int32 lanes, each < 2^16) of v rounded to bfloat16.
 template <class DF>
 HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BF16Bits(DF df, hn::Vec<DF> v) {
@@ -97,9 +109,11 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> BF16Bits(DF df, hn::Vec<DF> v) {
   const auto odd = hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 1));
   const auto rounded = hn::ShiftRight<16>(
       hn::Add(bits, hn::Add(hn::Set(du, 0x7FFF), odd)));
-  // NaN: keep it NaN (and quiet); rounding could carry it into Inf.
-  const auto quiet_nan =
-      hn::Or(hn::ShiftRight<16>(bits), hn::Set(du, 0x0040));
+  // NaN: the quiet NaN of its sign, payload dropped (as the reference and
+  // float16 narrowing); rounding could carry it into Inf.
+  const auto quiet_nan = hn::Or(
+      hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 0x8000)),
+      hn::Set(du, 0x7FC0));
   const auto abs = hn::BitCast(di, hn::And(bits, hn::Set(du, 0x7FFFFFFF)));
   const auto is_nan = hn::RebindMask(du, hn::Gt(abs, hn::Set(di, 0x7F800000)));
   (void)df;

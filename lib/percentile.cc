@@ -368,6 +368,10 @@ MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
                                    "PercentileRange");
 }
 
+float Percentile(const float* x, size_t n, double pct) {
+  return internal::PercentileRange(x, n, pct, pct, "Percentile").min;
+}
+
 MinMaxResult PercentileRange(Executor& executor, const float* x, size_t n,
                              double lower_pct, double upper_pct) {
   return internal::PercentileRange(x, n, lower_pct, upper_pct,

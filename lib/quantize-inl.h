@@ -194,8 +194,10 @@ template <class DF>
 HWY_INLINE void StoreF32(DF df, hn::Vec<DF> v,
                          hwy::float16_t* HWY_RESTRICT p) {
 #if SIMDQUANT_HAVE_F16C
+  // vcvtps2ph keeps a NaN's payload; the other targets and the reference
+  // give the quiet NaN of its sign, and so must this one.
   const hn::Rebind<hwy::float16_t, DF> df16;
-  hn::StoreU(hn::DemoteTo(df16, v), df16, p);
+  hn::StoreU(hn::DemoteTo(df16, QuietNaNOfSign(df, v)), df16, p);
 #else
   StoreCodes(hn::RebindToSigned<DF>(), F16Bits(df, v),
              reinterpret_cast<uint16_t*>(p));

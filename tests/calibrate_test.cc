@@ -86,6 +86,10 @@ TEST_P(PercentileTest, HandWorked) {
   EXPECT_EQ(r.max, 4.0f);
   r = PercentileRange(x, 4, 50.0, 50.0);
   EXPECT_EQ(r.min, 2.5f);
+  EXPECT_EQ(Percentile(x, 4, 50.0), 2.5f);
+  EXPECT_EQ(Percentile(x, 4, 75.0), 3.25f);
+  EXPECT_THROW(Percentile(x, 4, 101.0), std::invalid_argument);
+  EXPECT_THROW(Percentile(x, 0, 50.0), std::invalid_argument);
   // numpy interpolates even between equal values: inf - inf gives NaN
   // (np.percentile([-np.inf], 100) is nan). Found by range_fuzzer.
   const float minus_inf = -std::numeric_limits<float>::infinity();

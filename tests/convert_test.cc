@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -149,6 +150,79 @@ TEST_P(ConvertTest, BF16NarrowingRoundsToNearestEven) {
   EXPECT_EQ(reference::BF16FromF32(std::numeric_limits<float>::denorm_min())
                 .bits,
             0x0000);
+}
+
+// The public array conversions (tensor.h): every 16-bit pattern widened, and
+// the probes (both signs, NaN payloads of both signs, Inf) narrowed, bit for
+// bit as the reference, at every length and misalignment with guards intact
+// and the input untouched.
+template <typename T16>
+void ExpectArrayConversions() {
+  const std::vector<T16> all = AllPatterns<T16>();
+  std::vector<float> wide(all.size());
+  ConvertToF32(all.data(), all.size(), wide.data());
+  for (uint32_t b = 0; b < 65536; ++b) {
+    ASSERT_EQ(BitsOf(wide[b]), BitsOf(reference::ToF32(all[b])))
+        << std::hex << "pattern 0x" << b;
+  }
+  std::vector<float> probes = NarrowingProbes();
+  const size_t positive = probes.size();
+  for (size_t i = 0; i < positive; ++i) probes.push_back(-probes[i]);
+  for (uint32_t nan : {0x7F800001u, 0x7FC00000u, 0x7FBFFFFFu, 0x7FFFE000u,
+                       0xFF800001u, 0xFFC00001u, 0x7F801FFFu}) {
+    probes.push_back(FromBits(nan));
+  }
+  probes.push_back(std::numeric_limits<float>::infinity());
+  probes.push_back(-std::numeric_limits<float>::infinity());
+  probes.push_back(-0.0f);
+  std::vector<T16> narrow(probes.size());
+  ConvertFromF32(probes.data(), probes.size(), narrow.data());
+  for (size_t i = 0; i < probes.size(); ++i) {
+    ASSERT_EQ(narrow[i].bits, reference::FromF32<T16>(probes[i]).bits)
+        << std::hex << "float bits 0x" << BitsOf(probes[i]);
+  }
+  for (size_t n : Lengths()) {
+    for (size_t offset : Offsets()) {
+      Guarded<float> x(n, offset);
+      Guarded<T16> y(n, offset);
+      for (size_t i = 0; i < n; ++i) x[i] = probes[(i * 7919) % probes.size()];
+      const std::vector<float> before(x.data(), x.data() + n);
+      y.Poison();
+      ConvertFromF32(x.data(), n, y.data());
+      Guarded<float> back(n, offset);
+      back.Poison();
+      ConvertToF32(y.data(), n, back.data());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(y[i].bits, reference::FromF32<T16>(before[i]).bits)
+            << "n " << n << " offset " << offset << " i " << i;
+        ASSERT_EQ(BitsOf(back[i]), BitsOf(reference::ToF32(y[i])));
+        ASSERT_EQ(BitsOf(x[i]), BitsOf(before[i]));
+      }
+      ASSERT_TRUE(x.GuardsIntact() && y.GuardsIntact() && back.GuardsIntact())
+          << "n " << n << " offset " << offset;
+    }
+  }
+}
+
+TEST_P(ConvertTest, F16ArraysConvertAsTheReference) {
+  ExpectArrayConversions<hwy::float16_t>();
+}
+TEST_P(ConvertTest, BF16ArraysConvertAsTheReference) {
+  ExpectArrayConversions<hwy::bfloat16_t>();
+}
+
+TEST(ConvertArgsTest, NullPointersAreErrors) {
+  float f[1] = {1.0f};
+  hwy::bfloat16_t b[1];
+  hwy::float16_t h[1];
+  EXPECT_THROW(ConvertFromF32(nullptr, 1, b), std::invalid_argument);
+  EXPECT_THROW(ConvertFromF32(f, 1, static_cast<hwy::float16_t*>(nullptr)),
+               std::invalid_argument);
+  EXPECT_THROW(ConvertToF32(static_cast<const hwy::bfloat16_t*>(nullptr), 1, f),
+               std::invalid_argument);
+  EXPECT_THROW(ConvertToF32(h, 1, nullptr), std::invalid_argument);
+  // Nothing to convert: null is fine.
+  EXPECT_NO_THROW(ConvertToF32(h, 0, nullptr));
 }
 
 // Infinity out of Dequantize (a product that overflows) narrows to Inf.

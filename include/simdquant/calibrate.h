@@ -27,6 +27,9 @@ namespace simdquant {
 MinMaxResult PercentileRange(const float* x, size_t n, double lower_pct,
                              double upper_pct);
 
+// One percentile, np.percentile(x, pct): PercentileRange(x, n, pct, pct).min.
+float Percentile(const float* x, size_t n, double pct);
+
 enum class Scheme : uint8_t { kAsymmetric, kSymmetric };
 
 // What a symmetric scale divides max(|min|, |max|) by.

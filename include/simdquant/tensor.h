@@ -22,6 +22,25 @@
 namespace simdquant {
 
 // ---------------------------------------------------------------------------
+// bfloat16 / float16 arrays
+//
+// hwy::bfloat16_t and hwy::float16_t are 16-bit bit patterns (member .bits);
+// from raw uint16_t data, reinterpret_cast the pointer (same size and
+// layout), as for torch's or numpy's 16-bit tensors.
+// These convert whole arrays, dispatched like the kernels and bit-identical
+// on every target to reference::F32FromBF16 / BF16FromF32 / F32FromF16 /
+// F16FromF32: widening is exact; narrowing rounds to nearest even (Highway
+// 1.0.3's BF16FromF32 and its bfloat16 DemoteTo truncate), overflows to
+// +-Inf and keeps -0 and subnormals. Both ways a NaN becomes the quiet NaN
+// of its sign, payload dropped (0x7FC00000, 0x7FC0, 0x7E00 with the sign
+// bit): hardware and numpy differ on payloads, so no target's habit leaks
+// out. x and y must not overlap.
+void ConvertToF32(const hwy::bfloat16_t* x, size_t n, float* y);
+void ConvertToF32(const hwy::float16_t* x, size_t n, float* y);
+void ConvertFromF32(const float* x, size_t n, hwy::bfloat16_t* y);
+void ConvertFromF32(const float* x, size_t n, hwy::float16_t* y);
+
+// ---------------------------------------------------------------------------
 // Packed codes
 //
 // Codes of 1..8 bits packed densely, least significant bit first: element i's
@@ -54,6 +73,21 @@ void Unpack(const uint8_t* packed, size_t n, int bits, int8_t* codes);
 
 // ---------------------------------------------------------------------------
 // Layouts
+//
+// Layouts are 2-D. An N-D tensor of shape (d0, ..., dk-1), row-major, maps
+// onto them without copies:
+//   per tensor:             PerTensor(d0 * ... * dk-1)
+//   per group along the last axis (GPTQ, AWQ, GGUF):
+//                           PerGroup(d0 * ... * dk-2, dk-1, group_size)
+//   per channel, axis 0 (conv weights OIHW, linear weights [out, in]):
+//                           PerRow(d0, d1 * ... * dk-1)
+//   per channel, last axis (activations [..., channels]):
+//                           PerColumn(d0 * ... * dk-2, dk-1)
+//   per channel, a middle axis a: for each of the d0 * ... * da-1 leading
+//   blocks (contiguous, da * (da+1 * ... * dk-1) elements each), PerRow(da,
+//   da+1 * ... * dk-1) with the same parameter arrays; ranges of MinMax
+//   combine block by block (min of mins, max of maxes). The Python module
+//   (lib/python) does exactly this for its axis= argument.
 
 enum class Granularity : uint8_t {
   kPerTensor,  // one (scale, zero point) for all elements
