@@ -5,12 +5,17 @@
 #   3. clang++-14 with AddressSanitizer + UBSan            build/test-asan
 #   4. clang++-14 with ThreadSanitizer: concurrency and parallel tests  build/test-tsan
 #   5. the libFuzzer differential fuzzers, briefly         build/fuzz
+# The g++ build also builds the Python module and runs its pytest suite and
+# examples (ctest's python_* tests, against torch too), then installs the
+# package with cmake/install-python.sh (the README's Python command) and
+# imports it from outside the tree.
 # Each covers every x86 target this CPU supports. Warnings are errors when CI
 # is set. FUZZ_SECONDS (default 20) is the run time of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/install-deps.sh cmake make g++ clang-14 libclang-rt-14-dev \
-  libhwy-dev libgtest-dev pkgconf
+  libhwy-dev libgtest-dev pkgconf python3-dev python3-numpy pybind11-dev \
+  python3-pybind11 python3-pytest python3-torch python3-matplotlib
 # ggml's own encoders, the oracle of the GGUF tests (tests/gguf_test.cc):
 # fetched once from npm; required, so that no run skips that comparison.
 SIMDQUANT_GGML_DIR=$(bash cmake/fetch-ggml.sh build/peers)
@@ -32,9 +37,10 @@ configure() {  # build-dir compiler extra-cmake-args...
     -DSIMDQUANT_WERROR="$werror" "$@" >/dev/null
 }
 
-configure build/test g++
+configure build/test g++ -DSIMDQUANT_BUILD_PYTHON=ON
 cmake --build build/test -j"$jobs"
 ctest --test-dir build/test -j"$jobs" --output-on-failure
+bash cmake/install-python.sh build/test
 
 configure build/test-clang clang++-14
 cmake --build build/test-clang -j"$jobs"
