@@ -1292,7 +1292,7 @@ void RegisterThreadBenchmarks(size_t max_threads) {
 int main(int argc, char** argv) {
   using namespace simdquant;
   using namespace simdquant::bench;
-  bool full = false, threads = false;
+  bool full = false, threads = false, filtered = false;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (strcmp(argv[i], "--full") == 0) {
@@ -1300,6 +1300,7 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "--threads") == 0) {
       threads = true;
     } else {
+      filtered |= strncmp(argv[i], "--benchmark_filter", 18) == 0;
       args.push_back(argv[i]);
     }
   }
@@ -1368,8 +1369,18 @@ int main(int argc, char** argv) {
   RegisterPercentileBenchmarks();
   RegisterLayoutBenchmarks(full, targets);
 
-  TableReporter table(columns, targets.front().name);
-  benchmark::RunSpecifiedBenchmarks(&table);
+  if (full || filtered) {
+    TableReporter table(columns, targets.front().name);
+    benchmark::RunSpecifiedBenchmarks(&table);
+  } else {
+    // The default run: every kernel and format at 64K, targets and peers
+    // only (the reference, memcpy, other sizes and ratios: --full).
+    std::vector<std::string> target_names;
+    for (const Target& t : targets) target_names.push_back(t.name);
+    TableReporter table = TableReporter::Compact(target_names);
+    benchmark::RunSpecifiedBenchmarks(
+        &table, "^(?!.*/(reference|memcpy|nth_element|sort)/).*/n:65536$");
+  }
   benchmark::Shutdown();
   return 0;
 }

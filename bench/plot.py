@@ -153,6 +153,7 @@ def plot_bit_widths(rows, kernel, out_dir, label, n):
         ax.set_title(f"per {gran}", fontsize=9)
         ax.set_yscale("log")
         ax.set_xlabel("bits (1-8 packed, 9-16 uint16; square: 8 in uint8)")
+        ax.set_xticks(range(1, 17))  # bit widths are integers
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("G elements / s")
     axes[0].legend(fontsize=7)

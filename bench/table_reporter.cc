@@ -24,6 +24,15 @@ TableReporter::TableReporter(std::vector<std::string> columns,
       best_(std::move(best)),
       baseline_(std::move(baseline)) {}
 
+TableReporter TableReporter::Compact(std::vector<std::string> targets) {
+  TableReporter t(targets, targets.front());
+  t.compact_ = true;
+  return t;
+}
+
+// What a user would pick instead of simdquant, measured in the same run.
+constexpr const char* kPeers[] = {"plain", "eigen", "xnnpack", "ggml", "ggml_ref", "ort"};
+
 bool TableReporter::ReportContext(const Context& context) {
   fprintf(stderr, "%d CPUs at %.0f MHz; running benchmarks, table follows.\n",
           context.cpu_info.num_cpus, context.cpu_info.cycles_per_second / 1e6);
@@ -46,16 +55,24 @@ void TableReporter::ReportRuns(const std::vector<Run>& runs) {
     }
     std::string row, impl;
     if (!SplitName(run.run_name.function_name, &row, &impl)) continue;
-    const auto it = run.counters.find("bytes_per_second");
+    const auto it =
+        run.counters.find(compact_ ? "items_per_second" : "bytes_per_second");
     if (it == run.counters.end()) continue;
     if (rows_.find(row) == rows_.end()) row_order_.push_back(row);
     rows_[row][impl] = it->second.value / 1e9;
-    if (++runs_seen_ % 50 == 0) fprintf(stderr, ".");
+    ++runs_seen_;
+    if (compact_) {
+      fprintf(stderr, "\r%4zu measured: %-70.70s", runs_seen_,
+              run.run_name.function_name.c_str());
+    } else if (runs_seen_ % 50 == 0) {
+      fprintf(stderr, ".");
+    }
   }
 }
 
 void TableReporter::Finalize() {
   fprintf(stderr, "\n");
+  if (compact_) return PrintCompact();
   // Only columns that have at least one value.
   std::vector<std::string> columns;
   for (const std::string& c : columns_) {
@@ -105,7 +122,7 @@ void TableReporter::Finalize() {
     }
     // The fastest of what a user would pick instead, in the same run.
     std::map<std::string, double> with_peer = values;
-    for (const char* peer : {"plain", "eigen", "xnnpack", "ggml", "ort"}) {
+    for (const char* peer : kPeers) {
       const auto it = values.find(peer);
       if (it != values.end()) {
         with_peer["peer"] = std::max(with_peer["peer"], it->second);
@@ -116,6 +133,46 @@ void TableReporter::Finalize() {
            ratio(values, best_, "plain", 1.0).c_str(),
            ratio(with_peer, best_, "peer", 1.0).c_str(),
            ratio(values, best_, "memcpy", 100.0).c_str());
+  }
+  fflush(stdout);
+}
+
+void TableReporter::PrintCompact() {
+  // Rows are all at one size: drop "/n:65536" and fit the name in 30.
+  constexpr int kName = 30;
+  printf("\nG elements/s (median of repetitions), 64K elements, one thread; "
+         "\"best peer\" is the\nfastest of %s in the same run; \"x\" is %s "
+         "over it.\n\n", "plain, eigen, xnnpack, ggml, ggml_ref, ort",
+         best_.c_str());
+  printf("%-*s", kName, "kernel");
+  for (const std::string& c : columns_) printf(" %7.7s", c.c_str());
+  printf(" %9s %7s %6s\n", "best peer", "G el/s", "x");
+  for (const std::string& row : row_order_) {
+    const auto& values = rows_[row];
+    std::string name = row.substr(0, row.rfind("/n:"));
+    if (name.size() > static_cast<size_t>(kName)) {
+      name = name.substr(0, kName - 1) + "~";
+    }
+    printf("%-*s", kName, name.c_str());
+    for (const std::string& c : columns_) {
+      const auto it = values.find(c);
+      it == values.end() ? printf(" %7s", "-") : printf(" %7.2f", it->second);
+    }
+    const char* peer = nullptr;
+    double peer_value = 0.0;
+    for (const char* p : kPeers) {
+      const auto it = values.find(p);
+      if (it != values.end() && it->second > peer_value) {
+        peer = p;
+        peer_value = it->second;
+      }
+    }
+    const auto best = values.find(best_);
+    if (peer == nullptr || best == values.end()) {
+      printf(" %9s %7s %6s\n", "-", "-", "-");
+    } else {
+      printf(" %9s %7.2f %5.1fx\n", peer, peer_value, best->second / peer_value);
+    }
   }
   fflush(stdout);
 }

@@ -22,16 +22,23 @@ class TableReporter : public benchmark::BenchmarkReporter {
   // the ratios are computed for; the first ratio is against `baseline`.
   TableReporter(std::vector<std::string> columns, std::string best,
                 std::string baseline = "reference");
+  // The default run's table instead (bench/run.sh without --full): at most
+  // 120 columns, G elements/s per target, then the best peer and the best
+  // target's ratio to it; progress on stderr.
+  static TableReporter Compact(std::vector<std::string> targets);
 
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
   void Finalize() override;
 
  private:
+  void PrintCompact();
+
+  bool compact_ = false;
   std::vector<std::string> columns_;
   std::string best_, baseline_;
   std::vector<std::string> row_order_;
-  // row -> implementation -> GB/s
+  // row -> implementation -> GB/s (compact: G elements/s)
   std::map<std::string, std::map<std::string, double>> rows_;
   size_t runs_seen_ = 0;
 };
