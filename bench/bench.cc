@@ -1373,13 +1373,30 @@ int main(int argc, char** argv) {
     TableReporter table(columns, targets.front().name);
     benchmark::RunSpecifiedBenchmarks(&table);
   } else {
-    // The default run: every kernel and format at 64K, targets and peers
-    // only (the reference, memcpy, other sizes and ratios: --full).
+    // The default run: a row per kernel and format at 64K (8-bit and 4-bit
+    // codes, the common layouts, every GGUF / FP8 / FP6 / FP4 / MX format),
+    // targets and peers only. Other bit widths, layouts, data, sizes, the
+    // reference and memcpy: --full.
     std::vector<std::string> target_names;
-    for (const Target& t : targets) target_names.push_back(t.name);
+    std::string impls = "simdquant|plain|eigen|xnnpack|ggml|ggml_ref|ort|nth_element";
+    for (const Target& t : targets) {
+      target_names.push_back(t.name);
+      impls += "|" + t.name;
+    }
+    const std::string rows =
+        "MinMax/f32|AbsMax/f32|PercentileRange/f32/p:99.99/normal|"
+        "MeasureError/f32/bits:8/divide|Quantize/u8/bits:(8|4)/divide|"
+        "Quantize/(u8|i8)/bits:8/reciprocal|Quantize/u16/bits:16/divide|"
+        "Dequantize/(u8|i8)/bits:8|Dequantize/u16/bits:16|"
+        "(Quantize|Dequantize)/packed/group32/bits:4|"
+        "(Quantize|Dequantize)/u8/(row|column)/bits:8|"
+        "QuantizeDynamic/packed/group32/bits:4|QuantizeDynamic/u8/row/bits:8|"
+        "Q8_0/(QuantizeDynamic|Dequantize)/group32|GGUF/[^/]+/(Encode|Decode)|"
+        "GGUF/Q4_K/EncodeImatrix|(Float|MX)/[^/]+/(Encode|Decode)|"
+        "NVFP4/(Encode|Decode)";
     TableReporter table = TableReporter::Compact(target_names);
     benchmark::RunSpecifiedBenchmarks(
-        &table, "^(?!.*/(reference|memcpy|nth_element|sort)/).*/n:65536$");
+        &table, "^(" + rows + ")/(" + impls + ")/n:65536$");
   }
   benchmark::Shutdown();
   return 0;

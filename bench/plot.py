@@ -53,6 +53,15 @@ def cpu_label():
     return "unknown CPU"
 
 
+def legend(axes, **kwargs):
+    """A legend on the first panel that has labelled lines (the compact run
+    leaves some panels empty, and an empty legend() warns)."""
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, **kwargs)
+            return
+
+
 def save(fig, title, path):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -80,7 +89,7 @@ def plot_vs_size(rows, family, groups, out_dir, label):
         ax.set_ylabel("GB/s (read + written)")
         ax.set_title(group, fontsize=9)
         ax.grid(True, alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+    legend([ax for row in axes for ax in row])
     return save(fig, f"{family}: throughput vs size ({label})",
                 os.path.join(out_dir, f"{family}_vs_size.png"))
 
@@ -107,7 +116,7 @@ def plot_per_bits(rows, kernel, out_dir, label, n):
     ax.set_xticklabels([g[len(kernel) + 1:] for g in groups], rotation=30,
                        ha="right", fontsize=7)
     ax.set_ylabel("GB/s (read + written)")
-    ax.legend(fontsize=7, ncol=2)
+    legend([ax], ncol=2)
     ax.grid(True, axis="y", alpha=0.3)
     return save(fig, f"{kernel} per bit width, n = {n} ({label})",
                 os.path.join(out_dir, f"{kernel}_per_bits_n{n}.png"))
@@ -127,7 +136,9 @@ def plot_bit_widths(rows, kernel, out_dir, label, n):
     packed codes for 1..8 bits, uint16_t for 9..16, uint8_t at 8 (marker)."""
     groups = [g for (g, _, size) in rows
               if size == n and is_layout_group(g) and g.split("/")[0] == kernel]
-    if not groups:
+    # A curve needs several bit widths: the default run measures 4 and 8
+    # only (all of them with --full).
+    if len({g.split("bits:")[-1] for g in groups}) < 3:
         return None
     impls = [i for i in impls_of(rows, set(groups))]
     fig, axes = plt.subplots(1, len(GRANULARITIES), figsize=(16, 4),
@@ -156,7 +167,7 @@ def plot_bit_widths(rows, kernel, out_dir, label, n):
         ax.set_xticks(range(1, 17))  # bit widths are integers
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("G elements / s")
-    axes[0].legend(fontsize=7)
+    legend(axes)
     return save(fig, f"{kernel} per bit width, n = {n} ({label})",
                 os.path.join(out_dir, f"{kernel}_bit_widths_n{n}.png"))
 
@@ -174,6 +185,9 @@ def main():
         if g not in families[g.split("/")[0]]:
             families[g.split("/")[0]].append(g)
     written = []
+    # Throughput against size needs sizes: the default run has one (64K).
+    if len({n for (_, _, n) in rows}) < 2:
+        families = {}
     for family, groups in sorted(families.items()):
         # One panel per group, at most 4 per figure to stay readable.
         written.append(plot_vs_size(rows, family, sorted(groups)[:4],

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (Release) and runs the benchmarks: every
 # kernel on every target this CPU supports, beside the scalar reference, a
-# plain -O3 -march=native loop, Eigen, XNNPACK, ggml and memcpy. Prints the ISA table, writes
-# Google Benchmark JSON to build/bench/results.json and plots to
+# plain -O3 -march=native loop, Eigen, XNNPACK, ggml, ONNX Runtime and memcpy.
+# By default a row per kernel and format at 64K, printed as a compact table
+# (G elements/s per target, best peer, ratio; about 2 minutes once built);
+# writes Google Benchmark JSON to build/bench/results.json and plots to
 # build/bench/plots/. Extra arguments go to the benchmark binary, e.g.
-#   bash bench/run.sh --full                          # every size and bit width
+#   bash bench/run.sh --full        # every size, bit width and layout (GB/s)
 #   bash bench/run.sh --benchmark_filter='Quantize/u8'
 #   bash bench/run.sh --threads                       # 1..N threads scaling
 set -euo pipefail
