@@ -139,8 +139,8 @@ void TableReporter::Finalize() {
 }
 
 void TableReporter::PrintCompact() {
-  // Rows are all at one size: drop "/n:65536" and fit the name in 34.
-  constexpr int kName = 34;
+  // Rows are all at one size: drop "/n:65536" and fit the name in 36.
+  constexpr int kName = 36;
   printf("\nG elements/s (median of repetitions), 64K elements, one thread; "
          "\"best peer\" is the\nfastest of %s in the same run; \"x\" is %s "
          "over it.\n\n", "plain, eigen, xnnpack, ggml, ggml_ref, ort, nth_element",
