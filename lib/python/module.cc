@@ -51,17 +51,19 @@ using detail::FloatType;
 // ---------------------------------------------------------------------------
 // Threads: one pool for the module, used when set_num_threads(n > 1).
 
-std::unique_ptr<ThreadPool>& Pool() {
-  static std::unique_ptr<ThreadPool> pool;
-  return pool;
+// Replaced by set_num_threads under the GIL; leaked, as the numpy module.
+std::shared_ptr<ThreadPool>& Pool() {
+  static auto* pool = new std::shared_ptr<ThreadPool>();
+  return *pool;
 }
 
 // Calls kernel() or kernel(pool) (parallel.h's overloads take the Executor
-// first), without the GIL.
+// first), without the GIL. The call holds its own reference to the pool, so
+// set_num_threads from another Python thread cannot free it mid-kernel.
 template <class Kernel>
 auto Run(const Kernel& kernel) {
+  const std::shared_ptr<ThreadPool> pool = Pool();
   py::gil_scoped_release release;
-  ThreadPool* pool = Pool().get();
   return pool != nullptr ? kernel(*pool) : kernel();
 }
 
@@ -1129,8 +1131,7 @@ PYBIND11_MODULE(_native, m) {
       "set_num_threads",
       [](size_t threads) {
         if (threads == 0) throw py::value_error("threads must be >= 1");
-        Pool().reset();
-        if (threads > 1) Pool() = std::make_unique<ThreadPool>(threads);
+        Pool() = threads > 1 ? std::make_shared<ThreadPool>(threads) : nullptr;
       },
       py::arg("threads"));
   m.def("get_num_threads", [] {

@@ -273,3 +273,28 @@ def test_threads_give_identical_results(rng):
     np.testing.assert_array_equal(single[1], threaded[1])
     assert single[2] == threaded[2]
     assert sq.get_num_threads() == 1
+
+
+def test_python_threads_quantize_at_once_while_the_pool_changes(rng):
+    # The GIL is released in kernels: several Python threads run them at
+    # once, and set_num_threads meanwhile must not pull the pool from under
+    # a running kernel. Every result must equal the single-threaded one.
+    import threading
+    x = rng.normal(size=(16, 8192)).astype(F32)
+    want = sq.gguf_encode(x, "Q4_0")
+    errors = []
+
+    def work():
+        for _ in range(20):
+            if not np.array_equal(sq.gguf_encode(x, "Q4_0"), want):
+                errors.append("mismatch")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for n in (2, 1, 3, 1) * 5:
+        sq.set_num_threads(n)
+    for t in threads:
+        t.join()
+    sq.set_num_threads(1)
+    assert not errors
