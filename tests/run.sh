@@ -10,7 +10,7 @@
 # package with cmake/install-python.sh (the README's Python command) and
 # imports it from outside the tree.
 # Each covers every x86 target this CPU supports. Warnings are errors when CI
-# is set. FUZZ_SECONDS (default 20) is the run time of each fuzzer.
+# is set. FUZZ_SECONDS (default 12) is the run time of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/install-deps.sh cmake make g++ clang-14 libclang-rt-14-dev \
@@ -70,7 +70,7 @@ for fuzzer in range params quantize dequantize error tensor float_codes; do
   mkdir -p "$corpus"
   cp tests/fuzz/corpus/$fuzzer/* "$corpus/"
   log=build/fuzz/$fuzzer.log
-  if ! build/fuzz/tests/fuzz/${fuzzer}_fuzzer -max_total_time="${FUZZ_SECONDS:-20}" \
+  if ! build/fuzz/tests/fuzz/${fuzzer}_fuzzer -max_total_time="${FUZZ_SECONDS:-12}" \
       -print_final_stats=1 -artifact_prefix=build/fuzz/ "$corpus" >"$log" 2>&1; then
     cat "$log"
     echo "${fuzzer}_fuzzer failed; the input is in build/fuzz/crash-* (add it to tests/fuzz/corpus/$fuzzer)"
