@@ -70,18 +70,20 @@ auto Run(const Kernel& kernel) {
 // ---------------------------------------------------------------------------
 // Names of enumerators, as Python passes them.
 
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Names match in any case ("e4m3fn", "Divide").
 template <typename E>
 E Parse(const std::string& name, std::initializer_list<std::pair<const char*, E>> table,
         const char* what) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = Lower(name);
   std::string known;
   for (const auto& [key, value] : table) {
-    std::string k = key;
-    std::transform(k.begin(), k.end(), k.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (k == lower) return value;
+    if (Lower(key) == lower) return value;
     known += (known.empty() ? "" : ", ") + std::string(key);
   }
   throw py::value_error(std::string(what) + " must be one of " + known +
@@ -264,6 +266,18 @@ py::array Output(const py::object& out, const py::dtype& dtype,
   return a;
 }
 
+// Encoded data (packed codes, float codes, block scales, GGUF blocks): uint8
+// and exactly `expected` bytes for the shape and format it is said to hold.
+void CheckBytes(const py::array& a, const char* name, size_t expected) {
+  if (!a.dtype().equal(py::dtype::of<uint8_t>())) {
+    throw py::type_error(std::string(name) + " must be uint8; got " + DtypeName(a));
+  }
+  if (static_cast<size_t>(a.size()) != expected) {
+    throw py::value_error(std::string(name) + " holds " + std::to_string(a.size()) +
+                          " bytes; the shape and format need " + std::to_string(expected));
+  }
+}
+
 template <typename T>
 const T* DataOf(const py::array& a) {
   return static_cast<const T*>(a.data());
@@ -324,6 +338,16 @@ NdLayout LayoutOf(const std::vector<size_t>& shape, const py::object& axis_obj,
     nd.blocks = before;
   }
   return nd;
+}
+
+// Packed codes along a middle axis are written block by block: each block
+// must start on a byte.
+void CheckPackedBlocks(const NdLayout& nd, int bits) {
+  if (nd.blocks > 1 && nd.BlockElements() * static_cast<size_t>(bits) % 8 != 0) {
+    throw py::value_error(
+        "packed codes per channel along a middle axis need each block of "
+        "that axis to fill whole bytes");
+  }
 }
 
 // Scales and zero points of a layout, kept alive for the call.
@@ -573,11 +597,7 @@ py::array QuantizePy(const py::object& x_obj, const py::object& params_or_scale,
     if (f.bits < 1 || f.bits > 8) {
       throw py::value_error("packed codes have 1 to 8 bits; got " + std::to_string(f.bits));
     }
-    if (nd.blocks > 1 && block * static_cast<size_t>(f.bits) % 8 != 0) {
-      throw py::value_error(
-          "packed codes per channel along a middle axis need each block of "
-          "that axis to fill whole bytes");
-    }
+    CheckPackedBlocks(nd, f.bits);
     const size_t bytes = PackedBytes(static_cast<size_t>(x.size()), f.bits);
     py::array q = Output(out, py::dtype::of<uint8_t>(), {bytes}, {&x});
     auto* qdata = MutableDataOf<uint8_t>(q);
@@ -616,18 +636,11 @@ py::array DequantizePy(const py::object& q_obj, const py::object& params_or_scal
   if (packed) {
     if (shape_obj.is_none()) throw py::type_error("packed codes need shape=");
     shape = shape_obj.cast<std::vector<size_t>>();
-    if (!q.dtype().equal(py::dtype::of<uint8_t>())) {
-      throw py::type_error("packed codes are uint8; got " + DtypeName(q));
-    }
     if (bits.is_none() && !py::isinstance<QuantParams>(params_or_scale)) {
       throw py::type_error("packed codes need bits=");
     }
     f = FormatOf(params_or_scale, bits, is_signed, narrow, 8, false);
-    if (static_cast<size_t>(q.size()) != PackedBytes(SizeOf(shape), f.bits)) {
-      throw py::value_error("packed codes hold " + std::to_string(q.size()) +
-                            " bytes; shape and bits need " +
-                            std::to_string(PackedBytes(SizeOf(shape), f.bits)));
-    }
+    CheckBytes(q, "q", PackedBytes(SizeOf(shape), f.bits));
   } else {
     if (!shape_obj.is_none()) throw py::type_error("shape= is for packed codes");
     const py::dtype qd = q.dtype();
@@ -638,14 +651,10 @@ py::array DequantizePy(const py::object& q_obj, const py::object& params_or_scal
   const NdLayout nd = LayoutOf(shape, axis, group_size);
   const ParamArrays pa = ParamArraysOf(params_or_scale, zero_point, nd);
   const GroupParams gp = pa.Params(f.bits, f.signedness, f.narrow);
+  if (packed) CheckPackedBlocks(nd, f.bits);
   py::array y = Output(out, NumpyDtype(t), shape, {&q});
   char* ydata = static_cast<char*>(y.mutable_data());
   const size_t block = nd.BlockElements();
-  if (packed && nd.blocks > 1 && block * static_cast<size_t>(f.bits) % 8 != 0) {
-    throw py::value_error(
-        "packed codes per channel along a middle axis need each block of "
-        "that axis to fill whole bytes");
-  }
   for (size_t b = 0; b < nd.blocks; ++b) {
     WithFloats(t, ydata + b * block * ElementSize(t), [&](auto* p) {
       if (packed) {
@@ -779,9 +788,6 @@ py::array DecodeFloatPy(const py::object& codes_obj, const py::object& scale,
                         const py::object& group_size, const py::object& dtype,
                         const py::object& out) {
   const py::array codes = Input(codes_obj, "codes");
-  if (!codes.dtype().equal(py::dtype::of<uint8_t>())) {
-    throw py::type_error("codes are uint8; got " + DtypeName(codes));
-  }
   const FloatCodeSpec spec = FloatSpecOf(format, "saturate", "divide", packed);
   std::vector<size_t> shape = ShapeOf(codes);
   if (packed) {
@@ -790,11 +796,7 @@ py::array DecodeFloatPy(const py::object& codes_obj, const py::object& scale,
   } else if (!shape_obj.is_none()) {
     shape = shape_obj.cast<std::vector<size_t>>();
   }
-  if (static_cast<size_t>(codes.size()) != FloatCodeBytes(SizeOf(shape), spec)) {
-    throw py::value_error("codes hold " + std::to_string(codes.size()) +
-                          " bytes; the shape needs " +
-                          std::to_string(FloatCodeBytes(SizeOf(shape), spec)));
-  }
+  CheckBytes(codes, "codes", FloatCodeBytes(SizeOf(shape), spec));
   const FloatCall c = FloatCallOf(shape, scale, axis, group_size);
   const FloatType t = ParseFloatDtype(dtype);
   py::array y = Output(out, NumpyDtype(t), shape, {&codes});
@@ -852,16 +854,8 @@ py::array DecodeMxPy(const py::object& scales_obj, const py::object& elements_ob
   const py::array elements = Input(elements_obj, "elements");
   const auto [rows, cols] = RowsCols(shape);
   const MxFormat f = ParseMxFormat(format);
-  if (!scales.dtype().equal(py::dtype::of<uint8_t>()) ||
-      !elements.dtype().equal(py::dtype::of<uint8_t>())) {
-    throw py::type_error("scales and elements are uint8");
-  }
-  if (static_cast<size_t>(scales.size()) != MxScaleCount(rows, cols) ||
-      static_cast<size_t>(elements.size()) != MxElementBytes(f, rows * cols)) {
-    throw py::value_error("scales / elements sizes do not match shape and format: need " +
-                          std::to_string(MxScaleCount(rows, cols)) + " scales and " +
-                          std::to_string(MxElementBytes(f, rows * cols)) + " element bytes");
-  }
+  CheckBytes(scales, "scales", MxScaleCount(rows, cols));
+  CheckBytes(elements, "elements", MxElementBytes(f, rows * cols));
   const FloatType t = ParseFloatDtype(dtype);
   py::array y(NumpyDtype(t), shape);
   WithFloats(t, y.mutable_data(), [&](auto* p) {
@@ -912,16 +906,8 @@ py::array DecodeNvFp4Py(const py::object& scales_obj, const py::object& elements
   const py::array scales = Input(scales_obj, "block_scales");
   const py::array elements = Input(elements_obj, "elements");
   const auto [rows, cols] = RowsCols(shape);
-  if (!scales.dtype().equal(py::dtype::of<uint8_t>()) ||
-      !elements.dtype().equal(py::dtype::of<uint8_t>())) {
-    throw py::type_error("block_scales and elements are uint8");
-  }
-  if (static_cast<size_t>(scales.size()) != NvFp4ScaleCount(rows, cols) ||
-      static_cast<size_t>(elements.size()) != PackedBytes(rows * cols, 4)) {
-    throw py::value_error("block_scales / elements sizes do not match shape: need " +
-                          std::to_string(NvFp4ScaleCount(rows, cols)) + " and " +
-                          std::to_string(PackedBytes(rows * cols, 4)));
-  }
+  CheckBytes(scales, "block_scales", NvFp4ScaleCount(rows, cols));
+  CheckBytes(elements, "elements", PackedBytes(rows * cols, 4));
   const FloatType t = ParseFloatDtype(dtype);
   py::array y(NumpyDtype(t), shape);
   WithFloats(t, y.mutable_data(), [&](auto* p) {
@@ -972,19 +958,13 @@ py::array GgufEncodePy(const py::object& x_obj, const std::string& type,
 py::array GgufDecodePy(const py::object& blocks_obj, const std::string& type,
                        const std::vector<size_t>& shape, const py::object& dtype) {
   const py::array blocks = Input(blocks_obj, "blocks");
-  if (!blocks.dtype().equal(py::dtype::of<uint8_t>())) {
-    throw py::type_error("blocks are uint8; got " + DtypeName(blocks));
-  }
   const gguf::BlockType bt = ParseBlockType(type);
   const size_t n = SizeOf(shape);
   if (shape.empty() || shape.back() % gguf::BlockSize(bt) != 0) {
     throw py::value_error("the last axis of shape must be a multiple of " + type +
                           "'s block of " + std::to_string(gguf::BlockSize(bt)));
   }
-  if (static_cast<size_t>(blocks.size()) != gguf::RowBytes(bt, n)) {
-    throw py::value_error("blocks hold " + std::to_string(blocks.size()) +
-                          " bytes; shape needs " + std::to_string(gguf::RowBytes(bt, n)));
-  }
+  CheckBytes(blocks, "blocks", gguf::RowBytes(bt, n));
   const FloatType t = ParseFloatDtype(dtype);
   py::array y(NumpyDtype(t), shape);
   WithFloats(t, y.mutable_data(), [&](auto* p) {
