@@ -34,6 +34,17 @@ TableReporter TableReporter::Compact(std::vector<std::string> targets) {
 constexpr const char* kPeers[] = {"plain",    "eigen", "xnnpack",    "ggml",
                                   "ggml_ref", "ort",   "nth_element"};
 
+// The fastest peer of a row: {name, value}, or {nullptr, 0} if it has none.
+std::pair<const char*, double> BestPeer(
+    const std::map<std::string, double>& values) {
+  std::pair<const char*, double> best{nullptr, 0.0};
+  for (const char* peer : kPeers) {
+    const auto it = values.find(peer);
+    if (it != values.end() && it->second > best.second) best = {peer, it->second};
+  }
+  return best;
+}
+
 bool TableReporter::ReportContext(const Context& context) {
   fprintf(stderr, "%d CPUs at %.0f MHz; running benchmarks, table follows.\n",
           context.cpu_info.num_cpus, context.cpu_info.cycles_per_second / 1e6);
@@ -123,12 +134,7 @@ void TableReporter::Finalize() {
     }
     // The fastest of what a user would pick instead, in the same run.
     std::map<std::string, double> with_peer = values;
-    for (const char* peer : kPeers) {
-      const auto it = values.find(peer);
-      if (it != values.end()) {
-        with_peer["peer"] = std::max(with_peer["peer"], it->second);
-      }
-    }
+    if (const char* peer = BestPeer(values).first) with_peer["peer"] = values.at(peer);
     printf(" %9s %9s %9s %9s\n",
            ratio(values, best_, baseline_, 1.0).c_str(),
            ratio(values, best_, "plain", 1.0).c_str(),
@@ -162,15 +168,7 @@ void TableReporter::PrintCompact() {
       const auto it = values.find(c);
       it == values.end() ? printf(" %7s", "-") : printf(" %7.2f", it->second);
     }
-    const char* peer = nullptr;
-    double peer_value = 0.0;
-    for (const char* p : kPeers) {
-      const auto it = values.find(p);
-      if (it != values.end() && it->second > peer_value) {
-        peer = p;
-        peer_value = it->second;
-      }
-    }
+    const auto [peer, peer_value] = BestPeer(values);
     const auto best = values.find(best_);
     if (peer == nullptr || best == values.end()) {
       printf(" %9s %7s %6s\n", "-", "-", "-");
