@@ -109,39 +109,45 @@ bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
                           size_t first, BlockConstants& c, const char* function) {
   using DF = hn::ScalableTag<float>;
   const DF df;
-  HWY_ALIGN float lo_lanes[hn::MaxLanes(DF())], hi_lanes[hn::MaxLanes(DF())];
-  hn::Vec<DF> lo, hi, sum;
-  GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, x, kBlock, 0, count, lo, hi,
-                                            sum);
-  // sum - sum is 0 unless an element is NaN or infinite (or the sum of
-  // huge finite values overflows: then the exact check passes).
-  if (!hn::AllTrue(df, hn::Eq(hn::Sub(sum, sum), hn::Zero(df)))) {
-    internal::CheckFiniteBlocks(x, count * kBlock, first, function);
-  }
+  constexpr size_t kLevels = CeilLog2(hn::MaxLanes(DF()));
   const auto zero = hn::Zero(df);
   using F = Format<kType>;
   hn::Vec<DF> d;
-  if constexpr (F::kHasMin) {
-    // Zero minimum or maximum: which zero comes first decides the signs.
-    if (!hn::AllFalse(df, hn::Or(hn::Eq(lo, zero), hn::Eq(hi, zero)))) {
-      hn::Store(lo, df, lo_lanes);
-      hn::Store(hi, df, hi_lanes);
-      for (size_t g = 0; g < count; ++g) {
-        if (lo_lanes[g] == 0.0f) lo_lanes[g] = FirstEqual(x + g * kBlock, 0.0f);
-        if (hi_lanes[g] == 0.0f) hi_lanes[g] = FirstEqual(x + g * kBlock, 0.0f);
-      }
-      lo = hn::Load(df, lo_lanes);
-      hi = hn::Load(df, hi_lanes);
+  if constexpr (kType == BlockType::kQ8_0) {
+    // Only |x| matters: one reduction, which also finds NaN and Inf.
+    const auto amax = GroupMaxMagnitudes<kLevels>(df, x, kBlock, 0, count);
+    const hn::RebindToSigned<DF> di;
+    if (!hn::AllTrue(di, hn::Lt(hn::BitCast(di, amax), hn::Set(di, 0x7F800000)))) {
+      internal::CheckFiniteBlocks(x, count * kBlock, first, function);
     }
-    d = hn::Div(hn::Sub(hi, lo), hn::Set(df, static_cast<float>(F::kTop)));
-    hn::Store(lo, df, c.min);
-    StoreF32(df, lo, c.m);
+    d = hn::Div(amax, hn::Set(df, 127.0f));
   } else {
-    const auto abs_lo = hn::Abs(lo), abs_hi = hn::Abs(hi);
-    auto amax = hn::Max(abs_lo, abs_hi);
-    if constexpr (kType == BlockType::kQ8_0) {
-      d = hn::Div(amax, hn::Set(df, 127.0f));
+    HWY_ALIGN float lo_lanes[hn::MaxLanes(DF())], hi_lanes[hn::MaxLanes(DF())];
+    hn::Vec<DF> lo, hi, sum;
+    GroupRanges<kLevels>(df, x, kBlock, 0, count, lo, hi, sum);
+    // sum - sum is 0 unless an element is NaN or infinite (or the sum of
+    // huge finite values overflows: then the exact check passes).
+    if (!hn::AllTrue(df, hn::Eq(hn::Sub(sum, sum), hn::Zero(df)))) {
+      internal::CheckFiniteBlocks(x, count * kBlock, first, function);
+    }
+    if constexpr (F::kHasMin) {
+      // Zero minimum or maximum: which zero comes first decides the signs.
+      if (!hn::AllFalse(df, hn::Or(hn::Eq(lo, zero), hn::Eq(hi, zero)))) {
+        hn::Store(lo, df, lo_lanes);
+        hn::Store(hi, df, hi_lanes);
+        for (size_t g = 0; g < count; ++g) {
+          if (lo_lanes[g] == 0.0f) lo_lanes[g] = FirstEqual(x + g * kBlock, 0.0f);
+          if (hi_lanes[g] == 0.0f) hi_lanes[g] = FirstEqual(x + g * kBlock, 0.0f);
+        }
+        lo = hn::Load(df, lo_lanes);
+        hi = hn::Load(df, hi_lanes);
+      }
+      d = hn::Div(hn::Sub(hi, lo), hn::Set(df, static_cast<float>(F::kTop)));
+      hn::Store(lo, df, c.min);
+      StoreF32(df, lo, c.m);
     } else {
+      const auto abs_lo = hn::Abs(lo), abs_hi = hn::Abs(hi);
+      const auto amax = hn::Max(abs_lo, abs_hi);
       // The first element of largest magnitude, +0 for an all-zero block.
       auto max = hn::IfThenElse(hn::Gt(abs_hi, abs_lo), hi, lo);
       max = hn::IfThenElseZero(hn::Ne(amax, zero), max);
@@ -176,7 +182,12 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> TruncatedCodes(DF df,
   if (kInfinite) {
     v = hn::IfThenElseZero(hn::Lt(hn::Abs(v), hn::Set(df, 0x1p31f)), v);
   }
+#if SIMDQUANT_HAVE_RAW_TRUNCATE
+  (void)di;
+  return TruncateRaw<DF>(v);
+#else
   return hn::ConvertTo(di, v);
+#endif
 }
 
 // Codes (int32 lanes) of the N elements at x of a block with constants
@@ -230,9 +241,23 @@ void EncodeBlocksWith(const BlockConstants& c, const TIn* HWY_RESTRICT x,
     const auto inverse = hn::Set(df, c.inverse[g]);
     const auto min = hn::Set(df, F::kHasMin ? c.min[g] : 0.0f);
     if constexpr (kType == BlockType::kQ8_0) {
-      for (size_t j = 0; j < kBlock; j += N) {
-        StoreCodes(di, BlockCodes<kType, kInfinite>(df, x + j, inverse, min),
-                   reinterpret_cast<int8_t*>(qs + j));
+      int8_t* q = reinterpret_cast<int8_t*>(qs);
+      const auto codes = [&](size_t j) {
+        return BlockCodes<kType, kInfinite>(df, x + j, inverse, min);
+      };
+#if SIMDQUANT_HAVE_BYTE_PERMUTE
+      if constexpr (hn::MaxLanes(DF()) == kBlock / 2) {
+        StoreLowBytesOf2(codes(0), codes(N), q);
+        continue;
+      }
+#endif
+      if constexpr (4 * hn::MaxLanes(DF()) <= kBlock) {
+        for (size_t j = 0; j < kBlock; j += 4 * N) {
+          StoreCodes4(di, codes(j), codes(j + N), codes(j + 2 * N),
+                      codes(j + 3 * N), q + j);
+        }
+      } else {
+        for (size_t j = 0; j < kBlock; j += N) StoreCodes(di, codes(j), q + j);
       }
       continue;
     }

@@ -301,6 +301,43 @@ HWY_INLINE void GroupRanges(DF df, const TIn* HWY_RESTRICT x, size_t G,
   }
 }
 
+// The largest |x| of each of the 2^kLevel groups of G elements from group
+// `first` (groups from `count` on give 0), lane g for group first + g,
+// reduced across groups as GroupRanges does. The magnitudes are compared as
+// integers: non-negative floats order as their bits, and a NaN with its sign
+// cleared lies above +Inf, so a group holding NaN gives NaN (a float max on
+// x86 drops NaN in its first operand) and the result lies above FLT_MAX
+// exactly where a group holds NaN or an infinity: one reduction both finds
+// the ranges and checks them.
+template <size_t kLevel, class DF, typename TIn>
+HWY_INLINE hn::Vec<DF> GroupMaxMagnitudes(DF df, const TIn* HWY_RESTRICT x,
+                                          size_t G, size_t first,
+                                          size_t count) {
+  const hn::RebindToSigned<DF> di;
+  const auto max = [df, di](hn::Vec<DF> a, hn::Vec<DF> b) {
+    return hn::BitCast(df, hn::Max(hn::BitCast(di, a), hn::BitCast(di, b)));
+  };
+  if constexpr (kLevel == 0) {
+    if (first >= count) return hn::Zero(df);
+    const size_t N = hn::Lanes(df);
+    const TIn* p = x + first * G;
+    const auto magnitude = [&](size_t j) {
+      return hn::BitCast(df, hn::And(hn::BitCast(di, LoadF32(df, p + j)),
+                                     hn::Set(di, 0x7FFFFFFF)));
+    };
+    auto m = magnitude(0);
+    for (size_t j = N; j < G; j += N) m = max(m, magnitude(j));
+    return m;
+  } else {
+#if HWY_TARGET != HWY_SCALAR  // one lane: level 0 only
+    constexpr size_t kHalf = size_t{1} << (kLevel - 1);
+    return CombineGroups<kLevel>(
+        df, GroupMaxMagnitudes<kLevel - 1>(df, x, G, first, count),
+        GroupMaxMagnitudes<kLevel - 1>(df, x, G, first + kHalf, count), max);
+#endif
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace simdquant
 HWY_AFTER_NAMESPACE();

@@ -27,6 +27,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 #undef SIMDQUANT_HAVE_BLOCK_PACKS
 #undef SIMDQUANT_HAVE_PACKUSDW
 #undef SIMDQUANT_HAVE_BYTE_PERMUTE
+#undef SIMDQUANT_HAVE_RAW_TRUNCATE
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 #define SIMDQUANT_HAVE_AVX512_ISLANDS 1
 #else
@@ -34,8 +35,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 #endif
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3
 #define SIMDQUANT_HAVE_BLOCK_PACKS 1
+#define SIMDQUANT_HAVE_RAW_TRUNCATE 1
 #else
 #define SIMDQUANT_HAVE_BLOCK_PACKS 0
+#define SIMDQUANT_HAVE_RAW_TRUNCATE 0
 #endif
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSE4
 #define SIMDQUANT_HAVE_PACKUSDW 1  // SSE4.1
@@ -121,6 +124,24 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> NearestIntRaw(hn::Vec<DF> t) {
 
 #endif  // AVX2 or AVX-512
 
+#if SIMDQUANT_HAVE_RAW_TRUNCATE
+// float32 -> int32 truncated, INT32_MIN for NaN and beyond the int32 range
+// (cvttps2dq), without the three-instruction fix-up of positive overflow
+// that Highway's ConvertTo adds: for callers whose values are in range.
+// No Highway release through 1.3.0 has it.
+template <class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> TruncateRaw(hn::Vec<DF> t) {
+  using VI = hn::Vec<hn::RebindToSigned<DF>>;
+#if HWY_TARGET <= HWY_AVX3
+  if constexpr (sizeof(t.raw) == 64) return VI{_mm512_cvttps_epi32(t.raw)};
+#endif
+#if HWY_TARGET <= HWY_AVX2
+  if constexpr (sizeof(t.raw) == 32) return VI{_mm256_cvttps_epi32(t.raw)};
+#endif
+  if constexpr (sizeof(t.raw) == 16) return VI{_mm_cvttps_epi32(t.raw)};
+}
+#endif
+
 #if SIMDQUANT_HAVE_BLOCK_PACKS
 // Two vectors narrowed with saturation within each 128-bit block: block j of
 // the result holds block j of a, then block j of b (packsswb / packuswb /
@@ -178,6 +199,22 @@ HWY_INLINE V8 PermuteBytesOr0(V8 bytes, V8 table) {
   const __mmask64 keep = _mm512_movepi8_mask(_mm512_xor_si512(
       table.raw, _mm512_set1_epi8(static_cast<char>(0x80))));
   return V8{_mm512_maskz_permutexvar_epi8(keep, table.raw, bytes.raw)};
+}
+
+// Stores the low byte of each 32-bit lane of a, then of b: 32 bytes, one
+// vpermt2b (where two vpmovdb take four uops). Highway 1.0.5:
+// TwoTablesLookupLanes on uint8 lanes, still with a full-vector store.
+template <typename T, class VI>
+HWY_INLINE void StoreLowBytesOf2(VI a, VI b, T* HWY_RESTRICT out) {
+  static_assert(sizeof(T) == 1 && sizeof(hn::TFromV<VI>) == 4, "int32 -> 8");
+  alignas(64) static constexpr uint8_t kLowBytes[64] = {
+      0,  4,  8,  12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+      64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124};
+  const __m512i table =
+      _mm512_load_si512(reinterpret_cast<const void*>(kLowBytes));
+  _mm256_storeu_si256(
+      reinterpret_cast<__m256i*>(out),
+      _mm512_castsi512_si256(_mm512_permutex2var_epi8(a.raw, table, b.raw)));
 }
 #endif
 

@@ -351,6 +351,34 @@ TEST_P(GgufTest, EncodeRowsOfSixteenBitsMatchesFloat32) {
   }
 }
 
+// NaN and infinities are found wherever they are: every position of the
+// first two batches (each target reduces a batch of blocks in its own
+// order), among ordinary and tiny blocks, with both signs of NaN.
+TEST_P(GgufTest, NonFiniteInputIsRejectedAtEveryPosition) {
+  const float kBad[] = {NAN, -NAN, INFINITY, -INFINITY};
+  for (BlockType type : kTypes) {
+    const size_t n = 2 * (gguf::IsKQuant(type) ? 512 : 16 * 32);
+    const std::vector<float> data = HardBlocks(n / 32, 11);
+    std::vector<uint8_t> blocks(gguf::RowBytes(type, n));
+    // K-quants search slowly: every 7th position there.
+    const size_t step = gguf::IsKQuant(type) ? 7 : 1;
+    for (size_t i = 0; i < n; i += step) {
+      for (float bad : kBad) {
+        std::vector<float> x = data;
+        x[i] = bad;
+        const std::string want = "x[" + std::to_string(i) + "] = ";
+        try {
+          gguf::Encode(type, x.data(), n, blocks.data());
+          FAIL() << gguf::BlockTypeName(type) << ": no error for " << want << bad;
+        } catch (const std::invalid_argument& e) {
+          ASSERT_NE(std::string(e.what()).find(want), std::string::npos)
+              << gguf::BlockTypeName(type) << ": " << e.what();
+        }
+      }
+    }
+  }
+}
+
 SIMDQUANT_INSTANTIATE_PER_TARGET(GgufTest);
 
 // The reference against ggml: the encoders on the hard blocks, the decoders
