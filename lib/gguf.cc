@@ -290,26 +290,30 @@ void EncodeBlocksWith(const BlockConstants& c, const TIn* HWY_RESTRICT x,
   }
 }
 
-// Encodes blocks [0, count) at x, element `first` of the row (count <= N).
-template <BlockType kType, typename TIn>
-void EncodeBatch(const TIn* HWY_RESTRICT x, size_t count, size_t first,
-                 uint8_t* HWY_RESTRICT out, const char* function) {
-  BlockConstants c;
-  if (ChooseBlockConstants<kType>(x, count, first, c, function)) {
-    EncodeBlocksWith<kType, false, TIn>(c, x, count, out);
-  } else {
-    EncodeBlocksWith<kType, true, TIn>(c, x, count, out);
-  }
-}
-
+// Encodes a row, a batch of N blocks at a time. The next batch's constants
+// are chosen before this batch's codes, so that their divisions' latency
+// overlaps this batch's work.
 template <BlockType kType, typename TIn>
 void EncodeRow(const TIn* HWY_RESTRICT x, size_t n, uint8_t* HWY_RESTRICT out,
                const char* function) {
   const size_t batch = hn::Lanes(hn::ScalableTag<float>());
   const size_t blocks = n / kBlock;
-  for (size_t b = 0; b < blocks; b += batch) {
-    EncodeBatch<kType, TIn>(x + b * kBlock, HWY_MIN(batch, blocks - b), b * kBlock,
-                       out + b * gguf::BlockBytes(kType), function);
+  BlockConstants c[2];
+  const auto choose = [&](size_t b, BlockConstants& to) {
+    return ChooseBlockConstants<kType>(x + b * kBlock, HWY_MIN(batch, blocks - b),
+                                       b * kBlock, to, function);
+  };
+  bool finite = choose(0, c[0]);
+  for (size_t b = 0, k = 0; b < blocks; b += batch, k ^= 1) {
+    const bool next_finite = b + batch < blocks && choose(b + batch, c[k ^ 1]);
+    const size_t count = HWY_MIN(batch, blocks - b);
+    uint8_t* to = out + b * gguf::BlockBytes(kType);
+    if (finite) {
+      EncodeBlocksWith<kType, false, TIn>(c[k], x + b * kBlock, count, to);
+    } else {
+      EncodeBlocksWith<kType, true, TIn>(c[k], x + b * kBlock, count, to);
+    }
+    finite = next_finite;
   }
 }
 
