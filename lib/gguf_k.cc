@@ -512,66 +512,91 @@ void EncodeSearchedRows(BlockType type, const void* x,
   });
 }
 
-// The codes (as int32 lanes, offset not yet removed) of elements
-// [e, e + N) of a super-block, N <= 16 and e a multiple of N: a vector of
-// bytes shifted and masked, plus the high bits from a second byte array
-// (see the layouts in PackKCodes).
+// Where the codes of run r (elements [32 r, 32 r + 32)) of a super-block
+// are (see the layouts in PackKCodes): code l = (a[l] >> a_shift) & a_mask
+// | ((b[l] >> b_shift) & b_mask) << b_left, minus the format's offset.
+struct KRun {
+  size_t a;
+  int a_shift, a_mask;
+  size_t b;  // 0 and b_mask 0: no high bits
+  int b_shift, b_mask, b_left;
+};
 template <BlockType kType>
-HWY_INLINE hn::Vec<DI> KCodes(const uint8_t* HWY_RESTRICT block, size_t e) {
-  const DI di;
-  const hn::Rebind<uint8_t, DI> du8;
-  const size_t l = e % 32;
-  const auto bytes = [&](size_t offset) {
-    return hn::PromoteTo(di, hn::LoadU(du8, block + offset));
-  };
-  const auto bits = [&](hn::Vec<DI> v, int shift, int32_t mask) {
-    return hn::And(hn::ShiftRightSame(v, shift), hn::Set(di, mask));
-  };
-  const int k = static_cast<int>((e % 128) / 32);  // 2-bit and Q6_K layouts
-  if constexpr (kType == BlockType::kQ2_K || kType == BlockType::kQ3_K) {
-    constexpr size_t kQs = kType == BlockType::kQ2_K ? 16 : 32;
-    auto q = bits(bytes(kQs + 32 * (e / 128) + l), 2 * k, 3);
-    if constexpr (kType == BlockType::kQ3_K) {
-      q = hn::Or(q, hn::ShiftLeft<2>(bits(bytes(l), static_cast<int>(e / 32), 1)));
-    }
-    return q;
+constexpr KRun KRunOf(size_t r) {
+  const int k = static_cast<int>(r % 4);
+  if constexpr (kType == BlockType::kQ2_K) {
+    return {16 + 32 * (r / 4), 2 * k, 3, 0, 0, 0, 0};
+  } else if constexpr (kType == BlockType::kQ3_K) {
+    return {32 + 32 * (r / 4), 2 * k, 3, 0, static_cast<int>(r), 1, 2};
   } else if constexpr (kType == BlockType::kQ6_K) {
-    const size_t h = e / 128;
-    const auto low = bits(bytes(64 * h + 32 * (k % 2) + l), 4 * (k / 2), 0xF);
-    return hn::Or(low, hn::ShiftLeft<4>(bits(bytes(128 + 32 * h + l), 2 * k, 3)));
+    return {64 * (r / 4) + 32 * (r % 2), 4 * (k / 2), 0xF, 128 + 32 * (r / 4),
+            2 * k, 3, 4};
   } else {  // Q4_K, Q5_K
     constexpr bool kFive = kType == BlockType::kQ5_K;
-    const size_t c = e / 64, upper = (e % 64) / 32;
-    auto q = bits(bytes(16 + (kFive ? 32 : 0) + 32 * c + l),
-                  4 * static_cast<int>(upper), 0xF);
-    if constexpr (kFive) {
-      q = hn::Or(q, hn::ShiftLeft<4>(bits(bytes(16 + l),
-                                          static_cast<int>(2 * c + upper), 1)));
-    }
-    return q;
+    return {16 + (kFive ? 32 : 0) + 32 * (r / 2), 4 * static_cast<int>(r % 2),
+            0xF, 16, static_cast<int>(r), kFive ? 1 : 0, 4};
   }
 }
 
-// Decoding: ggml's (d * scale) * (code - offset) - d_min * min, a vector of
-// codes at a time (the subtractions only where they can change a value).
+// The 256 codes of a super-block minus the format's offset, as int8:
+// shifts and masks on bytes, a vector of up to 32 codes at a time (the
+// 16-bit shifts leave the neighbouring byte's bits above each mask).
+template <BlockType kType>
+HWY_INLINE void KCodesOf(const uint8_t* HWY_RESTRICT block,
+                         int8_t* HWY_RESTRICT codes) {
+  const int offset = internal::KFormatOf(kType).offset;
+#if HWY_TARGET == HWY_SCALAR  // no byte pairs to shift
+  for (size_t r = 0; r < 8; ++r) {
+    const KRun run = KRunOf<kType>(r);
+    for (size_t l = 0; l < 32; ++l) {
+      const int q = ((block[run.a + l] >> run.a_shift) & run.a_mask) |
+                    ((block[run.b + l] >> run.b_shift) & run.b_mask) << run.b_left;
+      codes[32 * r + l] = static_cast<int8_t>(q - offset);
+    }
+  }
+#else
+  const hn::CappedTag<uint8_t, 32> d8;
+  const hn::Repartition<uint16_t, decltype(d8)> d16;
+  const size_t L = hn::Lanes(d8);
+  const auto bits = [&](size_t at, int shift, int mask) {
+    const auto v = hn::BitCast(d16, hn::LoadU(d8, block + at));
+    return hn::And(hn::BitCast(d8, hn::ShiftRightSame(v, shift)),
+                   hn::Set(d8, static_cast<uint8_t>(mask)));
+  };
+  for (size_t r = 0; r < 8; ++r) {
+    const KRun run = KRunOf<kType>(r);
+    for (size_t l = 0; l < 32; l += L) {
+      auto q = bits(run.a + l, run.a_shift, run.a_mask);
+      if (run.b_mask != 0) {
+        const auto high = hn::BitCast(d16, bits(run.b + l, run.b_shift, run.b_mask));
+        q = hn::Or(q, hn::BitCast(d8, hn::ShiftLeftSame(high, run.b_left)));
+      }
+      hn::StoreU(hn::Sub(q, hn::Set(d8, static_cast<uint8_t>(offset))), d8,
+                 reinterpret_cast<uint8_t*>(codes + 32 * r + l));
+    }
+  }
+#endif
+}
+
+// Decoding: ggml's (d * scale) * (code - offset) - d_min * min; the codes
+// of a super-block first (KCodesOf), then a vector of them at a time.
 template <BlockType kType, typename TOut>
 void DecodeRow(const uint8_t* HWY_RESTRICT in, size_t n, TOut* HWY_RESTRICT y) {
   const DF df;
   const DI di;
+  const hn::Rebind<int8_t, DF> d8;
   const size_t N = hn::Lanes(df);
   constexpr bool kHasMin = kType == BlockType::kQ2_K ||
                            kType == BlockType::kQ4_K || kType == BlockType::kQ5_K;
-  constexpr bool kOffset = kType == BlockType::kQ3_K || kType == BlockType::kQ6_K;
-  const internal::KFormat f = internal::KFormatOf(kType);
-  const size_t sub = static_cast<size_t>(f.sub);
+  const size_t sub = static_cast<size_t>(internal::KFormatOf(kType).sub);
   constexpr size_t kBytes = gguf::BlockBytes(kType);
-  const auto offset = hn::Set(di, f.offset);
   float ds[16], ms[16];
+  HWY_ALIGN int8_t codes[256];
   for (size_t k = 0; k < n / 256; ++k, in += kBytes, y += 256) {
     internal::KScalesOf(kType, in, ds, ms);
+    KCodesOf<kType>(in, codes);
     for (size_t e = 0; e < 256; e += N) {
-      auto q = KCodes<kType>(in, e);
-      if (kOffset) q = hn::Sub(q, offset);
+      const auto q = hn::PromoteTo(di, hn::Load(d8, codes + e));
       VF v = hn::Mul(hn::Set(df, ds[e / sub]), hn::ConvertTo(df, q));
       if (kHasMin) v = hn::Sub(v, hn::Set(df, ms[e / sub]));
       StoreF32(df, v, y + e);
