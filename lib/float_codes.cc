@@ -28,7 +28,7 @@
 #include "lib/pieces.h"
 #include "lib/layout-inl.h"  // VisitFloatType
 #include "lib/quantize-inl.h"  // StoreF32
-#include "lib/range-inl.h"     // GroupRanges
+#include "lib/range-inl.h"     // BlockAbsMax
 #include "simdquant/float_codes.h"
 #include "simdquant/gguf.h"
 
@@ -442,21 +442,8 @@ HWY_INLINE hn::Vec<DI> MxScaleCodes(DI di, hn::Vec<DI> amax_bits, MxFormat forma
                  hn::Set(di, 127));
 }
 
-// The largest magnitude of each of `count` blocks of G elements from x,
-// lane g for block g (GroupRanges' transposed reduction; lanes from count
-// on are 0), and in *not_finite the blocks whose sum is not finite: those
-// holding NaN or Inf, or whose sum overflowed.
-template <class DF, typename T>
-HWY_INLINE hn::Vec<DF> BlockAbsMax(DF df, const T* HWY_RESTRICT x, size_t G,
-                                   size_t count, hn::Mask<DF>* not_finite) {
-  hn::Vec<DF> lo, hi, sum;
-  GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, x, G, 0, count, lo, hi, sum);
-  *not_finite = hn::Not(hn::Eq(hn::Sub(sum, sum), hn::Zero(df)));
-  return hn::Max(hn::Abs(lo), hn::Abs(hi));
-}
-
 // MX blocks of 32 back to back (whole rows of whole blocks): the scales of
-// a vector's worth of blocks at once (GroupRanges' transposed reduction,
+// a vector's worth of blocks at once (BlockAbsMax's transposed reduction,
 // then the rule in lanes), then each block's elements with its factor.
 template <Specials kSpecials, bool kInt8, typename T>
 void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
@@ -476,8 +463,8 @@ void EncodeMxBatches(const T* HWY_RESTRICT x, size_t blocks, MxFormat format,
     const auto amax = hn::BitCast(
         di, BlockAbsMax(df, xg, kMxBlockSize, count, &not_finite));
     hn::Store(MxScaleCodes(di, amax, format, rule), di, lanes);
-    // Blocks with NaN or Inf (or a sum that overflowed), and subnormal
-    // amax, are settled block by block.
+    // Blocks with NaN or Inf, and subnormal amax, are settled block by
+    // block.
     const auto odd = hn::Or(
         hn::RebindMask(di, not_finite),
         hn::And(hn::Gt(amax, hn::Zero(di)), hn::Lt(amax, hn::Set(di, 0x00800000))));
@@ -628,7 +615,7 @@ inline float NvFp4BlockFactor(uint8_t code, float tensor_scale) {
 }
 
 // NVFP4 blocks of 16 back to back from element `first` of x: the block
-// scales of a vector's worth of blocks in lanes (amax by GroupRanges, then
+// scales of a vector's worth of blocks in lanes (amax by BlockAbsMax, then
 // E4M3FN(amax / 6 / t) and d = value * t), then each block's elements.
 template <typename T>
 void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
@@ -651,7 +638,7 @@ void EncodeNvFp4Batches(const T* HWY_RESTRICT x, size_t first, size_t blocks,
     hn::Mask<DF> not_finite;
     const auto amax = BlockAbsMax(df, xg, kNvFp4BlockSize, count, &not_finite);
     if (HWY_UNLIKELY(!hn::AllFalse(df, not_finite))) {
-      for (size_t g = 0; g < count; ++g) {  // NaN / Inf, or a sum's overflow
+      for (size_t g = 0; g < count; ++g) {  // the first NaN / Inf
         if (AbsMaxBits(xg + g * kNvFp4BlockSize, kNvFp4BlockSize) >= 0x7F800000u) {
           FailNvFp4(first + (g0 + g) * kNvFp4BlockSize);
         }

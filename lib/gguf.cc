@@ -109,22 +109,22 @@ bool ChooseBlockConstants(const TIn* HWY_RESTRICT x, size_t count,
                           size_t first, BlockConstants& c, const char* function) {
   using DF = hn::ScalableTag<float>;
   const DF df;
-  constexpr size_t kLevels = CeilLog2(hn::MaxLanes(DF()));
   const auto zero = hn::Zero(df);
   using F = Format<kType>;
   hn::Vec<DF> d;
   if constexpr (kType == BlockType::kQ8_0) {
     // Only |x| matters: one reduction, which also finds NaN and Inf.
-    const auto amax = GroupMaxMagnitudes<kLevels>(df, x, kBlock, 0, count);
-    const hn::RebindToSigned<DF> di;
-    if (!hn::AllTrue(di, hn::Lt(hn::BitCast(di, amax), hn::Set(di, 0x7F800000)))) {
+    hn::Mask<DF> not_finite;
+    const auto amax = BlockAbsMax(df, x, kBlock, count, &not_finite);
+    if (!hn::AllFalse(df, not_finite)) {
       internal::CheckFiniteBlocks(x, count * kBlock, first, function);
     }
     d = hn::Div(amax, hn::Set(df, 127.0f));
   } else {
     HWY_ALIGN float lo_lanes[hn::MaxLanes(DF())], hi_lanes[hn::MaxLanes(DF())];
     hn::Vec<DF> lo, hi, sum;
-    GroupRanges<kLevels>(df, x, kBlock, 0, count, lo, hi, sum);
+    GroupRanges<CeilLog2(hn::MaxLanes(DF()))>(df, x, kBlock, 0, count, lo, hi,
+                                              sum);
     // sum - sum is 0 unless an element is NaN or infinite (or the sum of
     // huge finite values overflows: then the exact check passes).
     if (!hn::AllTrue(df, hn::Eq(hn::Sub(sum, sum), hn::Zero(df)))) {

@@ -308,7 +308,7 @@ HWY_INLINE void GroupRanges(DF df, const TIn* HWY_RESTRICT x, size_t G,
 // cleared lies above +Inf, so a group holding NaN gives NaN (a float max on
 // x86 drops NaN in its first operand) and the result lies above FLT_MAX
 // exactly where a group holds NaN or an infinity: one reduction both finds
-// the ranges and checks them.
+// the ranges and checks them (BlockAbsMax).
 template <size_t kLevel, class DF, typename TIn>
 HWY_INLINE hn::Vec<DF> GroupMaxMagnitudes(DF df, const TIn* HWY_RESTRICT x,
                                           size_t G, size_t first,
@@ -336,6 +336,20 @@ HWY_INLINE hn::Vec<DF> GroupMaxMagnitudes(DF df, const TIn* HWY_RESTRICT x,
         GroupMaxMagnitudes<kLevel - 1>(df, x, G, first + kHalf, count), max);
 #endif
   }
+}
+
+// The largest magnitude of each of `count` blocks of G elements from x,
+// lane g for block g (lanes from count on are 0; NaN where a block holds
+// NaN), and in *not_finite exactly the blocks holding NaN or an infinity.
+template <class DF, typename T>
+HWY_INLINE hn::Vec<DF> BlockAbsMax(DF df, const T* HWY_RESTRICT x, size_t G,
+                                   size_t count, hn::Mask<DF>* not_finite) {
+  const hn::RebindToSigned<DF> di;
+  const auto amax =
+      GroupMaxMagnitudes<CeilLog2(hn::MaxLanes(DF()))>(df, x, G, 0, count);
+  *not_finite = hn::RebindMask(
+      df, hn::Gt(hn::BitCast(di, amax), hn::Set(di, 0x7F7FFFFF)));
+  return amax;
 }
 
 }  // namespace HWY_NAMESPACE
