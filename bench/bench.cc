@@ -1378,7 +1378,7 @@ int main(int argc, char** argv) {
     // targets and peers only. Other bit widths, layouts, data, sizes, the
     // reference and memcpy: --full.
     std::vector<std::string> target_names;
-    std::string impls = "simdquant|plain|eigen|xnnpack|ggml|ggml_ref|ort|nth_element";
+    std::string impls = "simdquant|" + PeerNames("|");
     for (const Target& t : targets) {
       target_names.push_back(t.name);
       impls += "|" + t.name;

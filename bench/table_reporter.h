@@ -43,6 +43,10 @@ class TableReporter : public benchmark::BenchmarkReporter {
   size_t runs_seen_ = 0;
 };
 
+// The peers, what a user would pick instead of simdquant (the "best peer"
+// and "vs peer" columns choose among them), joined by `separator`.
+std::string PeerNames(const char* separator);
+
 // Splits "Group/.../<impl>/n:<count>" into {row, impl}; row keeps n.
 bool SplitName(const std::string& name, std::string* row, std::string* impl);
 
