@@ -56,12 +56,19 @@ HWY_INLINE VF ClampedCode(VF v, int32_t lo, int32_t hi) {
   const auto l = hn::Min(hn::Max(GgmlNearestInt(v), hn::Set(di, lo)), hn::Set(di, hi));
   return hn::ConvertTo(df, l);
 }
+// ClampedCode where |v| < 2^22 in every lane that matters: there ggml's
+// nearest_int is rounding to nearest even (one instruction on SSE4 and up,
+// where ClampedCode takes six).
+HWY_INLINE VF ClampedRound(VF v, VF lo, VF hi) {
+  return hn::Min(hn::Max(hn::Round(v), lo), hi);
+}
 
 // The transposed sub-blocks of one vector of lanes: x[i * N + g] is element
 // i of sub-block g; codes[] likewise (as floats), trial[] is scratch.
 struct Lanes {
   const float* x;
-  float* w;  // weights (affine search; SearchLanes fills them)
+  float* w;  // weights (SearchLanes fills them)
+  float* wx;  // w * x (scratch of the symmetric searches)
   float* codes;
   float* trial;
   size_t sub;  // elements per sub-block
@@ -116,7 +123,9 @@ VF FitAffine(const internal::AffineSearch& s, const Lanes& t, VF& neg_min) {
     }
     return error;
   };
-  VF iscale = hn::Div(hn::Set(df, static_cast<float>(s.nmax)), hn::Sub(max, min));
+  const VF code_max = hn::Set(df, static_cast<float>(s.nmax));
+  const VF round_limit = hn::Set(df, 4194304.0f);  // 2^22
+  VF iscale = hn::Div(code_max, hn::Sub(max, min));
   VF scale = hn::Div(hn::Set(df, 1.0f), iscale);
   codes_of(iscale, min, t.codes);
   VF best_error = error_of(scale, min, t.codes);
@@ -126,14 +135,27 @@ VF FitAffine(const internal::AffineSearch& s, const Lanes& t, VF& neg_min) {
     // The range from the latest kept min, as ggml.
     iscale = hn::Div(hn::Set(df, factor), hn::Sub(max, min));
     VF sum_l = zero, sum_l2 = zero, sum_xl = zero;
-    for (size_t i = 0; i < t.sub; ++i) {
-      const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
-      const VF l = ClampedCode(hn::Mul(iscale, hn::Sub(x, min)), 0, s.nmax);
-      hn::Store(l, df, t.trial + i * N);
-      const VF wl = hn::Mul(w, l);
-      sum_l = hn::Add(sum_l, wl);
-      sum_l2 = hn::Add(sum_l2, hn::Mul(wl, l));
-      sum_xl = hn::Add(sum_xl, hn::Mul(wl, x));
+    const auto trial_sums = [&](auto code_of) {
+      for (size_t i = 0; i < t.sub; ++i) {
+        const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
+        const VF l = code_of(hn::Mul(iscale, hn::Sub(x, min)));
+        hn::Store(l, df, t.trial + i * N);
+        const VF wl = hn::Mul(w, l);
+        sum_l = hn::Add(sum_l, wl);
+        sum_l2 = hn::Add(sum_l2, hn::Mul(wl, l));
+        sum_xl = hn::Add(sum_xl, hn::Mul(wl, x));
+      }
+    };
+    // x lies in [first_min, max] and rounded subtraction and multiplication
+    // are monotonic, so |iscale (x - min)| is at most its larger value at
+    // those two ends: one test per trial tells whether ClampedRound is
+    // ClampedCode for every element (flat lanes are discarded).
+    const VF reach = hn::Max(hn::Abs(hn::Mul(iscale, hn::Sub(max, min))),
+                             hn::Abs(hn::Mul(iscale, hn::Sub(first_min, min))));
+    if (hn::AllTrue(df, hn::Or(flat, hn::Lt(reach, round_limit)))) {
+      trial_sums([&](VF v) { return ClampedRound(v, zero, code_max); });
+    } else {
+      trial_sums([&](VF v) { return ClampedCode(v, 0, s.nmax); });
     }
     const VF D = hn::Sub(hn::Mul(sum_w, sum_l2), hn::Mul(sum_l, sum_l));
     const MF solvable = hn::Gt(D, zero);
@@ -178,29 +200,38 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
 }
 
 // Signed codes clamp(round(iscale x), -nmax, nmax - 1) into `codes` and
-// ggml's weighted sums (reference::SignedCodeSums).
+// ggml's weighted sums (reference::SignedCodeSums). iscale is factor / max
+// with |factor| < nmax + 1 and max the element of largest magnitude, so
+// |iscale x| < 2^22 and ClampedRound is exact, except in `small` lanes (which
+// are discarded).
 HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, VF iscale,
                                float* codes, VF& sumlx, VF& suml2) {
   const DF df;
   const size_t N = hn::Lanes(df);
+  const VF lo = hn::Set(df, static_cast<float>(-nmax));
+  const VF hi = hn::Set(df, static_cast<float>(nmax - 1));
   sumlx = suml2 = hn::Zero(df);
   for (size_t i = 0; i < t.sub; ++i) {
-    const VF x = hn::Load(df, t.x + i * N);
-    const VF l = ClampedCode(hn::Mul(iscale, x), -nmax, nmax - 1);
+    const VF l = ClampedRound(hn::Mul(iscale, hn::Load(df, t.x + i * N)), lo, hi);
     hn::Store(l, df, codes + i * N);
     const VF w = hn::Load(df, t.w + i * N);
-    sumlx = hn::Add(sumlx, hn::Mul(hn::Mul(w, x), l));
+    sumlx = hn::Add(sumlx, hn::Mul(hn::Load(df, t.wx + i * N), l));
     suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
   }
 }
 
 // The start shared by make_qx_quants and make_q3_quants per lane (see
 // reference::StartSigned): `small` lanes (codes and scale 0 in the end),
-// the codes and sums of iscale = -nmax / max into t.codes; returns max, the
-// first element of largest magnitude.
+// the products w x into t.wx, the codes and sums of iscale = -nmax / max
+// into t.codes; returns max, the first element of largest magnitude.
 HWY_INLINE VF StartSigned(int32_t nmax, const Lanes& t, MF& small, VF& sumlx,
                           VF& suml2) {
   const DF df;
+  const size_t N = hn::Lanes(df);
+  for (size_t i = 0; i < t.sub; ++i) {
+    hn::Store(hn::Mul(hn::Load(df, t.w + i * N), hn::Load(df, t.x + i * N)),
+              df, t.wx + i * N);
+  }
   const VF max = FirstLargest(t, small);
   SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
                  t.codes, sumlx, suml2);
@@ -261,7 +292,7 @@ VF FitQ3(int32_t nmax, const Lanes& t) {
       const VF x = hn::Load(df, t.x + i * N);
       const VF l = hn::Load(df, t.codes + i * N);
       const VF w = hn::Load(df, t.w + i * N);
-      const VF wx = hn::Mul(w, x);
+      const VF wx = hn::Load(df, t.wx + i * N);
       VF slx = hn::Sub(sumlx, hn::Mul(wx, l));
       VF sl2 = hn::Sub(suml2, hn::Mul(hn::Mul(w, l), l));
       const VF new_l = ClampedCode(hn::Div(hn::Mul(x, sl2), slx), -nmax, nmax - 1);
@@ -384,6 +415,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
   HWY_ALIGN float weights[32 * kBatchSubBlocks];
   HWY_ALIGN float codes[32 * kBatchSubBlocks];
   HWY_ALIGN float trial[32 * kBatchSubBlocks];
+  HWY_ALIGN float wx[32 * kBatchSubBlocks];
   HWY_ALIGN float sigma2[kBatchSubBlocks] = {};  // per sub-block
   float scales[kBatchSubBlocks], mins[kBatchSubBlocks], sw[kBatchSubBlocks];
   const size_t used = count * subs;
@@ -411,7 +443,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
         hn::Store(w, df, weights + i * N);
       }
     }
-    const Lanes t{xg, weights, codes + g0 * sub, trial, sub};
+    const Lanes t{xg, weights, wx, codes + g0 * sub, trial, sub};
     SearchLanes(type, weighted, t, scales + g0, mins + g0, sw + g0);
   }
   const auto searched_codes = [&](size_t g, uint8_t* L) {
