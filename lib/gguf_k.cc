@@ -64,7 +64,8 @@ HWY_INLINE VF ClampedRound(VF v, VF lo, VF hi) {
 }
 
 // The transposed sub-blocks of one vector of lanes: x[i * N + g] is element
-// i of sub-block g; codes[] likewise (as floats), trial[] is scratch.
+// i of sub-block g; codes[] likewise (as floats), trial[] is scratch for
+// two trials' codes.
 struct Lanes {
   const float* x;
   float* w;  // weights (SearchLanes fills them)
@@ -74,12 +75,12 @@ struct Lanes {
   size_t sub;  // elements per sub-block
 };
 
-// Keeps the trial codes in the lanes where `better`.
-HWY_INLINE void KeepTrial(const Lanes& t, MF better) {
+// Keeps a trial's codes in the lanes where `better`.
+HWY_INLINE void KeepTrial(const Lanes& t, const float* trial, MF better) {
   const DF df;
   const size_t N = hn::Lanes(df);
   for (size_t i = 0; i < t.sub; ++i) {
-    hn::Store(hn::IfThenElse(better, hn::Load(df, t.trial + i * N),
+    hn::Store(hn::IfThenElse(better, hn::Load(df, trial + i * N),
                              hn::Load(df, t.codes + i * N)),
               df, t.codes + i * N);
   }
@@ -168,7 +169,7 @@ VF FitAffine(const internal::AffineSearch& s, const Lanes& t, VF& neg_min) {
     const VF error = error_of(this_scale, this_min, t.trial);
     const MF better = hn::And(solvable, hn::Lt(error, best_error));
     if (hn::AllFalse(df, better)) continue;
-    KeepTrial(t, better);
+    KeepTrial(t, t.trial, better);
     best_error = hn::IfThenElse(better, error, best_error);
     scale = hn::IfThenElse(better, this_scale, scale);
     min = hn::IfThenElse(better, this_min, min);
@@ -199,24 +200,32 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
   return max;
 }
 
-// Signed codes clamp(round(iscale x), -nmax, nmax - 1) into `codes` and
-// ggml's weighted sums (reference::SignedCodeSums). iscale is factor / max
-// with |factor| < nmax + 1 and max the element of largest magnitude, so
-// |iscale x| < 2^22 and ClampedRound is exact, except in `small` lanes (which
-// are discarded).
-HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, VF iscale,
-                               float* codes, VF& sumlx, VF& suml2) {
+// Signed codes clamp(round(iscale[k] x), -nmax, nmax - 1) into codes[k]
+// and ggml's weighted sums (reference::SignedCodeSums) of K trials, whose
+// K independent chains of additions interleave. iscale is factor / max with
+// |factor| < nmax + 1 and max the element of largest magnitude, so
+// |iscale x| < 2^22 and ClampedRound is exact, except in `small` lanes
+// (which are discarded).
+template <size_t K>
+HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, const VF* iscale,
+                               float* const* codes, VF* sumlx, VF* suml2) {
   const DF df;
   const size_t N = hn::Lanes(df);
   const VF lo = hn::Set(df, static_cast<float>(-nmax));
   const VF hi = hn::Set(df, static_cast<float>(nmax - 1));
-  sumlx = suml2 = hn::Zero(df);
+  const float* HWY_RESTRICT xs = t.x;
+  const float* HWY_RESTRICT ws = t.w;
+  const float* HWY_RESTRICT wxs = t.wx;
+  for (size_t k = 0; k < K; ++k) sumlx[k] = suml2[k] = hn::Zero(df);
   for (size_t i = 0; i < t.sub; ++i) {
-    const VF l = ClampedRound(hn::Mul(iscale, hn::Load(df, t.x + i * N)), lo, hi);
-    hn::Store(l, df, codes + i * N);
-    const VF w = hn::Load(df, t.w + i * N);
-    sumlx = hn::Add(sumlx, hn::Mul(hn::Load(df, t.wx + i * N), l));
-    suml2 = hn::Add(suml2, hn::Mul(hn::Mul(w, l), l));
+    const VF x = hn::Load(df, xs + i * N), w = hn::Load(df, ws + i * N);
+    const VF wx = hn::Load(df, wxs + i * N);
+    for (size_t k = 0; k < K; ++k) {
+      const VF l = ClampedRound(hn::Mul(iscale[k], x), lo, hi);
+      hn::Store(l, df, codes[k] + i * N);
+      sumlx[k] = hn::Add(sumlx[k], hn::Mul(wx, l));
+      suml2[k] = hn::Add(suml2[k], hn::Mul(hn::Mul(w, l), l));
+    }
   }
 }
 
@@ -233,8 +242,8 @@ HWY_INLINE VF StartSigned(int32_t nmax, const Lanes& t, MF& small, VF& sumlx,
               df, t.wx + i * N);
   }
   const VF max = FirstLargest(t, small);
-  SignedCodeSums(nmax, t, hn::Div(hn::Set(df, static_cast<float>(-nmax)), max),
-                 t.codes, sumlx, suml2);
+  const VF iscale = hn::Div(hn::Set(df, static_cast<float>(-nmax)), max);
+  SignedCodeSums<1>(nmax, t, &iscale, &t.codes, &sumlx, &suml2);
   return max;
 }
 
@@ -261,17 +270,25 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   // ordered on some targets.
   VF scale = hn::IfThenZeroElse(hn::Eq(suml2, zero), hn::Div(sumlx, suml2));
   VF best = hn::Mul(scale, sumlx);
-  for (int is = -9; is <= 9; ++is) {
-    if (is == 0) continue;
-    const float factor = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is));
-    SignedCodeSums(nmax, t, hn::Div(hn::Set(df, factor), max), t.trial, sumlx,
-                   suml2);
-    const MF better = hn::And(hn::Gt(suml2, zero),
-                              hn::Gt(hn::Mul(sumlx, sumlx), hn::Mul(best, suml2)));
-    if (hn::AllFalse(df, better)) continue;
-    KeepTrial(t, better);
-    scale = hn::IfThenElse(better, hn::Div(sumlx, suml2), scale);
-    best = hn::IfThenElse(better, hn::Mul(scale, sumlx), best);
+  // The trials is = -9..-1, 1..9 two at a time, kept in ggml's order.
+  float* const trials[2] = {t.trial, t.trial + t.sub * hn::Lanes(df)};
+  for (int is = -9; is <= 9; is += is == -1 ? 3 : 2) {
+    VF iscale[2], trial_sumlx[2], trial_suml2[2];
+    for (int k = 0; k < 2; ++k) {
+      const int step = is + k + (is == -1 && k == 1);  // no 0
+      const float factor = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step));
+      iscale[k] = hn::Div(hn::Set(df, factor), max);
+    }
+    SignedCodeSums<2>(nmax, t, iscale, trials, trial_sumlx, trial_suml2);
+    for (int k = 0; k < 2; ++k) {
+      const VF slx = trial_sumlx[k], sl2 = trial_suml2[k];
+      const MF better = hn::And(hn::Gt(sl2, zero),
+                                hn::Gt(hn::Mul(slx, slx), hn::Mul(best, sl2)));
+      if (hn::AllFalse(df, better)) continue;
+      KeepTrial(t, trials[k], better);
+      scale = hn::IfThenElse(better, hn::Div(slx, sl2), scale);
+      best = hn::IfThenElse(better, hn::Mul(scale, slx), best);
+    }
   }
   return FinishSigned(nmax, t, small, scale);
 }
@@ -414,7 +431,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
   HWY_ALIGN float xt[32 * kBatchSubBlocks];
   HWY_ALIGN float weights[32 * kBatchSubBlocks];
   HWY_ALIGN float codes[32 * kBatchSubBlocks];
-  HWY_ALIGN float trial[32 * kBatchSubBlocks];
+  HWY_ALIGN float trial[2 * 32 * kBatchSubBlocks];  // two trials' codes
   HWY_ALIGN float wx[32 * kBatchSubBlocks];
   HWY_ALIGN float sigma2[kBatchSubBlocks] = {};  // per sub-block
   float scales[kBatchSubBlocks], mins[kBatchSubBlocks], sw[kBatchSubBlocks];
@@ -446,9 +463,17 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
     const Lanes t{xg, weights, wx, codes + g0 * sub, trial, sub};
     SearchLanes(type, weighted, t, scales + g0, mins + g0, sw + g0);
   }
+  // The search's codes as bytes, still transposed, for the blocks that keep
+  // them (every legacy block here).
+  HWY_ALIGN uint8_t code_bytes[32 * kBatchSubBlocks];
+  const hn::Rebind<uint8_t, DI> du8;
+  for (size_t i = 0; i < hwy::RoundUpTo(used, N) * sub; i += N) {
+    hn::Store(hn::DemoteTo(du8, hn::ConvertTo(di, hn::Load(df, codes + i))), du8,
+              code_bytes + i);
+  }
   const auto searched_codes = [&](size_t g, uint8_t* L) {
-    const float* lanes = codes + (g - g % N) * sub + g % N;
-    for (size_t i = 0; i < sub; ++i) L[i] = static_cast<uint8_t>(lanes[i * N]);
+    const uint8_t* lanes = code_bytes + (g - g % N) * sub + g % N;
+    for (size_t i = 0; i < sub; ++i) L[i] = lanes[i * N];
   };
   const size_t bytes = gguf::BlockBytes(type);
   for (size_t k = 0; k < count; ++k, out += bytes) {
@@ -476,7 +501,6 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
       for (size_t i = 0; i < sub; i += N) {
         const VF v = LoadF32(df, x + g * sub + i);
         const auto l = hn::Min(hn::Max(GgmlNearestInt(hn::Div(hn::Add(v, m), d)), lo), hi);
-        const hn::Rebind<uint8_t, DI> du8;
         hn::StoreU(hn::DemoteTo(du8, hn::Add(l, offset)), du8, L + j * sub + i);
       }
     }
