@@ -39,8 +39,12 @@ using VF = hn::Vec<DF>;
 using DI = hn::RebindToSigned<DF>;
 using MF = hn::Mask<DF>;
 
-// Sub-blocks per batch: a whole number of vectors and of super-blocks.
-constexpr size_t kBatchSubBlocks = HWY_MAX(16, hn::MaxLanes(DF()));
+// Vectors of sub-blocks that SearchLanes takes at once (FitAffine's K).
+constexpr size_t kSearchVectors = 2;
+// Sub-blocks per batch: a whole number of kSearchVectors vectors and of
+// super-blocks.
+constexpr size_t kBatchSubBlocks =
+    HWY_MAX(16, kSearchVectors * hn::MaxLanes(DF()));
 
 // ggml's nearest_int (see reference::NearestInt), as a float.
 HWY_INLINE hn::Vec<DI> GgmlNearestInt(VF v) {
@@ -86,102 +90,142 @@ HWY_INLINE void KeepTrial(const Lanes& t, const float* trial, MF better) {
   }
 }
 
-// The affine search per lane (reference::FitAffine). Returns the scale;
-// neg_min = -min.
-VF FitAffine(const internal::AffineSearch& s, const Lanes& t, VF& neg_min) {
+// The affine search per lane (reference::FitAffine) on K vectors of
+// sub-blocks at once: each trial is a serial chain (its codes' sums, then
+// the error of their fit, then the next trial's range), and K independent
+// chains interleave. Writes the scales and neg_min = -min of vector k to
+// scale[k] and neg_min[k].
+template <size_t K>
+void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
+               VF* neg_min) {
   const DF df;
   const size_t N = hn::Lanes(df);
-  const auto zero = hn::Zero(df);
-  VF min = hn::Load(df, t.x), max = min;
-  VF sum_w = hn::Load(df, t.w);
-  VF sum_x = hn::Mul(sum_w, min);
-  for (size_t i = 1; i < t.sub; ++i) {
-    const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
-    min = hn::IfThenElse(hn::Lt(x, min), x, min);
-    max = hn::IfThenElse(hn::Gt(x, max), x, max);
-    sum_w = hn::Add(sum_w, w);
-    sum_x = hn::Add(sum_x, hn::Mul(w, x));
-  }
-  min = hn::IfThenElse(hn::Gt(min, zero), zero, min);
-  const VF first_min = min;
-  const MF flat = hn::Eq(max, min);  // ggml returns early: codes 0, scale 0
-  // Codes of iscale (x - origin) into `codes`; returns the weighted error
-  // of scale * code + origin2 if `scale` is given.
-  const auto codes_of = [&](VF iscale, VF origin, float* codes) {
-    for (size_t i = 0; i < t.sub; ++i) {
-      const VF x = hn::Load(df, t.x + i * N);
-      hn::Store(ClampedCode(hn::Mul(iscale, hn::Sub(x, origin)), 0, s.nmax), df,
-                codes + i * N);
-    }
-  };
-  const auto error_of = [&](VF scale, VF origin, const float* codes) {
-    VF error = zero;
-    for (size_t i = 0; i < t.sub; ++i) {
-      const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
-      VF diff = hn::Sub(hn::Add(hn::Mul(scale, hn::Load(df, codes + i * N)), origin), x);
-      diff = s.use_mad ? hn::Abs(diff) : hn::Mul(diff, diff);
-      error = hn::Add(error, hn::Mul(w, diff));
-    }
-    return error;
-  };
+  const size_t sub = t[0].sub;
+  const VF zero = hn::Zero(df);
   const VF code_max = hn::Set(df, static_cast<float>(s.nmax));
   const VF round_limit = hn::Set(df, 4194304.0f);  // 2^22
-  VF iscale = hn::Div(code_max, hn::Sub(max, min));
-  VF scale = hn::Div(hn::Set(df, 1.0f), iscale);
-  codes_of(iscale, min, t.codes);
-  VF best_error = error_of(scale, min, t.codes);
+  VF min[K], max[K], sum_w[K], sum_x[K], first_min[K], best_error[K];
+  MF flat[K];  // max == min: ggml returns early, codes 0, scale 0
+  for (size_t k = 0; k < K; ++k) {
+    min[k] = max[k] = hn::Load(df, t[k].x);
+    sum_w[k] = hn::Load(df, t[k].w);
+    sum_x[k] = hn::Mul(sum_w[k], min[k]);
+  }
+  for (size_t i = 1; i < sub; ++i) {
+    for (size_t k = 0; k < K; ++k) {
+      const VF x = hn::Load(df, t[k].x + i * N), w = hn::Load(df, t[k].w + i * N);
+      min[k] = hn::IfThenElse(hn::Lt(x, min[k]), x, min[k]);
+      max[k] = hn::IfThenElse(hn::Gt(x, max[k]), x, max[k]);
+      sum_w[k] = hn::Add(sum_w[k], w);
+      sum_x[k] = hn::Add(sum_x[k], hn::Mul(w, x));
+    }
+  }
+  // The weighted errors of scale[k] * code + origin[k], codes at codes[k].
+  const auto errors_of = [&](const VF* scales, const VF* origin,
+                             float* const* codes, VF* error) {
+    for (size_t k = 0; k < K; ++k) error[k] = zero;
+    for (size_t i = 0; i < sub; ++i) {
+      for (size_t k = 0; k < K; ++k) {
+        const VF x = hn::Load(df, t[k].x + i * N), w = hn::Load(df, t[k].w + i * N);
+        VF diff = hn::Sub(
+            hn::Add(hn::Mul(scales[k], hn::Load(df, codes[k] + i * N)), origin[k]), x);
+        diff = s.use_mad ? hn::Abs(diff) : hn::Mul(diff, diff);
+        error[k] = hn::Add(error[k], hn::Mul(w, diff));
+      }
+    }
+  };
+  float* codes[K];
+  float* trials[K];
+  for (size_t k = 0; k < K; ++k) {
+    codes[k] = t[k].codes;
+    trials[k] = t[k].trial;
+    min[k] = hn::IfThenElse(hn::Gt(min[k], zero), zero, min[k]);
+    first_min[k] = min[k];
+    flat[k] = hn::Eq(max[k], min[k]);
+    const VF iscale = hn::Div(code_max, hn::Sub(max[k], min[k]));
+    scale[k] = hn::Div(hn::Set(df, 1.0f), iscale);
+    for (size_t i = 0; i < sub; ++i) {
+      const VF x = hn::Load(df, t[k].x + i * N);
+      hn::Store(ClampedCode(hn::Mul(iscale, hn::Sub(x, min[k])), 0, s.nmax), df,
+                codes[k] + i * N);
+    }
+  }
+  errors_of(scale, min, codes, best_error);
   for (int is = 0; is <= s.nstep; ++is) {
     const float factor = s.rmin + s.rdelta * static_cast<float>(is) +
                          static_cast<float>(s.nmax);
-    // The range from the latest kept min, as ggml.
-    iscale = hn::Div(hn::Set(df, factor), hn::Sub(max, min));
-    VF sum_l = zero, sum_l2 = zero, sum_xl = zero;
+    VF iscale[K], sum_l[K], sum_l2[K], sum_xl[K];
+    bool rounds = true;
+    for (size_t k = 0; k < K; ++k) {
+      // The range from the latest kept min, as ggml.
+      iscale[k] = hn::Div(hn::Set(df, factor), hn::Sub(max[k], min[k]));
+      sum_l[k] = sum_l2[k] = sum_xl[k] = zero;
+      // x lies in [first_min, max] and rounded subtraction and
+      // multiplication are monotonic, so |iscale (x - min)| is at most its
+      // larger value at those two ends: one test per trial tells whether
+      // ClampedRound is ClampedCode for every element (flat lanes are
+      // discarded).
+      const VF reach =
+          hn::Max(hn::Abs(hn::Mul(iscale[k], hn::Sub(max[k], min[k]))),
+                  hn::Abs(hn::Mul(iscale[k], hn::Sub(first_min[k], min[k]))));
+      rounds = rounds && hn::AllTrue(df, hn::Or(flat[k], hn::Lt(reach, round_limit)));
+    }
     const auto trial_sums = [&](auto code_of) {
-      for (size_t i = 0; i < t.sub; ++i) {
-        const VF x = hn::Load(df, t.x + i * N), w = hn::Load(df, t.w + i * N);
-        const VF l = code_of(hn::Mul(iscale, hn::Sub(x, min)));
-        hn::Store(l, df, t.trial + i * N);
-        const VF wl = hn::Mul(w, l);
-        sum_l = hn::Add(sum_l, wl);
-        sum_l2 = hn::Add(sum_l2, hn::Mul(wl, l));
-        sum_xl = hn::Add(sum_xl, hn::Mul(wl, x));
+      for (size_t i = 0; i < sub; ++i) {
+        for (size_t k = 0; k < K; ++k) {
+          const VF x = hn::Load(df, t[k].x + i * N), w = hn::Load(df, t[k].w + i * N);
+          const VF l = code_of(hn::Mul(iscale[k], hn::Sub(x, min[k])));
+          hn::Store(l, df, trials[k] + i * N);
+          const VF wl = hn::Mul(w, l);
+          sum_l[k] = hn::Add(sum_l[k], wl);
+          sum_l2[k] = hn::Add(sum_l2[k], hn::Mul(wl, l));
+          sum_xl[k] = hn::Add(sum_xl[k], hn::Mul(wl, x));
+        }
       }
     };
-    // x lies in [first_min, max] and rounded subtraction and multiplication
-    // are monotonic, so |iscale (x - min)| is at most its larger value at
-    // those two ends: one test per trial tells whether ClampedRound is
-    // ClampedCode for every element (flat lanes are discarded).
-    const VF reach = hn::Max(hn::Abs(hn::Mul(iscale, hn::Sub(max, min))),
-                             hn::Abs(hn::Mul(iscale, hn::Sub(first_min, min))));
-    if (hn::AllTrue(df, hn::Or(flat, hn::Lt(reach, round_limit)))) {
+    if (rounds) {
       trial_sums([&](VF v) { return ClampedRound(v, zero, code_max); });
     } else {
       trial_sums([&](VF v) { return ClampedCode(v, 0, s.nmax); });
     }
-    const VF D = hn::Sub(hn::Mul(sum_w, sum_l2), hn::Mul(sum_l, sum_l));
-    const MF solvable = hn::Gt(D, zero);
-    if (hn::AllFalse(df, solvable)) continue;
-    VF this_scale = hn::Div(hn::Sub(hn::Mul(sum_w, sum_xl), hn::Mul(sum_x, sum_l)), D);
-    VF this_min = hn::Div(hn::Sub(hn::Mul(sum_l2, sum_x), hn::Mul(sum_l, sum_xl)), D);
-    const MF positive_min = hn::Gt(this_min, zero);
-    this_scale = hn::IfThenElse(positive_min, hn::Div(sum_xl, sum_l2), this_scale);
-    this_min = hn::IfThenElse(positive_min, zero, this_min);
-    const VF error = error_of(this_scale, this_min, t.trial);
-    const MF better = hn::And(solvable, hn::Lt(error, best_error));
-    if (hn::AllFalse(df, better)) continue;
-    KeepTrial(t, t.trial, better);
-    best_error = hn::IfThenElse(better, error, best_error);
-    scale = hn::IfThenElse(better, this_scale, scale);
-    min = hn::IfThenElse(better, this_min, min);
-  }
-  if (!hn::AllFalse(df, flat)) {
-    for (size_t i = 0; i < t.sub; ++i) {
-      hn::Store(hn::IfThenZeroElse(flat, hn::Load(df, t.codes + i * N)), df,
-                t.codes + i * N);
+    VF this_scale[K], this_min[K];
+    MF solvable[K];
+    bool any_solvable = false;
+    for (size_t k = 0; k < K; ++k) {
+      const VF D = hn::Sub(hn::Mul(sum_w[k], sum_l2[k]), hn::Mul(sum_l[k], sum_l[k]));
+      solvable[k] = hn::Gt(D, zero);
+      any_solvable = any_solvable || !hn::AllFalse(df, solvable[k]);
+      this_scale[k] = hn::Div(
+          hn::Sub(hn::Mul(sum_w[k], sum_xl[k]), hn::Mul(sum_x[k], sum_l[k])), D);
+      this_min[k] = hn::Div(
+          hn::Sub(hn::Mul(sum_l2[k], sum_x[k]), hn::Mul(sum_l[k], sum_xl[k])), D);
+      const MF positive_min = hn::Gt(this_min[k], zero);
+      this_scale[k] = hn::IfThenElse(positive_min, hn::Div(sum_xl[k], sum_l2[k]),
+                                     this_scale[k]);
+      this_min[k] = hn::IfThenElse(positive_min, zero, this_min[k]);
+    }
+    if (!any_solvable) continue;
+    VF error[K];
+    errors_of(this_scale, this_min, trials, error);
+    for (size_t k = 0; k < K; ++k) {
+      const MF better = hn::And(solvable[k], hn::Lt(error[k], best_error[k]));
+      if (hn::AllFalse(df, better)) continue;
+      KeepTrial(t[k], trials[k], better);
+      best_error[k] = hn::IfThenElse(better, error[k], best_error[k]);
+      scale[k] = hn::IfThenElse(better, this_scale[k], scale[k]);
+      min[k] = hn::IfThenElse(better, this_min[k], min[k]);
     }
   }
-  neg_min = hn::Neg(hn::IfThenElse(flat, first_min, min));
-  return hn::IfThenZeroElse(flat, scale);
+  for (size_t k = 0; k < K; ++k) {
+    if (!hn::AllFalse(df, flat[k])) {
+      for (size_t i = 0; i < sub; ++i) {
+        hn::Store(hn::IfThenZeroElse(flat[k], hn::Load(df, codes[k] + i * N)), df,
+                  codes[k] + i * N);
+      }
+    }
+    neg_min[k] = hn::Neg(hn::IfThenElse(flat[k], first_min[k], min[k]));
+    scale[k] = hn::IfThenZeroElse(flat[k], scale[k]);
+  }
 }
 
 // The first element of largest magnitude per lane; `small` where the
@@ -332,53 +376,70 @@ VF FitQ3(int32_t nmax, const Lanes& t) {
   return FinishSigned(nmax, t, small, scale);
 }
 
-// Scales, mins and weight sums of one vector of sub-blocks, transposed at
-// t.x; with importance weights (`weighted`) t.w holds the weights already,
-// else they are the ones quantize_row_<type>_ref takes (reference::
+// The search weights of one vector of sub-blocks, transposed at t.x: with
+// importance weights (`weighted`) t.w holds them already, and their sums go
+// to sw; else they are the ones quantize_row_<type>_ref takes (reference::
 // SearchWeights).
-void SearchLanes(BlockType type, bool weighted, const Lanes& t, float* scales,
-                 float* mins, float* sw) {
+void LaneWeights(BlockType type, bool weighted, const Lanes& t, float* sw) {
   const DF df;
   const size_t N = hn::Lanes(df);
-  if (!weighted) {
-    VF av_x = hn::Zero(df);  // Q4_K, Q5_K: the sub-block's rms
-    if (type == BlockType::kQ4_K || type == BlockType::kQ5_K) {
-      VF sum_x2 = hn::Zero(df);
-      for (size_t i = 0; i < t.sub; ++i) {
-        const VF x = hn::Load(df, t.x + i * N);
-        sum_x2 = hn::Add(sum_x2, hn::Mul(x, x));
-      }
-      av_x = hn::Sqrt(hn::Div(sum_x2, hn::Set(df, 32.0f)));
-    }
-    for (size_t i = 0; i < t.sub; ++i) {
-      const VF x = hn::Load(df, t.x + i * N);
-      const VF w = type == BlockType::kQ2_K ? hn::Abs(x)
-                   : type == BlockType::kQ4_K || type == BlockType::kQ5_K
-                       ? hn::Add(av_x, hn::Abs(x))
-                       : hn::Mul(x, x);
-      hn::Store(w, df, t.w + i * N);
-    }
-  }
-  if (weighted) {  // the imatrix path's super-block fits need them
+  if (weighted) {  // the imatrix path's super-block fits need their sums
     VF sum_w = hn::Zero(df);
     for (size_t i = 0; i < t.sub; ++i) sum_w = hn::Add(sum_w, hn::Load(df, t.w + i * N));
     hn::StoreU(sum_w, df, sw);
+    return;
   }
-  VF scale, neg_min = hn::Zero(df);
+  VF av_x = hn::Zero(df);  // Q4_K, Q5_K: the sub-block's rms
+  if (type == BlockType::kQ4_K || type == BlockType::kQ5_K) {
+    VF sum_x2 = hn::Zero(df);
+    for (size_t i = 0; i < t.sub; ++i) {
+      const VF x = hn::Load(df, t.x + i * N);
+      sum_x2 = hn::Add(sum_x2, hn::Mul(x, x));
+    }
+    av_x = hn::Sqrt(hn::Div(sum_x2, hn::Set(df, 32.0f)));
+  }
+  for (size_t i = 0; i < t.sub; ++i) {
+    const VF x = hn::Load(df, t.x + i * N);
+    const VF w = type == BlockType::kQ2_K ? hn::Abs(x)
+                 : type == BlockType::kQ4_K || type == BlockType::kQ5_K
+                     ? hn::Add(av_x, hn::Abs(x))
+                     : hn::Mul(x, x);
+    hn::Store(w, df, t.w + i * N);
+  }
+}
+
+// Scales, mins and weight sums of kSearchVectors vectors of sub-blocks,
+// vector k transposed at t[k].x and its results at scales, mins and sw + k
+// N; the first `vectors` hold sub-blocks, the others zeros.
+void SearchLanes(BlockType type, bool weighted, const Lanes* t, size_t vectors,
+                 float* scales, float* mins, float* sw) {
+  const DF df;
+  const size_t N = hn::Lanes(df);
+  VF scale[kSearchVectors], neg_min[kSearchVectors];
   switch (type) {
     case BlockType::kQ3_K:
-      scale = weighted ? FitSymmetric(4, t) : FitQ3(4, t);
-      break;
     case BlockType::kQ6_K:
     case BlockType::kQ4_0:
     case BlockType::kQ5_0:
-      scale = FitSymmetric(internal::SymmetricNmax(type), t);
+      for (size_t k = 0; k < vectors; ++k) {
+        LaneWeights(type, weighted, t[k], sw + k * N);
+        neg_min[k] = hn::Zero(df);
+        scale[k] = type != BlockType::kQ3_K ? FitSymmetric(internal::SymmetricNmax(type), t[k])
+                   : weighted              ? FitSymmetric(4, t[k])
+                                           : FitQ3(4, t[k]);
+      }
       break;
     default:  // Q2_K, Q4_K, Q5_K, Q4_1, Q5_1
-      scale = FitAffine(internal::AffineSearchOf(type, weighted), t, neg_min);
+      for (size_t k = 0; k < kSearchVectors; ++k) {
+        LaneWeights(type, weighted, t[k], sw + k * N);
+      }
+      FitAffine<kSearchVectors>(internal::AffineSearchOf(type, weighted), t, scale,
+                                neg_min);
   }
-  hn::StoreU(scale, df, scales);
-  hn::StoreU(neg_min, df, mins);
+  for (size_t k = 0; k < vectors; ++k) {
+    hn::StoreU(scale[k], df, scales + k * N);
+    hn::StoreU(neg_min[k], df, mins + k * N);
+  }
 }
 
 // Sums of squares of `count` runs of n values, run r at x + r * stride,
@@ -431,7 +492,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
   HWY_ALIGN float xt[32 * kBatchSubBlocks];
   HWY_ALIGN float weights[32 * kBatchSubBlocks];
   HWY_ALIGN float codes[32 * kBatchSubBlocks];
-  HWY_ALIGN float trial[2 * 32 * kBatchSubBlocks];  // two trials' codes
+  HWY_ALIGN float trial[2 * 32 * kBatchSubBlocks];  // two trials' codes each
   HWY_ALIGN float wx[32 * kBatchSubBlocks];
   HWY_ALIGN float sigma2[kBatchSubBlocks] = {};  // per sub-block
   float scales[kBatchSubBlocks], mins[kBatchSubBlocks], sw[kBatchSubBlocks];
@@ -441,27 +502,33 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
       for (size_t j = 0; j < subs; ++j) sigma2[k * subs + j] = block_sigma2[k];
     }
   }
-  for (size_t g0 = 0; g0 < used; g0 += N) {
-    // Transpose N sub-blocks (zeros past the last), and their importance.
-    float* xg = xt + g0 * sub;
-    for (size_t g = 0; g < N; ++g) {
-      const size_t e = (g0 + g) * sub;
-      for (size_t i = 0; i < sub; ++i) {
-        xg[i * N + g] = g0 + g < used ? internal::ToF32(x[e + i]) : 0.0f;
-        if (weighted) weights[i * N + g] = g0 + g < used ? qw[e + i] : 0.0f;
+  for (size_t g0 = 0; g0 < used; g0 += kSearchVectors * N) {
+    Lanes t[kSearchVectors];
+    for (size_t k = 0; k < kSearchVectors; ++k) {
+      // Transpose N sub-blocks (zeros past the last), and their importance.
+      const size_t v0 = g0 + k * N;  // the vector's first sub-block
+      float* xv = xt + v0 * sub;
+      float* wv = weights + v0 * sub;
+      for (size_t g = 0; g < N; ++g) {
+        const size_t e = (v0 + g) * sub;
+        for (size_t i = 0; i < sub; ++i) {
+          xv[i * N + g] = v0 + g < used ? internal::ToF32(x[e + i]) : 0.0f;
+          if (weighted) wv[i * N + g] = v0 + g < used ? qw[e + i] : 0.0f;
+        }
       }
-    }
-    if (weighted && type != BlockType::kQ6_K) {  // Q6_K takes qw as it is
-      const VF s2 = hn::Load(df, sigma2 + g0);
-      for (size_t i = 0; i < sub; ++i) {
-        const VF v = hn::Load(df, xg + i * N);
-        const VF w = hn::Mul(hn::Load(df, weights + i * N),
-                             hn::Sqrt(hn::Add(s2, hn::Mul(v, v))));
-        hn::Store(w, df, weights + i * N);
+      if (weighted && type != BlockType::kQ6_K) {  // Q6_K takes qw as it is
+        const VF s2 = hn::Load(df, sigma2 + v0);
+        for (size_t i = 0; i < sub; ++i) {
+          const VF v = hn::Load(df, xv + i * N);
+          const VF w = hn::Mul(hn::Load(df, wv + i * N),
+                               hn::Sqrt(hn::Add(s2, hn::Mul(v, v))));
+          hn::Store(w, df, wv + i * N);
+        }
       }
+      t[k] = Lanes{xv, wv, wx + v0 * sub, codes + v0 * sub, trial + 2 * v0 * sub, sub};
     }
-    const Lanes t{xg, weights, wx, codes + g0 * sub, trial, sub};
-    SearchLanes(type, weighted, t, scales + g0, mins + g0, sw + g0);
+    const size_t vectors = HWY_MIN(kSearchVectors, hwy::DivCeil(used - g0, N));
+    SearchLanes(type, weighted, t, vectors, scales + g0, mins + g0, sw + g0);
   }
   // The search's codes as bytes, still transposed, for the blocks that keep
   // them (every legacy block here).
