@@ -462,6 +462,52 @@ void SumsOfSquares(const TIn* HWY_RESTRICT x, size_t count, size_t stride,
   }
 }
 
+// Writes `count` legacy blocks searched with importance weights from their
+// scales, mins and transposed codes (floats; vector v holds N blocks'
+// codes, element i of block g at codes[(v * 32 + i) * N + g]): qh and qs
+// are packed a vector of blocks at a time (internal::
+// WriteSearchedLegacyBlock's layout).
+void WriteSearchedLegacyBlocks(BlockType type, const float* HWY_RESTRICT codes,
+                               const float* scales, const float* mins,
+                               size_t count, uint8_t* HWY_RESTRICT out) {
+  const DF df;
+  const DI di;
+  const hn::Rebind<uint8_t, DI> du8;
+  const size_t N = hn::Lanes(df);
+  const bool five = type == BlockType::kQ5_0 || type == BlockType::kQ5_1;
+  const size_t bytes = gguf::BlockBytes(type);
+  const auto nibble = hn::Set(di, 0xF);
+  HWY_ALIGN uint8_t qs[16 * hn::MaxLanes(df)];
+  HWY_ALIGN int32_t qh[hn::MaxLanes(df)];
+  for (size_t v0 = 0; v0 < count; v0 += N, codes += 32 * N) {
+    const auto code = [&](size_t i) { return hn::ConvertTo(di, hn::Load(df, codes + i * N)); };
+    // qs[j] = code j | code (j + 16) << 4; qh bit i = bit 4 of code i.
+    for (size_t j = 0; j < 16; ++j) {
+      const auto byte = hn::Or(hn::And(code(j), nibble),
+                               hn::ShiftLeft<4>(hn::And(code(j + 16), nibble)));
+      hn::Store(hn::DemoteTo(du8, byte), du8, qs + j * N);
+    }
+    if (five) {
+      auto bits = hn::Zero(di);
+      for (size_t i = 0; i < 32; ++i) {
+        bits = hn::Or(bits, hn::ShiftLeftSame(hn::ShiftRight<4>(code(i)),
+                                              static_cast<int>(i)));
+      }
+      hn::Store(bits, di, qh);
+    }
+    for (size_t g = 0; g < HWY_MIN(N, count - v0); ++g) {
+      uint8_t* block = out + (v0 + g) * bytes;
+      uint8_t* p = internal::WriteSearchedLegacyScales(type, scales[v0 + g],
+                                                       mins[v0 + g], block);
+      if (five) {
+        memcpy(p, &qh[g], 4);  // little-endian (x86)
+        p += 4;
+      }
+      for (size_t j = 0; j < 16; ++j) p[j] = qs[j * N + g];
+    }
+  }
+}
+
 // Encodes `count` blocks (super-blocks of the K-quants; with importance
 // weights qw, also legacy blocks) at x, element `first` of the input, count
 // small enough that their sub-blocks fit kBatchSubBlocks. block_sigma2:
@@ -530,26 +576,17 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
     const size_t vectors = HWY_MIN(kSearchVectors, hwy::DivCeil(used - g0, N));
     SearchLanes(type, weighted, t, vectors, scales + g0, mins + g0, sw + g0);
   }
-  // The search's codes as bytes, still transposed, for the blocks that keep
-  // them (every legacy block here).
-  HWY_ALIGN uint8_t code_bytes[32 * kBatchSubBlocks];
-  const hn::Rebind<uint8_t, DI> du8;
-  for (size_t i = 0; i < hwy::RoundUpTo(used, N) * sub; i += N) {
-    hn::Store(hn::DemoteTo(du8, hn::ConvertTo(di, hn::Load(df, codes + i))), du8,
-              code_bytes + i);
+  if (!gguf::IsKQuant(type)) {  // legacy, weighted: the search's results
+    WriteSearchedLegacyBlocks(type, codes, scales, mins, count, out);
+    return;
   }
   const auto searched_codes = [&](size_t g, uint8_t* L) {
-    const uint8_t* lanes = code_bytes + (g - g % N) * sub + g % N;
-    for (size_t i = 0; i < sub; ++i) L[i] = lanes[i * N];
+    const float* lanes = codes + (g - g % N) * sub + g % N;
+    for (size_t i = 0; i < sub; ++i) L[i] = static_cast<uint8_t>(lanes[i * N]);
   };
   const size_t bytes = gguf::BlockBytes(type);
   for (size_t k = 0; k < count; ++k, out += bytes) {
     HWY_ALIGN uint8_t L[256];
-    if (!gguf::IsKQuant(type)) {  // legacy, weighted: the search's results
-      searched_codes(k, L);
-      internal::WriteSearchedLegacyBlock(type, scales[k], mins[k], L, out);
-      continue;
-    }
     if (!internal::WriteKScales(type, scales + k * subs, mins + k * subs,
                                 weighted ? sw + k * subs : nullptr, out)) {
       continue;
@@ -568,6 +605,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
       for (size_t i = 0; i < sub; i += N) {
         const VF v = LoadF32(df, x + g * sub + i);
         const auto l = hn::Min(hn::Max(GgmlNearestInt(hn::Div(hn::Add(v, m), d)), lo), hi);
+        const hn::Rebind<uint8_t, DI> du8;
         hn::StoreU(hn::DemoteTo(du8, hn::Add(l, offset)), du8, L + j * sub + i);
       }
     }

@@ -161,6 +161,9 @@ void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q);
 // scale, min (-neg_min; Q4_1, Q5_1) and codes L[32] as they are.
 void WriteSearchedLegacyBlock(gguf::BlockType type, float scale, float neg_min,
                               const uint8_t* L, uint8_t* block);
+// Its scale and min; returns where its codes go (qh, or qs).
+uint8_t* WriteSearchedLegacyScales(gguf::BlockType type, float scale,
+                                   float neg_min, uint8_t* block);
 
 }  // namespace internal
 }  // namespace simdquant

@@ -881,16 +881,20 @@ void PackKCodes(gguf::BlockType type, const uint8_t* L, uint8_t* out) {
   }
 }
 
+uint8_t* WriteSearchedLegacyScales(gguf::BlockType type, float scale,
+                                   float neg_min, uint8_t* out) {
+  StoreF16(scale, out);
+  if (type != gguf::BlockType::kQ4_1 && type != gguf::BlockType::kQ5_1) return out + 2;
+  StoreF16(-neg_min, out + 2);
+  return out + 4;
+}
+
 void WriteSearchedLegacyBlock(gguf::BlockType type, float scale, float neg_min,
                               const uint8_t* L, uint8_t* out) {
-  const bool has_min =
-      type == gguf::BlockType::kQ4_1 || type == gguf::BlockType::kQ5_1;
-  StoreF16(scale, out);
-  if (has_min) StoreF16(-neg_min, out + 2);
   int32_t q[32];
   for (int i = 0; i < 32; ++i) q[i] = L[i];
   const int bits = type == gguf::BlockType::kQ4_0 || type == gguf::BlockType::kQ4_1 ? 4 : 5;
-  reference::PackGgufNibbles(bits, q, out + (has_min ? 4 : 2));
+  reference::PackGgufNibbles(bits, q, WriteSearchedLegacyScales(type, scale, neg_min, out));
 }
 
 void UnpackKCodes(gguf::BlockType type, const uint8_t* block, int32_t* q) {
