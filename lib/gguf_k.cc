@@ -337,43 +337,55 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   return FinishSigned(nmax, t, small, scale);
 }
 
-// make_q3_quants(n, nmax, x, L, true) per lane (reference::FitQ3). A lane
-// whose pass changes nothing would change nothing in later passes either,
-// so running every lane for all passes equals ggml's early exit.
-VF FitQ3(int32_t nmax, const Lanes& t) {
+// make_q3_quants(n, nmax, x, L, true) per lane (reference::FitQ3) on K
+// vectors of sub-blocks at once, their scales to scale[k]. Each element's
+// step depends on the previous one's (a division in the chain), and the K
+// independent chains interleave. A lane whose pass changes nothing would
+// change nothing in later passes either, so running every lane for all
+// passes equals ggml's early exit.
+template <size_t K>
+void FitQ3(int32_t nmax, const Lanes* t, VF* scale) {
   const DF df;
   const size_t N = hn::Lanes(df);
+  const size_t sub = t[0].sub;
   const auto zero = hn::Zero(df);
-  MF small;
-  VF sumlx, suml2;
-  StartSigned(nmax, t, small, sumlx, suml2);
+  MF small[K];
+  VF sumlx[K], suml2[K];
+  for (size_t k = 0; k < K; ++k) StartSigned(nmax, t[k], small[k], sumlx[k], suml2[k]);
   for (int pass = 0; pass < 5; ++pass) {
-    MF changed = hn::FirstN(df, 0);
-    for (size_t i = 0; i < t.sub; ++i) {
-      const VF x = hn::Load(df, t.x + i * N);
-      const VF l = hn::Load(df, t.codes + i * N);
-      const VF w = hn::Load(df, t.w + i * N);
-      const VF wx = hn::Load(df, t.wx + i * N);
-      VF slx = hn::Sub(sumlx, hn::Mul(wx, l));
-      VF sl2 = hn::Sub(suml2, hn::Mul(hn::Mul(w, l), l));
-      const VF new_l = ClampedCode(hn::Div(hn::Mul(x, sl2), slx), -nmax, nmax - 1);
-      const MF differs = hn::And(hn::Gt(slx, zero), hn::Ne(new_l, l));
-      slx = hn::Add(slx, hn::Mul(wx, new_l));
-      sl2 = hn::Add(sl2, hn::Mul(hn::Mul(w, new_l), new_l));
-      const MF accept = hn::And(
-          differs,
-          hn::And(hn::Gt(sl2, zero),
-                  hn::Gt(hn::Mul(hn::Mul(slx, slx), suml2),
-                         hn::Mul(hn::Mul(sumlx, sumlx), sl2))));
-      hn::Store(hn::IfThenElse(accept, new_l, l), df, t.codes + i * N);
-      sumlx = hn::IfThenElse(accept, slx, sumlx);
-      suml2 = hn::IfThenElse(accept, sl2, suml2);
-      changed = hn::Or(changed, accept);
+    MF changed[K];
+    for (size_t k = 0; k < K; ++k) changed[k] = hn::FirstN(df, 0);
+    for (size_t i = 0; i < sub; ++i) {
+      for (size_t k = 0; k < K; ++k) {
+        const VF x = hn::Load(df, t[k].x + i * N);
+        const VF l = hn::Load(df, t[k].codes + i * N);
+        const VF w = hn::Load(df, t[k].w + i * N);
+        const VF wx = hn::Load(df, t[k].wx + i * N);
+        VF slx = hn::Sub(sumlx[k], hn::Mul(wx, l));
+        VF sl2 = hn::Sub(suml2[k], hn::Mul(hn::Mul(w, l), l));
+        const VF new_l = ClampedCode(hn::Div(hn::Mul(x, sl2), slx), -nmax, nmax - 1);
+        const MF differs = hn::And(hn::Gt(slx, zero), hn::Ne(new_l, l));
+        slx = hn::Add(slx, hn::Mul(wx, new_l));
+        sl2 = hn::Add(sl2, hn::Mul(hn::Mul(w, new_l), new_l));
+        const MF accept = hn::And(
+            differs,
+            hn::And(hn::Gt(sl2, zero),
+                    hn::Gt(hn::Mul(hn::Mul(slx, slx), suml2[k]),
+                           hn::Mul(hn::Mul(sumlx[k], sumlx[k]), sl2))));
+        hn::Store(hn::IfThenElse(accept, new_l, l), df, t[k].codes + i * N);
+        sumlx[k] = hn::IfThenElse(accept, slx, sumlx[k]);
+        suml2[k] = hn::IfThenElse(accept, sl2, suml2[k]);
+        changed[k] = hn::Or(changed[k], accept);
+      }
     }
-    if (hn::AllFalse(df, changed)) break;
+    bool any_changed = false;
+    for (size_t k = 0; k < K; ++k) any_changed = any_changed || !hn::AllFalse(df, changed[k]);
+    if (!any_changed) break;
   }
-  const VF scale = hn::IfThenElseZero(hn::Gt(suml2, zero), hn::Div(sumlx, suml2));
-  return FinishSigned(nmax, t, small, scale);
+  for (size_t k = 0; k < K; ++k) {
+    const VF fit = hn::IfThenElseZero(hn::Gt(suml2[k], zero), hn::Div(sumlx[k], suml2[k]));
+    scale[k] = FinishSigned(nmax, t[k], small[k], fit);
+  }
 }
 
 // The search weights of one vector of sub-blocks, transposed at t.x: with
@@ -416,23 +428,24 @@ void SearchLanes(BlockType type, bool weighted, const Lanes* t, size_t vectors,
   const DF df;
   const size_t N = hn::Lanes(df);
   VF scale[kSearchVectors], neg_min[kSearchVectors];
+  for (size_t k = 0; k < kSearchVectors; ++k) {
+    LaneWeights(type, weighted, t[k], sw + k * N);
+    neg_min[k] = hn::Zero(df);
+  }
   switch (type) {
     case BlockType::kQ3_K:
     case BlockType::kQ6_K:
     case BlockType::kQ4_0:
-    case BlockType::kQ5_0:
-      for (size_t k = 0; k < vectors; ++k) {
-        LaneWeights(type, weighted, t[k], sw + k * N);
-        neg_min[k] = hn::Zero(df);
-        scale[k] = type != BlockType::kQ3_K ? FitSymmetric(internal::SymmetricNmax(type), t[k])
-                   : weighted              ? FitSymmetric(4, t[k])
-                                           : FitQ3(4, t[k]);
+    case BlockType::kQ5_0: {
+      const int32_t nmax = internal::SymmetricNmax(type);
+      if (type == BlockType::kQ3_K && !weighted) {
+        FitQ3<kSearchVectors>(nmax, t, scale);
+        break;
       }
+      for (size_t k = 0; k < vectors; ++k) scale[k] = FitSymmetric(nmax, t[k]);
       break;
+    }
     default:  // Q2_K, Q4_K, Q5_K, Q4_1, Q5_1
-      for (size_t k = 0; k < kSearchVectors; ++k) {
-        LaneWeights(type, weighted, t[k], sw + k * N);
-      }
       FitAffine<kSearchVectors>(internal::AffineSearchOf(type, weighted), t, scale,
                                 neg_min);
   }
