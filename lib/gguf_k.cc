@@ -475,6 +475,94 @@ void SumsOfSquares(const TIn* HWY_RESTRICT x, size_t count, size_t stride,
   }
 }
 
+// Where the codes of run r (elements [32 r, 32 r + 32)) of a super-block
+// are (see the layouts in PackKCodes): code l = (a[l] >> a_shift) & a_mask
+// | ((b[l] >> b_shift) & b_mask) << b_left, minus the format's offset.
+struct KRun {
+  size_t a;
+  int a_shift, a_mask;
+  size_t b;  // 0 and b_mask 0: no high bits
+  int b_shift, b_mask, b_left;
+};
+template <BlockType kType>
+constexpr KRun KRunOf(size_t r) {
+  const int k = static_cast<int>(r % 4);
+  if constexpr (kType == BlockType::kQ2_K) {
+    return {16 + 32 * (r / 4), 2 * k, 3, 0, 0, 0, 0};
+  } else if constexpr (kType == BlockType::kQ3_K) {
+    return {32 + 32 * (r / 4), 2 * k, 3, 0, static_cast<int>(r), 1, 2};
+  } else if constexpr (kType == BlockType::kQ6_K) {
+    return {64 * (r / 4) + 32 * (r % 2), 4 * (k / 2), 0xF, 128 + 32 * (r / 4),
+            2 * k, 3, 4};
+  } else {  // Q4_K, Q5_K
+    constexpr bool kFive = kType == BlockType::kQ5_K;
+    return {16 + (kFive ? 32 : 0) + 32 * (r / 2), 4 * static_cast<int>(r % 2),
+            0xF, 16, static_cast<int>(r), kFive ? 1 : 0, 4};
+  }
+}
+
+// Codes L[256] (code + offset) into the super-block's code bytes, which
+// KCodesOf reads back: each run's low bits OR-ed into a[l] at a_shift, its
+// high bits into b[l] at b_shift, a vector of up to 32 bytes at a time.
+template <BlockType kType>
+HWY_INLINE void PackKRuns(const uint8_t* HWY_RESTRICT L, uint8_t* HWY_RESTRICT block) {
+  size_t lo = KRunOf<kType>(0).a, hi = lo;  // the code bytes, contiguous
+  for (size_t r = 0; r < 8; ++r) {
+    const KRun run = KRunOf<kType>(r);
+    lo = HWY_MIN(lo, run.a);
+    hi = HWY_MAX(hi, run.a + 32);
+    if (run.b_mask != 0) {
+      lo = HWY_MIN(lo, run.b);
+      hi = HWY_MAX(hi, run.b + 32);
+    }
+  }
+  memset(block + lo, 0, hi - lo);
+#if HWY_TARGET == HWY_SCALAR  // no byte pairs to shift
+  for (size_t r = 0; r < 8; ++r) {
+    const KRun run = KRunOf<kType>(r);
+    for (size_t l = 0; l < 32; ++l) {
+      const int q = L[32 * r + l];
+      block[run.a + l] = static_cast<uint8_t>(block[run.a + l] | (q & run.a_mask) << run.a_shift);
+      block[run.b + l] = static_cast<uint8_t>(
+          block[run.b + l] | ((q >> run.b_left) & run.b_mask) << run.b_shift);
+    }
+  }
+#else
+  const hn::CappedTag<uint8_t, 32> d8;
+  const hn::Repartition<uint16_t, decltype(d8)> d16;
+  const size_t N8 = hn::Lanes(d8);
+  // (bits & mask) << shift stays within its byte, so byte pairs shift as one.
+  const auto put = [&](size_t at, decltype(hn::Zero(d8)) bits, int mask, int shift) {
+    const auto v = hn::BitCast(d16, hn::And(bits, hn::Set(d8, static_cast<uint8_t>(mask))));
+    hn::StoreU(hn::Or(hn::LoadU(d8, block + at), hn::BitCast(d8, hn::ShiftLeftSame(v, shift))),
+               d8, block + at);
+  };
+  for (size_t r = 0; r < 8; ++r) {
+    const KRun run = KRunOf<kType>(r);
+    for (size_t l = 0; l < 32; l += N8) {
+      const auto q = hn::LoadU(d8, L + 32 * r + l);
+      put(run.a + l, q, run.a_mask, run.a_shift);
+      if (run.b_mask != 0) {
+        // The neighbouring byte's bits that the 16-bit shift brings in are
+        // above b_mask.
+        const auto high = hn::BitCast(d8, hn::ShiftRightSame(hn::BitCast(d16, q), run.b_left));
+        put(run.b + l, high, run.b_mask, run.b_shift);
+      }
+    }
+  }
+#endif
+}
+
+void PackKCodes(BlockType type, const uint8_t* HWY_RESTRICT L, uint8_t* HWY_RESTRICT block) {
+  switch (type) {
+    case BlockType::kQ2_K: return PackKRuns<BlockType::kQ2_K>(L, block);
+    case BlockType::kQ3_K: return PackKRuns<BlockType::kQ3_K>(L, block);
+    case BlockType::kQ4_K: return PackKRuns<BlockType::kQ4_K>(L, block);
+    case BlockType::kQ5_K: return PackKRuns<BlockType::kQ5_K>(L, block);
+    default: return PackKRuns<BlockType::kQ6_K>(L, block);
+  }
+}
+
 // Writes `count` legacy blocks searched with importance weights from their
 // scales, mins and transposed codes (floats; vector v holds N blocks'
 // codes, element i of block g at codes[(v * 32 + i) * N + g]): qh and qs
@@ -622,7 +710,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
         hn::StoreU(hn::DemoteTo(du8, hn::Add(l, offset)), du8, L + j * sub + i);
       }
     }
-    internal::PackKCodes(type, L, out);
+    PackKCodes(type, L, out);
   }
 }
 
@@ -684,32 +772,6 @@ void EncodeSearchedRows(BlockType type, const void* x,
       }
     }
   });
-}
-
-// Where the codes of run r (elements [32 r, 32 r + 32)) of a super-block
-// are (see the layouts in PackKCodes): code l = (a[l] >> a_shift) & a_mask
-// | ((b[l] >> b_shift) & b_mask) << b_left, minus the format's offset.
-struct KRun {
-  size_t a;
-  int a_shift, a_mask;
-  size_t b;  // 0 and b_mask 0: no high bits
-  int b_shift, b_mask, b_left;
-};
-template <BlockType kType>
-constexpr KRun KRunOf(size_t r) {
-  const int k = static_cast<int>(r % 4);
-  if constexpr (kType == BlockType::kQ2_K) {
-    return {16 + 32 * (r / 4), 2 * k, 3, 0, 0, 0, 0};
-  } else if constexpr (kType == BlockType::kQ3_K) {
-    return {32 + 32 * (r / 4), 2 * k, 3, 0, static_cast<int>(r), 1, 2};
-  } else if constexpr (kType == BlockType::kQ6_K) {
-    return {64 * (r / 4) + 32 * (r % 2), 4 * (k / 2), 0xF, 128 + 32 * (r / 4),
-            2 * k, 3, 4};
-  } else {  // Q4_K, Q5_K
-    constexpr bool kFive = kType == BlockType::kQ5_K;
-    return {16 + (kFive ? 32 : 0) + 32 * (r / 2), 4 * static_cast<int>(r % 2),
-            0xF, 16, static_cast<int>(r), kFive ? 1 : 0, 4};
-  }
 }
 
 // The 256 codes of a super-block minus the format's offset, as int8:
