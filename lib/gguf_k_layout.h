@@ -91,12 +91,22 @@ inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
   }
 }
 
-// Q3_K's 6-bit scale j (offset by 32) from its 12 bytes: low nibble in byte
-// j (j < 8) or the high nibble of byte j - 8; top two bits in byte
-// 8 + j % 4 at bit 2 (j / 4).
-inline int32_t ScaleQ3K(int j, const uint8_t* q) {
-  const int32_t low = j < 8 ? q[j] & 0xF : q[j - 8] >> 4;
-  return (low | ((q[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
+// Q3_K's 16 6-bit scales (offset by 32) from their 12 bytes: scale j's low
+// nibble is in byte j (j < 8) or the high nibble of byte j - 8, its top two
+// bits in byte 8 + j % 4 at bit 2 (j / 4). Four bytes per 32-bit word
+// (little-endian), as ggml: byte-wise code gets vectorized by compilers
+// into byte stores reloaded as words, which stall.
+inline void ScalesQ3K(const uint8_t* q, int32_t* scales) {
+  uint32_t w[3];
+  memcpy(w, q, 12);
+  const uint32_t low = 0x0F0F0F0Fu, top = 0x03030303u;
+  const uint32_t words[4] = {(w[0] & low) | (w[2] & top) << 4,
+                             (w[1] & low) | ((w[2] >> 2) & top) << 4,
+                             ((w[0] >> 4) & low) | ((w[2] >> 4) & top) << 4,
+                             ((w[1] >> 4) & low) | ((w[2] >> 6) & top) << 4};
+  for (int j = 0; j < 16; ++j) {
+    scales[j] = static_cast<int32_t>((words[j / 4] >> (8 * (j % 4))) & 0xFF) - 32;
+  }
 }
 
 // Each sub-block's d and m (+0 in the formats without mins: Q3_K, Q6_K):
@@ -118,9 +128,9 @@ inline void KScalesOf(gguf::BlockType type, const uint8_t* block, float* d,
     }
     case gguf::BlockType::kQ3_K: {
       const float super_d = LoadF16(block + 108);
-      for (int j = 0; j < subs; ++j) {
-        d[j] = super_d * static_cast<float>(ScaleQ3K(j, block + 96));
-      }
+      int32_t scales[16];
+      ScalesQ3K(block + 96, scales);
+      for (int j = 0; j < subs; ++j) d[j] = super_d * static_cast<float>(scales[j]);
       break;
     }
     case gguf::BlockType::kQ4_K:

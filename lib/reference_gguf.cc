@@ -608,7 +608,7 @@ void WriteQ2_KScales(const float* scales, const float* mins, uint8_t* out) {
   StoreF16(max_min > 0 ? max_min / 15.0f : 0.0f, out + 82);
 }
 
-// Q3_K's 6-bit scales l[j] (offset by 32) into its 12 bytes (ScaleQ3K).
+// Q3_K's 6-bit scales l[j] (offset by 32) into its 12 bytes (ScalesQ3K).
 void PackQ3_KScales(const int32_t* l, uint8_t* sc) {
   memset(sc, 0, 12);
   for (int j = 0; j < 16; ++j) {
