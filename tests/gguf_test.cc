@@ -109,6 +109,18 @@ std::vector<float> HardBlocks(size_t blocks, uint32_t seed, size_t run = 1) {
       case 12:  // uniform
         for (int j = 0; j < 32; ++j) v[j] = uniform(rng);
         break;
+      case 13: {  // searches' products of 0.5 - 2^-25: nearest_int gives 0
+        // One value makes a search's first scale exactly 1: the affine
+        // searches' first factor (rmin + nmax) as their max, the symmetric
+        // ones' -nmax as their largest magnitude.
+        const float anchors[] = {-0.5f + 3.0f,  -1.0f + 15.0f, -0.5f + 31.0f,
+                                 -0.9f + 3.0f,  -0.9f + 15.0f, -0.9f + 31.0f,
+                                 -4.0f,         -8.0f,         -16.0f,
+                                 -32.0f};
+        for (int j = 0; j < 32; ++j) v[j] = 0.5f - 0x1p-25f;
+        v[rng() % 32] = anchors[b % 10];
+        break;
+      }
       default:  // plain normal data
         break;
     }
