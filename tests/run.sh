@@ -4,7 +4,8 @@
 #   2. clang++-14     (fallback target EMU128)             build/test-clang
 #   3. clang++-14 with AddressSanitizer + UBSan            build/test-asan
 #   4. clang++-14 with ThreadSanitizer: concurrency and parallel tests  build/test-tsan
-#   5. the libFuzzer differential fuzzers, briefly         build/fuzz
+#   5. the libFuzzer differential fuzzers, briefly         build/test-asan
+#      (built beside the ASan tests: one sanitized library for both)
 # The g++ build also builds the Python module and runs its pytest suite and
 # examples (ctest's python_* tests, against torch too), then installs the
 # package with cmake/install-python.sh (the README's Python command) and
@@ -47,8 +48,11 @@ cmake --build build/test-clang -j"$jobs"
 ctest --test-dir build/test-clang -j"$jobs" --output-on-failure
 
 # The installed-package test links without sanitizers, and LargeTest's 16 GiB
-# mapping is not meant for shadow memory: both run in the builds above.
-configure build/test-asan clang++-14 -DSIMDQUANT_SANITIZE=address,undefined
+# mapping is not meant for shadow memory: both run in the builds above. The
+# fuzzers' coverage instrumentation (fuzzer-no-link) costs the tests little
+# and saves building the sanitized library twice.
+configure build/test-asan clang++-14 -DSIMDQUANT_BUILD_FUZZERS=ON \
+  -DSIMDQUANT_SANITIZE=fuzzer-no-link,address,undefined
 cmake --build build/test-asan -j"$jobs"
 ctest --test-dir build/test-asan -j"$jobs" --output-on-failure \
   -E 'LargeTest|install_and_consume'
@@ -60,20 +64,18 @@ ctest --test-dir build/test-tsan -j"$jobs" --output-on-failure \
   -R 'Concurrency|Parallel|ThreadPool|Executor'
 
 # Differential fuzzing: every kernel family on every target against the
-# reference, from the committed seed corpus (copied: runs add to it).
-configure build/fuzz clang++-14 -DSIMDQUANT_BUILD_FUZZERS=ON \
-  -DSIMDQUANT_BUILD_TESTS=OFF -DSIMDQUANT_BUILD_EXAMPLES=OFF \
-  -DSIMDQUANT_SANITIZE=fuzzer-no-link,address,undefined
-cmake --build build/fuzz -j"$jobs"
+# reference, from the committed seed corpus (copied: runs add to it); the
+# fuzzers were built with the ASan tests.
+fuzz=build/test-asan/fuzz
 for fuzzer in range params quantize dequantize error tensor float_codes; do
-  corpus=build/fuzz/corpus/$fuzzer
+  corpus=$fuzz/corpus/$fuzzer
   mkdir -p "$corpus"
   cp tests/fuzz/corpus/$fuzzer/* "$corpus/"
-  log=build/fuzz/$fuzzer.log
-  if ! build/fuzz/tests/fuzz/${fuzzer}_fuzzer -max_total_time="${FUZZ_SECONDS:-12}" \
-      -print_final_stats=1 -artifact_prefix=build/fuzz/ "$corpus" >"$log" 2>&1; then
+  log=$fuzz/$fuzzer.log
+  if ! build/test-asan/tests/fuzz/${fuzzer}_fuzzer -max_total_time="${FUZZ_SECONDS:-12}" \
+      -print_final_stats=1 -artifact_prefix=$fuzz/ "$corpus" >"$log" 2>&1; then
     cat "$log"
-    echo "${fuzzer}_fuzzer failed; the input is in build/fuzz/crash-* (add it to tests/fuzz/corpus/$fuzzer)"
+    echo "${fuzzer}_fuzzer failed; the input is in $fuzz/crash-* (add it to tests/fuzz/corpus/$fuzzer)"
     exit 1
   fi
   echo "${fuzzer}_fuzzer: $(grep -E '^Done' "$log")"
