@@ -72,7 +72,7 @@ HWY_INLINE VF ClampedRound(VF v, VF lo, VF hi) {
 // two trials' codes.
 struct Lanes {
   const float* x;
-  float* w;  // weights (SearchLanes fills them)
+  float* w;  // weights (LaneWeights fills them)
   float* wx;  // w * x (scratch of the symmetric searches)
   float* codes;
   float* trial;
@@ -314,13 +314,15 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   // ordered on some targets.
   VF scale = hn::IfThenZeroElse(hn::Eq(suml2, zero), hn::Div(sumlx, suml2));
   VF best = hn::Mul(scale, sumlx);
-  // The trials is = -9..-1, 1..9 two at a time, kept in ggml's order.
+  // ggml's trials, two at a time, kept in its order.
+  constexpr int kSteps[18] = {-9, -8, -7, -6, -5, -4, -3, -2, -1,
+                              1,  2,  3,  4,  5,  6,  7,  8,  9};
   float* const trials[2] = {t.trial, t.trial + t.sub * hn::Lanes(df)};
-  for (int is = -9; is <= 9; is += is == -1 ? 3 : 2) {
+  for (size_t pair = 0; pair < 18; pair += 2) {
     VF iscale[2], trial_sumlx[2], trial_suml2[2];
     for (int k = 0; k < 2; ++k) {
-      const int step = is + k + (is == -1 && k == 1);  // no 0
-      const float factor = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step));
+      const float step = static_cast<float>(kSteps[pair + k]);
+      const float factor = -(static_cast<float>(nmax) + 0.1f * step);
       iscale[k] = hn::Div(hn::Set(df, factor), max);
     }
     SignedCodeSums<2>(nmax, t, iscale, trials, trial_sumlx, trial_suml2);
@@ -582,20 +584,18 @@ void WriteSearchedLegacyBlocks(BlockType type, const float* HWY_RESTRICT codes,
   HWY_ALIGN int32_t qh[hn::MaxLanes(df)];
   for (size_t v0 = 0; v0 < count; v0 += N, codes += 32 * N) {
     const auto code = [&](size_t i) { return hn::ConvertTo(di, hn::Load(df, codes + i * N)); };
+    const auto fifth = [&](hn::Vec<DI> c, size_t i) {  // bit 4 of c at bit i
+      return hn::ShiftLeftSame(hn::ShiftRight<4>(c), static_cast<int>(i));
+    };
     // qs[j] = code j | code (j + 16) << 4; qh bit i = bit 4 of code i.
+    auto bits = hn::Zero(di);
     for (size_t j = 0; j < 16; ++j) {
-      const auto byte = hn::Or(hn::And(code(j), nibble),
-                               hn::ShiftLeft<4>(hn::And(code(j + 16), nibble)));
+      const auto low = code(j), high = code(j + 16);
+      const auto byte = hn::Or(hn::And(low, nibble), hn::ShiftLeft<4>(hn::And(high, nibble)));
       hn::Store(hn::DemoteTo(du8, byte), du8, qs + j * N);
+      if (five) bits = hn::Or(bits, hn::Or(fifth(low, j), fifth(high, j + 16)));
     }
-    if (five) {
-      auto bits = hn::Zero(di);
-      for (size_t i = 0; i < 32; ++i) {
-        bits = hn::Or(bits, hn::ShiftLeftSame(hn::ShiftRight<4>(code(i)),
-                                              static_cast<int>(i)));
-      }
-      hn::Store(bits, di, qh);
-    }
+    if (five) hn::Store(bits, di, qh);
     for (size_t g = 0; g < HWY_MIN(N, count - v0); ++g) {
       uint8_t* block = out + (v0 + g) * bytes;
       uint8_t* p = internal::WriteSearchedLegacyScales(type, scales[v0 + g],
