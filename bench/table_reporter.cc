@@ -142,7 +142,8 @@ void TableReporter::Finalize() {
     }
     // The fastest of what a user would pick instead, in the same run.
     std::map<std::string, double> with_peer = values;
-    if (BestPeer(values).first != nullptr) with_peer["peer"] = BestPeer(values).second;
+    const auto best = BestPeer(values);
+    if (best.first != nullptr) with_peer["peer"] = best.second;
     printf(" %9s %9s %9s %9s\n",
            ratio(values, best_, baseline_, 1.0).c_str(),
            ratio(values, best_, "plain", 1.0).c_str(),
