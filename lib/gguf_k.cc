@@ -26,6 +26,7 @@
 #include "lib/internal.h"
 #include "lib/layout-inl.h"  // VisitFloatType
 #include "lib/quantize-inl.h"  // StoreF32
+#include "lib/range-inl.h"  // TransposeSquare
 #include "simdquant/gguf.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -39,8 +40,12 @@ using VF = hn::Vec<DF>;
 using DI = hn::RebindToSigned<DF>;
 using MF = hn::Mask<DF>;
 
-// Vectors of sub-blocks that SearchLanes takes at once (FitAffine's K).
-constexpr size_t kSearchVectors = 2;
+// Vectors of sub-blocks that SearchLanes takes at once: FitQ3's chains
+// (latency-bound) interleave four vectors, FitAffine's (closer to their
+// bound on operations) two; a third or fourth gained nothing there.
+constexpr size_t kSearchVectors = 4;
+constexpr size_t kAffineVectors = 2;
+static_assert(kSearchVectors % kAffineVectors == 0, "whole pairs");
 // Sub-blocks per batch: a whole number of kSearchVectors vectors and of
 // super-blocks.
 constexpr size_t kBatchSubBlocks =
@@ -441,15 +446,21 @@ void SearchLanes(BlockType type, bool weighted, const Lanes* t, size_t vectors,
     case BlockType::kQ5_0: {
       const int32_t nmax = internal::SymmetricNmax(type);
       if (type == BlockType::kQ3_K && !weighted) {
-        FitQ3<kSearchVectors>(nmax, t, scale);
+        if (vectors <= 2) {  // short rows: no empty chains
+          FitQ3<2>(nmax, t, scale);
+        } else {
+          FitQ3<kSearchVectors>(nmax, t, scale);
+        }
         break;
       }
       for (size_t k = 0; k < vectors; ++k) scale[k] = FitSymmetric(nmax, t[k]);
       break;
     }
     default:  // Q2_K, Q4_K, Q5_K, Q4_1, Q5_1
-      FitAffine<kSearchVectors>(internal::AffineSearchOf(type, weighted), t, scale,
-                                neg_min);
+      for (size_t k = 0; k < vectors; k += kAffineVectors) {
+        FitAffine<kAffineVectors>(internal::AffineSearchOf(type, weighted), t + k,
+                                  scale + k, neg_min + k);
+      }
   }
   for (size_t k = 0; k < vectors; ++k) {
     hn::StoreU(scale[k], df, scales + k * N);
@@ -609,6 +620,31 @@ void WriteSearchedLegacyBlocks(BlockType type, const float* HWY_RESTRICT codes,
   }
 }
 
+// The N sub-blocks of `sub` elements at x, of which the first `count` exist
+// (zeros for the others), transposed into out: out[i * N + g] is element i
+// of sub-block g. Whole vectors by N x N tiles (sub is a multiple of N).
+template <typename TIn>
+void TransposeSubBlocks(const TIn* HWY_RESTRICT x, size_t count, size_t sub,
+                        float* HWY_RESTRICT out) {
+  const DF df;
+  constexpr size_t N = hn::MaxLanes(DF());
+  HWY_DASSERT(hn::Lanes(df) == N && sub % N == 0);
+  if (count == N) {
+    for (size_t i0 = 0; i0 < sub; i0 += N) {
+      VF rows[N], columns[N];
+      for (size_t g = 0; g < N; ++g) rows[g] = LoadF32(df, x + g * sub + i0);
+      TransposeSquare(df, rows, columns);
+      for (size_t j = 0; j < N; ++j) hn::Store(columns[j], df, out + (i0 + j) * N);
+    }
+    return;
+  }
+  for (size_t g = 0; g < N; ++g) {
+    for (size_t i = 0; i < sub; ++i) {
+      out[i * N + g] = g < count ? internal::ToF32(x[g * sub + i]) : 0.0f;
+    }
+  }
+}
+
 // Encodes `count` blocks (super-blocks of the K-quants; with importance
 // weights qw, also legacy blocks) at x, element `first` of the input, count
 // small enough that their sub-blocks fit kBatchSubBlocks. block_sigma2:
@@ -656,13 +692,9 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
       const size_t v0 = g0 + k * N;  // the vector's first sub-block
       float* xv = xt + v0 * sub;
       float* wv = weights + v0 * sub;
-      for (size_t g = 0; g < N; ++g) {
-        const size_t e = (v0 + g) * sub;
-        for (size_t i = 0; i < sub; ++i) {
-          xv[i * N + g] = v0 + g < used ? internal::ToF32(x[e + i]) : 0.0f;
-          if (weighted) wv[i * N + g] = v0 + g < used ? qw[e + i] : 0.0f;
-        }
-      }
+      const size_t first_sub = HWY_MIN(v0, used), present = HWY_MIN(N, used - first_sub);
+      TransposeSubBlocks(x + first_sub * sub, present, sub, xv);
+      if (weighted) TransposeSubBlocks(qw + first_sub * sub, present, sub, wv);
       if (weighted && type != BlockType::kQ6_K) {  // Q6_K takes qw as it is
         const VF s2 = hn::Load(df, sigma2 + v0);
         for (size_t i = 0; i < sub; ++i) {

@@ -218,6 +218,23 @@ MinMaxResult RangeByFlag(const TIn* HWY_RESTRICT x, size_t n) {
 
 constexpr size_t CeilLog2(size_t n) { return n <= 1 ? 0 : 1 + CeilLog2(n / 2); }
 
+#if HWY_TARGET != HWY_SCALAR  // one lane: nothing to combine
+// The even 128-bit blocks of a then b, and the odd ones (Highway 1.0.3 has
+// no block shuffle of two vectors; one vshuff32x4 each on AVX-512).
+template <class DF>
+HWY_INLINE void EvenOddBlocks(DF df, hn::Vec<DF> a, hn::Vec<DF> b,
+                              hn::Vec<DF>& even, hn::Vec<DF>& odd) {
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  if constexpr (hn::MaxLanes(DF()) == 16) {
+    even = hn::Vec<DF>{_mm512_shuffle_f32x4(a.raw, b.raw, 0x88)};
+    odd = hn::Vec<DF>{_mm512_shuffle_f32x4(a.raw, b.raw, 0xDD)};
+    return;
+  }
+#endif
+  even = hn::ConcatLowerLower(df, b, a);
+  odd = hn::ConcatUpperUpper(df, b, a);
+}
+
 // One level of GroupRanges' transposition: a holds 2^(kLevel-1) groups'
 // partial results in every block of four lanes (level 1: one group in every
 // lane), b the next 2^(kLevel-1); returns op of their two halves, the
@@ -225,7 +242,6 @@ constexpr size_t CeilLog2(size_t n) { return n <= 1 ? 0 : 1 + CeilLog2(n / 2); }
 // 128-bit blocks (unpcklps/unpckhps, then unpcklpd/unpckhpd: one-cycle
 // shuffles); the levels above combine whole blocks. Per 16 groups on
 // AVX-512 this replaced 60 two-input lane permutes (ConcatEven/ConcatOdd).
-#if HWY_TARGET != HWY_SCALAR  // one lane: nothing to combine
 template <size_t kLevel, class DF, class Op>
 HWY_INLINE hn::Vec<DF> CombineGroups(DF df, hn::Vec<DF> a, hn::Vec<DF> b,
                                      const Op& op) {
@@ -237,17 +253,61 @@ HWY_INLINE hn::Vec<DF> CombineGroups(DF df, hn::Vec<DF> a, hn::Vec<DF> b,
     return op(hn::BitCast(df, hn::InterleaveLower(dd, a64, b64)),
               hn::BitCast(df, hn::InterleaveUpper(dd, a64, b64)));
   } else {
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-    // Blocks 0 and 2, and 1 and 3, of a then b (Highway 1.0.3 has no
-    // block shuffle of two vectors).
-    return op(hn::Vec<DF>{_mm512_shuffle_f32x4(a.raw, b.raw, 0x88)},
-              hn::Vec<DF>{_mm512_shuffle_f32x4(a.raw, b.raw, 0xDD)});
-#else
-    return op(hn::ConcatLowerLower(df, b, a), hn::ConcatUpperUpper(df, b, a));
-#endif
+    hn::Vec<DF> even, odd;
+    EvenOddBlocks(df, a, b, even, odd);
+    return op(even, odd);
   }
 }
 #endif
+
+// Transposes the N x N matrix whose row g is rows[g] into columns[] (column
+// j: element j of every row), N = MaxLanes(DF) (full vectors): 4 x 4
+// transposes within 128-bit blocks (unpcklps / unpckhps, unpcklpd /
+// unpckhpd), then the blocks transposed (EvenOddBlocks). N log2 N shuffles
+// where element-wise stores took N^2.
+template <class DF>
+HWY_INLINE void TransposeSquare(DF df, const hn::Vec<DF>* rows,
+                                hn::Vec<DF>* columns) {
+  constexpr size_t N = hn::MaxLanes(DF());
+  if constexpr (N == 1) {
+    (void)df;
+    columns[0] = rows[0];
+  } else {
+#if HWY_TARGET != HWY_SCALAR
+    static_assert(N % 4 == 0, "whole 128-bit blocks");
+    const hn::Repartition<double, DF> dd;
+    const auto pairs = [&](hn::Vec<DF> a, hn::Vec<DF> b, hn::Vec<DF>& lo,
+                           hn::Vec<DF>& hi) {
+      lo = hn::BitCast(df, hn::InterleaveLower(dd, hn::BitCast(dd, a), hn::BitCast(dd, b)));
+      hi = hn::BitCast(df, hn::InterleaveUpper(dd, hn::BitCast(dd, a), hn::BitCast(dd, b)));
+    };
+    // t[4 q + j], block b: column 4 b + j of rows 4 q to 4 q + 3.
+    hn::Vec<DF> t[N];
+    for (size_t q = 0; q < N; q += 4) {
+      const auto r01l = hn::InterleaveLower(df, rows[q], rows[q + 1]);
+      const auto r01u = hn::InterleaveUpper(df, rows[q], rows[q + 1]);
+      const auto r23l = hn::InterleaveLower(df, rows[q + 2], rows[q + 3]);
+      const auto r23u = hn::InterleaveUpper(df, rows[q + 2], rows[q + 3]);
+      pairs(r01l, r23l, t[q], t[q + 1]);
+      pairs(r01u, r23u, t[q + 2], t[q + 3]);
+    }
+    if constexpr (N == 4) {
+      for (size_t j = 0; j < 4; ++j) columns[j] = t[j];
+    } else if constexpr (N == 8) {
+      for (size_t j = 0; j < 4; ++j) EvenOddBlocks(df, t[j], t[4 + j], columns[j], columns[4 + j]);
+    } else {
+      static_assert(N == 16, "4, 8 or 16 lanes");
+      for (size_t j = 0; j < 4; ++j) {
+        hn::Vec<DF> u0, u1, u2, u3;
+        EvenOddBlocks(df, t[j], t[4 + j], u0, u1);
+        EvenOddBlocks(df, t[8 + j], t[12 + j], u2, u3);
+        EvenOddBlocks(df, u0, u2, columns[j], columns[8 + j]);
+        EvenOddBlocks(df, u1, u3, columns[4 + j], columns[12 + j]);
+      }
+    }
+#endif
+  }
+}
 
 // Ranges of the 2^kLevel groups of G elements from group `first` of the
 // contiguous groups at x (groups from `count` on count as [0, 0]), reduced

@@ -197,7 +197,8 @@ class GgufTest : public PerTarget {};
 // input untouched, nothing written outside the blocks.
 TEST_P(GgufTest, EncodeMatchesReference) {
   for (BlockType type : kTypes) {
-    // Batches hold up to 16 blocks of 32, 2 super-blocks of 256.
+    // Batches hold up to 16 blocks of 32 (lib/gguf.cc) and 64 sub-blocks,
+    // 4 or 8 super-blocks of 256 (lib/gguf_k.cc, AVX-512).
     const bool k_quant = gguf::IsKQuant(type);
     std::vector<size_t> counts;
     for (size_t b = 1; b <= (k_quant ? 9 : 40); ++b) counts.push_back(b);
@@ -305,13 +306,13 @@ TEST_P(GgufTest, SixteenBitTensorsMatchReference) {
   CheckSixteenBit<hwy::float16_t>(65000.0f);
 }
 
-// Importance weights: rows of 1 to 9 blocks (every batch tail) and a few
-// longer, 1 to 3 rows, three alignments, every kind of weights; against
+// Importance weights: rows of 1 to 9 blocks (every batch tail of the
+// K-quants) and a few longer (70: a whole batch of 64 blocks and a tail), 1 to 3 rows, three alignments, every kind of weights; against
 // the reference byte for byte, nothing written outside the blocks.
 TEST_P(GgufTest, EncodeRowsWithImportanceMatchesReference) {
   for (BlockType type : kTypes) {
     const size_t size = gguf::BlockSize(type);
-    for (size_t blocks : {1, 2, 3, 5, 8, 9, 17, 40}) {
+    for (size_t blocks : {1, 2, 3, 5, 8, 9, 17, 40, 70}) {
       if (gguf::IsKQuant(type) && blocks > 9 && blocks != 17) continue;
       for (size_t rows : {1, 3}) {
         const size_t offset = (blocks + rows) % 3;
