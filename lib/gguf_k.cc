@@ -74,7 +74,7 @@ HWY_INLINE VF ClampedRound(VF v, VF lo, VF hi) {
 
 // The transposed sub-blocks of one vector of lanes: x[i * N + g] is element
 // i of sub-block g; codes[] likewise (as floats), trial[] is scratch for
-// two trials' codes.
+// a trial's codes (FitAffine).
 struct Lanes {
   const float* x;
   float* w;  // weights (LaneWeights fills them)
@@ -83,17 +83,6 @@ struct Lanes {
   float* trial;
   size_t sub;  // elements per sub-block
 };
-
-// Keeps a trial's codes in the lanes where `better`.
-HWY_INLINE void KeepTrial(const Lanes& t, const float* trial, MF better) {
-  const DF df;
-  const size_t N = hn::Lanes(df);
-  for (size_t i = 0; i < t.sub; ++i) {
-    hn::Store(hn::IfThenElse(better, hn::Load(df, trial + i * N),
-                             hn::Load(df, t.codes + i * N)),
-              df, t.codes + i * N);
-  }
-}
 
 // The affine search per lane (reference::FitAffine) on K vectors of
 // sub-blocks at once: each trial is a serial chain (its codes' sums, then
@@ -139,23 +128,25 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
       }
     }
   };
-  float* codes[K];
+  // The kept codes are ClampedCode(code_iscale (x - code_min)): they are
+  // computed once at the end, where copying every better trial's codes took
+  // a tenth of the search.
   float* trials[K];
+  VF code_iscale[K], code_min[K];
   for (size_t k = 0; k < K; ++k) {
-    codes[k] = t[k].codes;
     trials[k] = t[k].trial;
     min[k] = hn::IfThenElse(hn::Gt(min[k], zero), zero, min[k]);
-    first_min[k] = min[k];
+    first_min[k] = code_min[k] = min[k];
     flat[k] = hn::Eq(max[k], min[k]);
-    const VF iscale = hn::Div(code_max, hn::Sub(max[k], min[k]));
-    scale[k] = hn::Div(hn::Set(df, 1.0f), iscale);
+    code_iscale[k] = hn::Div(code_max, hn::Sub(max[k], min[k]));
+    scale[k] = hn::Div(hn::Set(df, 1.0f), code_iscale[k]);
     for (size_t i = 0; i < sub; ++i) {
       const VF x = hn::Load(df, t[k].x + i * N);
-      hn::Store(ClampedCode(hn::Mul(iscale, hn::Sub(x, min[k])), 0, s.nmax), df,
-                codes[k] + i * N);
+      hn::Store(ClampedCode(hn::Mul(code_iscale[k], hn::Sub(x, min[k])), 0, s.nmax),
+                df, trials[k] + i * N);
     }
   }
-  errors_of(scale, min, codes, best_error);
+  errors_of(scale, min, trials, best_error);
   for (int is = 0; is <= s.nstep; ++is) {
     const float factor = s.rmin + s.rdelta * static_cast<float>(is) +
                          static_cast<float>(s.nmax);
@@ -215,18 +206,18 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
     for (size_t k = 0; k < K; ++k) {
       const MF better = hn::And(solvable[k], hn::Lt(error[k], best_error[k]));
       if (hn::AllFalse(df, better)) continue;
-      KeepTrial(t[k], trials[k], better);
+      code_iscale[k] = hn::IfThenElse(better, iscale[k], code_iscale[k]);
+      code_min[k] = hn::IfThenElse(better, min[k], code_min[k]);
       best_error[k] = hn::IfThenElse(better, error[k], best_error[k]);
       scale[k] = hn::IfThenElse(better, this_scale[k], scale[k]);
       min[k] = hn::IfThenElse(better, this_min[k], min[k]);
     }
   }
   for (size_t k = 0; k < K; ++k) {
-    if (!hn::AllFalse(df, flat[k])) {
-      for (size_t i = 0; i < sub; ++i) {
-        hn::Store(hn::IfThenZeroElse(flat[k], hn::Load(df, codes[k] + i * N)), df,
-                  codes[k] + i * N);
-      }
+    for (size_t i = 0; i < sub; ++i) {
+      const VF x = hn::Load(df, t[k].x + i * N);
+      const VF code = ClampedCode(hn::Mul(code_iscale[k], hn::Sub(x, code_min[k])), 0, s.nmax);
+      hn::Store(hn::IfThenZeroElse(flat[k], code), df, t[k].codes + i * N);
     }
     neg_min[k] = hn::Neg(hn::IfThenElse(flat[k], first_min[k], min[k]));
     scale[k] = hn::IfThenZeroElse(flat[k], scale[k]);
@@ -249,19 +240,24 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
   return max;
 }
 
-// Signed codes clamp(round(iscale[k] x), -nmax, nmax - 1) into codes[k]
-// and ggml's weighted sums (reference::SignedCodeSums) of K trials, whose
-// K independent chains of additions interleave. iscale is factor / max with
-// |factor| < nmax + 1 and max the element of largest magnitude, so
-// |iscale x| < 2^22 and ClampedRound is exact, except in `small` lanes
-// (which are discarded).
-template <size_t K>
+// Signed codes clamp(round(iscale x), -nmax, nmax - 1). iscale is
+// factor / max with |factor| < nmax + 1 and max the element of largest
+// magnitude, so |iscale x| < 2^22 and ClampedRound is exact, except in
+// `small` lanes (which are discarded).
+HWY_INLINE VF SignedCode(int32_t nmax, VF iscale, VF x) {
+  const DF df;
+  return ClampedRound(hn::Mul(iscale, x), hn::Set(df, static_cast<float>(-nmax)),
+                      hn::Set(df, static_cast<float>(nmax - 1)));
+}
+
+// ggml's weighted sums (reference::SignedCodeSums) of the SignedCodes of K
+// trials, whose K independent chains of additions interleave; the codes
+// also into codes[k] if kStore.
+template <size_t K, bool kStore>
 HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, const VF* iscale,
                                float* const* codes, VF* sumlx, VF* suml2) {
   const DF df;
   const size_t N = hn::Lanes(df);
-  const VF lo = hn::Set(df, static_cast<float>(-nmax));
-  const VF hi = hn::Set(df, static_cast<float>(nmax - 1));
   const float* HWY_RESTRICT xs = t.x;
   const float* HWY_RESTRICT ws = t.w;
   const float* HWY_RESTRICT wxs = t.wx;
@@ -270,8 +266,8 @@ HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, const VF* iscale,
     const VF x = hn::Load(df, xs + i * N), w = hn::Load(df, ws + i * N);
     const VF wx = hn::Load(df, wxs + i * N);
     for (size_t k = 0; k < K; ++k) {
-      const VF l = ClampedRound(hn::Mul(iscale[k], x), lo, hi);
-      hn::Store(l, df, codes[k] + i * N);
+      const VF l = SignedCode(nmax, iscale[k], x);
+      if (kStore) hn::Store(l, df, codes[k] + i * N);
       sumlx[k] = hn::Add(sumlx[k], hn::Mul(wx, l));
       suml2[k] = hn::Add(suml2[k], hn::Mul(hn::Mul(w, l), l));
     }
@@ -280,10 +276,12 @@ HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, const VF* iscale,
 
 // The start shared by make_qx_quants and make_q3_quants per lane (see
 // reference::StartSigned): `small` lanes (codes and scale 0 in the end),
-// the products w x into t.wx, the codes and sums of iscale = -nmax / max
-// into t.codes; returns max, the first element of largest magnitude.
+// the products w x into t.wx, the sums of iscale = -nmax / max (its codes
+// into t.codes if kStore); returns max, the first element of largest
+// magnitude.
+template <bool kStore>
 HWY_INLINE VF StartSigned(int32_t nmax, const Lanes& t, MF& small, VF& sumlx,
-                          VF& suml2) {
+                          VF& suml2, VF& iscale) {
   const DF df;
   const size_t N = hn::Lanes(df);
   for (size_t i = 0; i < t.sub; ++i) {
@@ -291,8 +289,8 @@ HWY_INLINE VF StartSigned(int32_t nmax, const Lanes& t, MF& small, VF& sumlx,
               df, t.wx + i * N);
   }
   const VF max = FirstLargest(t, small);
-  const VF iscale = hn::Div(hn::Set(df, static_cast<float>(-nmax)), max);
-  SignedCodeSums<1>(nmax, t, &iscale, &t.codes, &sumlx, &suml2);
+  iscale = hn::Div(hn::Set(df, static_cast<float>(-nmax)), max);
+  SignedCodeSums<1, kStore>(nmax, t, &iscale, &t.codes, &sumlx, &suml2);
   return max;
 }
 
@@ -308,13 +306,17 @@ HWY_INLINE VF FinishSigned(int32_t nmax, const Lanes& t, MF small, VF scale) {
   return hn::IfThenZeroElse(small, scale);
 }
 
-// make_qx_quants per lane (reference::FitSymmetric).
+// make_qx_quants per lane (reference::FitSymmetric). A trial's codes are
+// a function of its iscale: the trials keep the best iscale, and its codes
+// are computed once at the end (storing every trial's codes and copying
+// the better ones cost a tenth of the search).
 VF FitSymmetric(int32_t nmax, const Lanes& t) {
   const DF df;
+  const size_t N = hn::Lanes(df);
   const auto zero = hn::Zero(df);
   MF small;
-  VF sumlx, suml2;
-  const VF max = StartSigned(nmax, t, small, sumlx, suml2);
+  VF sumlx, suml2, best_iscale;
+  const VF max = StartSigned<false>(nmax, t, small, sumlx, suml2, best_iscale);
   // C's suml2 != 0 is true for NaN (infinite weights); Highway's Ne is
   // ordered on some targets.
   VF scale = hn::IfThenZeroElse(hn::Eq(suml2, zero), hn::Div(sumlx, suml2));
@@ -322,7 +324,6 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   // ggml's trials, two at a time, kept in its order.
   constexpr int kSteps[18] = {-9, -8, -7, -6, -5, -4, -3, -2, -1,
                               1,  2,  3,  4,  5,  6,  7,  8,  9};
-  float* const trials[2] = {t.trial, t.trial + t.sub * hn::Lanes(df)};
   for (size_t pair = 0; pair < 18; pair += 2) {
     VF iscale[2], trial_sumlx[2], trial_suml2[2];
     for (int k = 0; k < 2; ++k) {
@@ -330,16 +331,20 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
       const float factor = -(static_cast<float>(nmax) + 0.1f * step);
       iscale[k] = hn::Div(hn::Set(df, factor), max);
     }
-    SignedCodeSums<2>(nmax, t, iscale, trials, trial_sumlx, trial_suml2);
+    SignedCodeSums<2, false>(nmax, t, iscale, nullptr, trial_sumlx, trial_suml2);
     for (int k = 0; k < 2; ++k) {
       const VF slx = trial_sumlx[k], sl2 = trial_suml2[k];
       const MF better = hn::And(hn::Gt(sl2, zero),
                                 hn::Gt(hn::Mul(slx, slx), hn::Mul(best, sl2)));
       if (hn::AllFalse(df, better)) continue;
-      KeepTrial(t, trials[k], better);
+      best_iscale = hn::IfThenElse(better, iscale[k], best_iscale);
       scale = hn::IfThenElse(better, hn::Div(slx, sl2), scale);
       best = hn::IfThenElse(better, hn::Mul(scale, slx), best);
     }
+  }
+  for (size_t i = 0; i < t.sub; ++i) {
+    hn::Store(SignedCode(nmax, best_iscale, hn::Load(df, t.x + i * N)), df,
+              t.codes + i * N);
   }
   return FinishSigned(nmax, t, small, scale);
 }
@@ -358,7 +363,10 @@ void FitQ3(int32_t nmax, const Lanes* t, VF* scale) {
   const auto zero = hn::Zero(df);
   MF small[K];
   VF sumlx[K], suml2[K];
-  for (size_t k = 0; k < K; ++k) StartSigned(nmax, t[k], small[k], sumlx[k], suml2[k]);
+  for (size_t k = 0; k < K; ++k) {
+    VF iscale;
+    StartSigned<true>(nmax, t[k], small[k], sumlx[k], suml2[k], iscale);
+  }
   for (int pass = 0; pass < 5; ++pass) {
     MF changed[K];
     for (size_t k = 0; k < K; ++k) changed[k] = hn::FirstN(df, 0);
@@ -675,7 +683,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
   HWY_ALIGN float xt[32 * kBatchSubBlocks];
   HWY_ALIGN float weights[32 * kBatchSubBlocks];
   HWY_ALIGN float codes[32 * kBatchSubBlocks];
-  HWY_ALIGN float trial[2 * 32 * kBatchSubBlocks];  // two trials' codes each
+  HWY_ALIGN float trial[32 * kBatchSubBlocks];  // a trial's codes each
   HWY_ALIGN float wx[32 * kBatchSubBlocks];
   HWY_ALIGN float sigma2[kBatchSubBlocks] = {};  // per sub-block
   float scales[kBatchSubBlocks], mins[kBatchSubBlocks], sw[kBatchSubBlocks];
@@ -704,7 +712,7 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
           hn::Store(w, df, wv + i * N);
         }
       }
-      t[k] = Lanes{xv, wv, wx + v0 * sub, codes + v0 * sub, trial + 2 * v0 * sub, sub};
+      t[k] = Lanes{xv, wv, wx + v0 * sub, codes + v0 * sub, trial + v0 * sub, sub};
     }
     const size_t vectors = HWY_MIN(kSearchVectors, hwy::DivCeil(used - g0, N));
     SearchLanes(type, weighted, t, vectors, scales + g0, mins + g0, sw + g0);
