@@ -476,23 +476,31 @@ void SearchLanes(BlockType type, bool weighted, const Lanes* t, size_t vectors,
   }
 }
 
-// Sums of squares of `count` runs of n values, run r at x + r * stride,
-// each summed in element order as ggml's sigma2 (a serial chain of float
-// additions); up to kChains runs at a time hide the chains' latency.
+// Sums of squares of `count` runs of n values (n a multiple of N), run r
+// at x + r * stride, each summed in element order as ggml's sigma2 (a
+// serial chain of float additions): N runs at a time, one per lane, their
+// elements transposed N x N (where a scalar loop over runs kept its sums in
+// memory).
 template <typename TIn>
 void SumsOfSquares(const TIn* HWY_RESTRICT x, size_t count, size_t stride,
                    size_t n, float* HWY_RESTRICT sums) {
-  constexpr size_t kChains = 8;
-  for (size_t r0 = 0; r0 < count; r0 += kChains) {
-    const size_t k = HWY_MIN(kChains, count - r0);
-    float s[kChains] = {};
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t r = 0; r < k; ++r) {
-        const float v = internal::ToF32(x[(r0 + r) * stride + i]);
-        s[r] += v * v;
+  const DF df;
+  constexpr size_t N = hn::MaxLanes(DF());
+  HWY_DASSERT(hn::Lanes(df) == N && n % N == 0);
+  for (size_t r0 = 0; r0 < count; r0 += N) {
+    const size_t runs = HWY_MIN(N, count - r0);
+    VF sum = hn::Zero(df);
+    for (size_t i0 = 0; i0 < n; i0 += N) {
+      VF rows[N], columns[N];
+      for (size_t g = 0; g < N; ++g) {
+        rows[g] = g < runs ? LoadF32(df, x + (r0 + g) * stride + i0) : hn::Zero(df);
       }
+      TransposeSquare(df, rows, columns);
+      for (size_t j = 0; j < N; ++j) sum = hn::Add(sum, hn::Mul(columns[j], columns[j]));
     }
-    for (size_t r = 0; r < k; ++r) sums[r0 + r] = s[r];
+    HWY_ALIGN float lanes[N];
+    hn::Store(sum, df, lanes);
+    for (size_t g = 0; g < runs; ++g) sums[r0 + g] = lanes[g];
   }
 }
 
