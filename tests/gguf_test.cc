@@ -307,8 +307,9 @@ TEST_P(GgufTest, SixteenBitTensorsMatchReference) {
 }
 
 // Importance weights: rows of 1 to 9 blocks (every batch tail of the
-// K-quants) and a few longer (70: a whole batch of 64 blocks and a tail), 1 to 3 rows, three alignments, every kind of weights; against
-// the reference byte for byte, nothing written outside the blocks.
+// K-quants) and a few longer (70: a whole batch of 64 blocks and a tail),
+// 1 to 3 rows, three alignments, every kind of weights; against the
+// reference byte for byte, nothing written outside the blocks.
 TEST_P(GgufTest, EncodeRowsWithImportanceMatchesReference) {
   for (BlockType type : kTypes) {
     const size_t size = gguf::BlockSize(type);
