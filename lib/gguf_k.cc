@@ -133,6 +133,12 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
   // 13% of Q4_K's encoding (0.72 -> 0.83 GB/s without).
   float* trials[K];
   VF code_iscale[K], code_min[K];
+  // ggml's code of element i of vector k from iscale and a min (exact for
+  // any product, see ClampedRound).
+  const auto affine_code = [&](size_t k, size_t i, VF iscale, VF from) {
+    const VF x = hn::Load(df, t[k].x + i * N);
+    return ClampedCode(hn::Mul(iscale, hn::Sub(x, from)), 0, s.nmax);
+  };
   for (size_t k = 0; k < K; ++k) {
     trials[k] = t[k].trial;
     min[k] = hn::IfThenElse(hn::Gt(min[k], zero), zero, min[k]);
@@ -141,9 +147,7 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
     code_iscale[k] = hn::Div(code_max, hn::Sub(max[k], min[k]));
     scale[k] = hn::Div(hn::Set(df, 1.0f), code_iscale[k]);
     for (size_t i = 0; i < sub; ++i) {
-      const VF x = hn::Load(df, t[k].x + i * N);
-      hn::Store(ClampedCode(hn::Mul(code_iscale[k], hn::Sub(x, min[k])), 0, s.nmax),
-                df, trials[k] + i * N);
+      hn::Store(affine_code(k, i, code_iscale[k], min[k]), df, trials[k] + i * N);
     }
   }
   errors_of(scale, min, trials, best_error);
@@ -215,9 +219,8 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
   }
   for (size_t k = 0; k < K; ++k) {
     for (size_t i = 0; i < sub; ++i) {
-      const VF x = hn::Load(df, t[k].x + i * N);
-      const VF code = ClampedCode(hn::Mul(code_iscale[k], hn::Sub(x, code_min[k])), 0, s.nmax);
-      hn::Store(hn::IfThenZeroElse(flat[k], code), df, t[k].codes + i * N);
+      hn::Store(hn::IfThenZeroElse(flat[k], affine_code(k, i, code_iscale[k], code_min[k])),
+                df, t[k].codes + i * N);
     }
     neg_min[k] = hn::Neg(hn::IfThenElse(flat[k], first_min[k], min[k]));
     scale[k] = hn::IfThenZeroElse(flat[k], scale[k]);
@@ -435,15 +438,23 @@ void LaneWeights(BlockType type, bool weighted, const Lanes& t, float* sw) {
   }
 }
 
-// Scales, mins and weight sums of kSearchVectors vectors of sub-blocks,
-// vector k transposed at t[k].x and its results at scales, mins and sw + k
-// N; the first `vectors` hold sub-blocks, the others zeros.
+// The vectors of a batch that the searches read: the `vectors` holding
+// sub-blocks, and zeros up to a whole pair (FitAffine, FitQ3<2>; FitQ3<4>
+// runs only with more than two).
+constexpr size_t SearchedVectors(size_t vectors) {
+  return hwy::RoundUpTo(vectors, kAffineVectors);
+}
+
+// Scales, mins and weight sums of up to kSearchVectors vectors of
+// sub-blocks, vector k transposed at t[k].x and its results at scales, mins
+// and sw + k N; the first `vectors` hold sub-blocks, the others up to
+// SearchedVectors(vectors) zeros.
 void SearchLanes(BlockType type, bool weighted, const Lanes* t, size_t vectors,
                  float* scales, float* mins, float* sw) {
   const DF df;
   const size_t N = hn::Lanes(df);
   VF scale[kSearchVectors], neg_min[kSearchVectors];
-  for (size_t k = 0; k < kSearchVectors; ++k) {
+  for (size_t k = 0; k < SearchedVectors(vectors); ++k) {
     LaneWeights(type, weighted, t[k], sw + k * N);
     neg_min[k] = hn::Zero(df);
   }
@@ -703,8 +714,9 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
     }
   }
   for (size_t g0 = 0; g0 < used; g0 += kSearchVectors * N) {
+    const size_t vectors = HWY_MIN(kSearchVectors, hwy::DivCeil(used - g0, N));
     Lanes t[kSearchVectors];
-    for (size_t k = 0; k < kSearchVectors; ++k) {
+    for (size_t k = 0; k < SearchedVectors(vectors); ++k) {
       // Transpose N sub-blocks (zeros past the last), and their importance.
       const size_t v0 = g0 + k * N;  // the vector's first sub-block
       float* xv = xt + v0 * sub;
@@ -723,7 +735,6 @@ void EncodeBatch(BlockType type, const TIn* HWY_RESTRICT x, size_t count,
       }
       t[k] = Lanes{xv, wv, wx + v0 * sub, codes + v0 * sub, trial + v0 * sub, sub};
     }
-    const size_t vectors = HWY_MIN(kSearchVectors, hwy::DivCeil(used - g0, N));
     SearchLanes(type, weighted, t, vectors, scales + g0, mins + g0, sw + g0);
   }
   if (!gguf::IsKQuant(type)) {  // legacy, weighted: the search's results
