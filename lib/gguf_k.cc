@@ -98,6 +98,7 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
   const VF zero = hn::Zero(df);
   const VF code_max = hn::Set(df, static_cast<float>(s.nmax));
   const VF round_limit = hn::Set(df, 4194304.0f);  // 2^22
+  const VF half_above_max = hn::Set(df, static_cast<float>(s.nmax) + 0.5f);
   VF min[K], max[K], sum_w[K], sum_x[K], first_min[K], best_error[K];
   MF flat[K];  // max == min: ggml returns early, codes 0, scale 0
   for (size_t k = 0; k < K; ++k) {
@@ -155,20 +156,22 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
     const float factor = s.rmin + s.rdelta * static_cast<float>(is) +
                          static_cast<float>(s.nmax);
     VF iscale[K], sum_l[K], sum_l2[K], sum_xl[K];
-    bool rounds = true;
+    bool rounds = true, below_max = true;
     for (size_t k = 0; k < K; ++k) {
       // The range from the latest kept min, as ggml.
       iscale[k] = hn::Div(hn::Set(df, factor), hn::Sub(max[k], min[k]));
       sum_l[k] = sum_l2[k] = sum_xl[k] = zero;
       // x lies in [first_min, max] and rounded subtraction and
-      // multiplication are monotonic, so |iscale (x - min)| is at most its
-      // larger value at those two ends: one test per trial tells whether
-      // ClampedRound is ClampedCode for every element (flat lanes are
-      // discarded).
-      const VF reach =
-          hn::Max(hn::Abs(hn::Mul(iscale[k], hn::Sub(max[k], min[k]))),
-                  hn::Abs(hn::Mul(iscale[k], hn::Sub(first_min[k], min[k]))));
+      // multiplication are monotonic, so iscale (x - min) lies between its
+      // values at those two ends: one test per trial tells whether
+      // ClampedRound is ClampedCode for every element, and one whether no
+      // element rounds above nmax (flat lanes are discarded).
+      const VF at_max = hn::Mul(iscale[k], hn::Sub(max[k], min[k]));
+      const VF at_first_min = hn::Mul(iscale[k], hn::Sub(first_min[k], min[k]));
+      const VF reach = hn::Max(hn::Abs(at_max), hn::Abs(at_first_min));
       rounds = rounds && hn::AllTrue(df, hn::Or(flat[k], hn::Lt(reach, round_limit)));
+      const VF top = hn::Max(at_max, at_first_min);
+      below_max = below_max && hn::AllTrue(df, hn::Or(flat[k], hn::Lt(top, half_above_max)));
     }
     const auto trial_sums = [&](auto code_of) {
       for (size_t i = 0; i < sub; ++i) {
@@ -183,7 +186,9 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
         }
       }
     };
-    if (rounds) {
+    if (rounds && below_max) {  // most trials: the upper clamp is idle
+      trial_sums([&](VF v) { return hn::Max(hn::Round(v), zero); });
+    } else if (rounds) {
       trial_sums([&](VF v) { return ClampedRound(v, zero, code_max); });
     } else {
       trial_sums([&](VF v) { return ClampedCode(v, 0, s.nmax); });
