@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "hwy/highway.h"
@@ -250,18 +251,37 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
 
 // Signed codes clamp(round(iscale x), -nmax, nmax - 1). iscale is
 // factor / max with |factor| < nmax + 1 and max the element of largest
-// magnitude, so |iscale x| < 2^22 and ClampedRound is exact, except in
-// `small` lanes (which are discarded).
+// magnitude, so |iscale x| < 2^22 and rounding to nearest even is ggml's
+// nearest_int (see ClampedRound), except in `small` lanes (which are
+// discarded). A clamp whose bound no code reaches is left out
+// (ClampsIdle).
+template <bool kClampBelow = true, bool kClampAbove = true>
 HWY_INLINE VF SignedCode(int32_t nmax, VF iscale, VF x) {
   const DF df;
-  return ClampedRound(hn::Mul(iscale, x), hn::Set(df, static_cast<float>(-nmax)),
-                      hn::Set(df, static_cast<float>(nmax - 1)));
+  VF code = hn::Round(hn::Mul(iscale, x));
+  if (kClampBelow) code = hn::Max(code, hn::Set(df, static_cast<float>(-nmax)));
+  if (kClampAbove) code = hn::Min(code, hn::Set(df, static_cast<float>(nmax - 1)));
+  return code;
+}
+// Whether SignedCode's lower and upper clamps are idle in every lane not
+// `small` whose elements lie in [lo, hi]: rounded multiplication is
+// monotonic, so iscale x lies between iscale lo and iscale hi, and rounds
+// to at least -nmax above -nmax - 1/2, to at most nmax - 1 below
+// nmax - 1/2.
+HWY_INLINE void ClampsIdle(int32_t nmax, VF iscale, VF lo, VF hi, MF small,
+                           bool& below_idle, bool& above_idle) {
+  const DF df;
+  const VF a = hn::Mul(iscale, lo), b = hn::Mul(iscale, hi);
+  const VF lowest = hn::Set(df, -static_cast<float>(nmax) - 0.5f);
+  const VF highest = hn::Set(df, static_cast<float>(nmax) - 0.5f);
+  below_idle = below_idle && hn::AllTrue(df, hn::Or(small, hn::Gt(hn::Min(a, b), lowest)));
+  above_idle = above_idle && hn::AllTrue(df, hn::Or(small, hn::Lt(hn::Max(a, b), highest)));
 }
 
 // ggml's weighted sums (reference::SignedCodeSums) of the SignedCodes of K
 // trials, whose K independent chains of additions interleave; the codes
 // also into codes[k] if kStore.
-template <size_t K, bool kStore>
+template <size_t K, bool kStore, bool kClampBelow, bool kClampAbove>
 HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, const VF* iscale,
                                float* const* codes, VF* sumlx, VF* suml2) {
   const DF df;
@@ -274,7 +294,7 @@ HWY_INLINE void SignedCodeSums(int32_t nmax, const Lanes& t, const VF* iscale,
     const VF x = hn::Load(df, xs + i * N), w = hn::Load(df, ws + i * N);
     const VF wx = hn::Load(df, wxs + i * N);
     for (size_t k = 0; k < K; ++k) {
-      const VF l = SignedCode(nmax, iscale[k], x);
+      const VF l = SignedCode<kClampBelow, kClampAbove>(nmax, iscale[k], x);
       if (kStore) hn::Store(l, df, codes[k] + i * N);
       sumlx[k] = hn::Add(sumlx[k], hn::Mul(wx, l));
       suml2[k] = hn::Add(suml2[k], hn::Mul(hn::Mul(w, l), l));
@@ -298,7 +318,8 @@ HWY_INLINE VF StartSigned(int32_t nmax, const Lanes& t, MF& small, VF& sumlx,
   }
   const VF max = FirstLargest(t, small);
   iscale = hn::Div(hn::Set(df, static_cast<float>(-nmax)), max);
-  SignedCodeSums<1, kStore>(nmax, t, &iscale, &t.codes, &sumlx, &suml2);
+  // -nmax / max: the lower clamp is idle (iscale max rounds to -nmax).
+  SignedCodeSums<1, kStore, false, true>(nmax, t, &iscale, &t.codes, &sumlx, &suml2);
   return max;
 }
 
@@ -329,6 +350,12 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   // ordered on some targets.
   VF scale = hn::IfThenZeroElse(hn::Eq(suml2, zero), hn::Div(sumlx, suml2));
   VF best = hn::Mul(scale, sumlx);
+  VF lo = max, hi = max;  // the lane's range, for ClampsIdle
+  for (size_t i = 0; i < t.sub; ++i) {
+    const VF x = hn::Load(df, t.x + i * N);
+    lo = hn::Min(lo, x);
+    hi = hn::Max(hi, x);
+  }
   // ggml's trials, two at a time, kept in its order.
   constexpr int kSteps[18] = {-9, -8, -7, -6, -5, -4, -3, -2, -1,
                               1,  2,  3,  4,  5,  6,  7,  8,  9};
@@ -339,7 +366,24 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
       const float factor = -(static_cast<float>(nmax) + 0.1f * step);
       iscale[k] = hn::Div(hn::Set(df, factor), max);
     }
-    SignedCodeSums<2, false>(nmax, t, iscale, nullptr, trial_sumlx, trial_suml2);
+    // The lower clamp is idle up to step 4, the upper one up to step -6
+    // and beyond where the lane's other end is small enough.
+    bool below_idle = true, above_idle = true;
+    for (int k = 0; k < 2; ++k) {
+      ClampsIdle(nmax, iscale[k], lo, hi, small, below_idle, above_idle);
+    }
+    const auto sums = [&](auto clamp_below, auto clamp_above) {
+      SignedCodeSums<2, false, decltype(clamp_below)::value,
+                     decltype(clamp_above)::value>(nmax, t, iscale, nullptr,
+                                                   trial_sumlx, trial_suml2);
+    };
+    if (below_idle) {
+      if (above_idle) sums(std::false_type(), std::false_type());
+      else sums(std::false_type(), std::true_type());
+    } else {
+      if (above_idle) sums(std::true_type(), std::false_type());
+      else sums(std::true_type(), std::true_type());
+    }
     for (int k = 0; k < 2; ++k) {
       const VF slx = trial_sumlx[k], sl2 = trial_suml2[k];
       const MF better = hn::And(hn::Gt(sl2, zero),
