@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Throughput of examples/gguf_quantize on a GGUF file of float32 tensors,
 against ggml_quantize_chunk (the npm ggml's libggml-base.so, loaded with
-ctypes) on the same tensors, both single-threaded, in the same run.
+ctypes) on the same tensors, both single-threaded, in the same run; and
+ours on every core (--threads, os.cpu_count()).
 
 Ours is timed end to end (process start, reading and writing the files, page
 cache warm after the first repetition); ggml's is the encoding alone. Both
@@ -90,12 +91,20 @@ def main():
 
     print(f"{args.tensors} float32 tensors of {args.rows} x {args.cols}, "
           f"{size / 1e6:.0f} MB; medians of {args.repetitions}; GB/s of float32")
-    print(f"{'format':8} {'gguf_quantize':>14} {'ggml_quantize_chunk':>20} {'ratio':>7}")
+    cores = os.cpu_count() or 1
+    print(f"{'format':8} {'gguf_quantize':>14} {'ggml_quantize_chunk':>20} {'ratio':>7}"
+          f" {f'gguf_quantize, {cores} threads':>28}")
     for name in args.types.split(","):
         ggml_type = GGML_TYPES[name]
-        ours = median_seconds(lambda: subprocess.run(
-            [args.gguf_quantize, source, target, "--type", name], check=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), args.repetitions)
+
+        def quantize(threads):
+            return median_seconds(lambda: subprocess.run(
+                [args.gguf_quantize, source, target, "--type", name,
+                 "--threads", str(threads)], check=True,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), args.repetitions)
+
+        ours = quantize(1)
+        ours_all = quantize(cores)
         blocks = np.empty(ggml.ggml_row_size(ggml_type, args.cols) * args.rows, np.uint8)
 
         def theirs():
@@ -106,7 +115,8 @@ def main():
         ggml_seconds = median_seconds(theirs, args.repetitions)
         ours_gbs = values * 4 / ours / 1e9
         ggml_gbs = values * 4 / ggml_seconds / 1e9
-        print(f"{name:8} {ours_gbs:14.2f} {ggml_gbs:20.3f} {ours_gbs / ggml_gbs:6.1f}x")
+        print(f"{name:8} {ours_gbs:14.2f} {ggml_gbs:20.3f} {ours_gbs / ggml_gbs:6.1f}x"
+              f" {values * 4 / ours_all / 1e9:28.2f}")
     os.remove(source)
     os.remove(target)
 

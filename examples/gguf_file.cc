@@ -238,7 +238,7 @@ QuantizeStats WriteQuantized(
     const std::vector<bool>& quantize, uint64_t total, gguf::BlockType type,
     const Imatrix* imatrix,
     const std::function<void(uint64_t, uint64_t, const std::string&)>& progress,
-    FILE* out) {
+    Executor* executor, FILE* out) {
   std::vector<uint8_t> data, encoded;
   uint64_t done = 0;
   QuantizeStats stats;
@@ -263,16 +263,21 @@ QuantizeStats WriteQuantized(
         }
       }
       stats.with_importance += importance != nullptr;
+      const auto encode = [&](const auto* values) {
+        if (executor != nullptr) {
+          gguf::EncodeRows(*executor, type, values, rows, row, importance,
+                           encoded.data());
+        } else {
+          gguf::EncodeRows(type, values, rows, row, importance, encoded.data());
+        }
+      };
       try {
         if (t.type == kF32) {
-          gguf::EncodeRows(type, static_cast<const float*>(x), rows, row,
-                           importance, encoded.data());
+          encode(static_cast<const float*>(x));
         } else if (t.type == kF16) {
-          gguf::EncodeRows(type, static_cast<const hwy::float16_t*>(x), rows,
-                           row, importance, encoded.data());
+          encode(static_cast<const hwy::float16_t*>(x));
         } else {
-          gguf::EncodeRows(type, static_cast<const hwy::bfloat16_t*>(x), rows,
-                           row, importance, encoded.data());
+          encode(static_cast<const hwy::bfloat16_t*>(x));
         }
       } catch (const std::invalid_argument& e) {  // NaN or Inf values or weights
         Fail(t.name + ": " + e.what());
@@ -321,7 +326,8 @@ Imatrix ReadImatrix(const std::string& path) {
 QuantizeStats QuantizeFile(
     const std::string& input, const std::string& output, gguf::BlockType type,
     const Imatrix* imatrix,
-    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress) {
+    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress,
+    Executor* executor) {
   File in(fopen(input.c_str(), "rb"), &fclose);
   if (!in) Fail("cannot open " + input);
   const Header read = ReadHeader(in.get());
@@ -346,7 +352,7 @@ QuantizeStats QuantizeFile(
   try {
     WriteHeader(out.get(), written);
     return WriteQuantized(in.get(), read, written, quantize, total, type,
-                          imatrix, progress, out.get());
+                          imatrix, progress, executor, out.get());
   } catch (...) {
     out.reset();
     remove(output.c_str());  // no half-written model left behind

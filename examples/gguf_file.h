@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "simdquant/gguf.h"
+#include "simdquant/parallel.h"
 
 namespace simdquant {
 namespace gguf_file {
@@ -73,10 +74,13 @@ struct QuantizeStats {
 // weights if `imatrix` has them (and they are not all zero), else without.
 // The other tensors and the key-value pairs are copied.
 // progress(done, total, name) after each tensor (bytes of input data).
+// Each tensor's rows are encoded on `executor` if given (parallel.h: the
+// same bytes for any thread count), else on the calling thread.
 QuantizeStats QuantizeFile(
     const std::string& input, const std::string& output, gguf::BlockType type,
     const Imatrix* imatrix,
-    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress);
+    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress,
+    Executor* executor = nullptr);
 
 }  // namespace gguf_file
 }  // namespace simdquant

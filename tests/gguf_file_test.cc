@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "simdquant/gguf.h"
+#include "simdquant/parallel.h"
 #include "simdquant/reference.h"
 #include "tests/test_util.h"
 
@@ -104,19 +105,25 @@ struct Tensor {
   std::vector<uint8_t> bytes;  // as stored
 };
 
-// Random tensors: quantizable 2-D float32 / float16 / bfloat16, and ones
-// that must be copied (1-D, a row that is not whole blocks, 3-D).
-std::vector<Tensor> RandomTensors() {
+struct TensorKind {
+  const char* name;
+  std::vector<uint64_t> dims;
+  uint32_t type;
+};
+
+// Random tensors: by default quantizable 2-D float32 / float16 / bfloat16,
+// and ones that must be copied (1-D, a row that is not whole blocks, 3-D).
+std::vector<Tensor> RandomTensors(
+    const std::vector<TensorKind>& kinds = {
+        {"blk.0.attn_q.weight", {512, 3}, gguf_file::kF32},
+        {"blk.0.attn_norm.weight", {512}, gguf_file::kF32},
+        {"blk.0.odd.weight", {48, 2}, gguf_file::kF32},
+        {"blk.0.ffn_up.weight", {256, 5}, gguf_file::kF16},
+        {"blk.0.ffn_down.weight", {768, 1}, gguf_file::kBF16},
+        {"blk.0.conv.weight", {256, 2, 2}, gguf_file::kF32},
+    }) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0.0f, 0.05f);
-  const struct { const char* name; std::vector<uint64_t> dims; uint32_t type; } kinds[] = {
-      {"blk.0.attn_q.weight", {512, 3}, gguf_file::kF32},
-      {"blk.0.attn_norm.weight", {512}, gguf_file::kF32},
-      {"blk.0.odd.weight", {48, 2}, gguf_file::kF32},
-      {"blk.0.ffn_up.weight", {256, 5}, gguf_file::kF16},
-      {"blk.0.ffn_down.weight", {768, 1}, gguf_file::kBF16},
-      {"blk.0.conv.weight", {256, 2, 2}, gguf_file::kF32},
-  };
   std::vector<Tensor> tensors;
   for (const auto& k : kinds) {
     Tensor t;
@@ -256,6 +263,56 @@ TEST(GgufFileTest, QuantizedFileReadsBackInGgmlAsGgmlQuantizeChunk) {
   }
   remove(in.c_str());
   remove(out.c_str());
+}
+
+// Counts the pieces its ThreadPool ran.
+class CountingPool final : public Executor {
+ public:
+  explicit CountingPool(size_t threads) : pool_(threads) {}
+  size_t Concurrency() const override { return pool_.Concurrency(); }
+  void Run(size_t count, Task task, void* context) override {
+    pieces += count;
+    pool_.Run(count, task, context);
+  }
+  size_t pieces = 0;
+
+ private:
+  ThreadPool pool_;
+};
+
+// gguf_quantize --threads: tensors large enough to be split (by blocks
+// without importance weights, by rows with them) give the file of one
+// thread.
+TEST(GgufFileTest, ThreadsWriteTheSameFile) {
+  const std::vector<Tensor> tensors = RandomTensors({
+      {"blk.0.attn_q.weight", {2048, 96}, gguf_file::kF32},
+      {"blk.0.attn_norm.weight", {2048}, gguf_file::kF32},
+      {"blk.0.ffn_up.weight", {1024, 70}, gguf_file::kF16},
+  });
+  const std::string in = TempPath("in_t.gguf"), one = TempPath("one_t.gguf"),
+                    many = TempPath("many_t.gguf");
+  WriteInput(in, tensors);
+  std::mt19937 rng(5);
+  std::exponential_distribution<float> exponential(1.0f);
+  gguf_file::Imatrix imatrix;
+  for (float& w : imatrix["blk.0.attn_q.weight"] = std::vector<float>(2048)) {
+    w = exponential(rng);
+  }
+  for (BlockType type : {BlockType::kQ4_K, BlockType::kQ8_0, BlockType::kQ5_1,
+                         BlockType::kQ6_K}) {
+    for (const gguf_file::Imatrix* weights : {static_cast<gguf_file::Imatrix*>(nullptr), &imatrix}) {
+      SCOPED_TRACE(std::string(gguf::BlockTypeName(type)) +
+                   (weights != nullptr ? " with importance" : ""));
+      gguf_file::QuantizeFile(in, one, type, weights, nullptr);
+      CountingPool pool(3);
+      gguf_file::QuantizeFile(in, many, type, weights, nullptr, &pool);
+      EXPECT_GE(pool.pieces, 4u);  // both 2-D tensors split
+      EXPECT_EQ(FileBytes(many), FileBytes(one));
+    }
+  }
+  remove(in.c_str());
+  remove(one.c_str());
+  remove(many.c_str());
 }
 
 // With llama-imatrix's file: weights in_sum2 / count for one tensor, count
