@@ -72,6 +72,18 @@ HWY_INLINE VF ClampedCode(VF v, int32_t lo, int32_t hi) {
 HWY_INLINE VF ClampedRound(VF v, VF lo, VF hi) {
   return hn::Min(hn::Max(hn::Round(v), lo), hi);
 }
+// Whether every product v between a and b rounds to at most hi (at least
+// lo) in every lane not `ignore`: then a trial's clamp to that bound is
+// idle. Rounded subtraction and multiplication are monotonic, so a trial's
+// products lie between those of its lanes' two extreme elements.
+HWY_INLINE bool RoundsAtMost(float hi, VF a, VF b, MF ignore) {
+  const DF df;
+  return hn::AllTrue(df, hn::Or(ignore, hn::Lt(hn::Max(a, b), hn::Set(df, hi + 0.5f))));
+}
+HWY_INLINE bool RoundsAtLeast(float lo, VF a, VF b, MF ignore) {
+  const DF df;
+  return hn::AllTrue(df, hn::Or(ignore, hn::Gt(hn::Min(a, b), hn::Set(df, lo - 0.5f))));
+}
 
 // The transposed sub-blocks of one vector of lanes: x[i * N + g] is element
 // i of sub-block g; codes[] likewise (as floats), trial[] is scratch for
@@ -99,7 +111,6 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
   const VF zero = hn::Zero(df);
   const VF code_max = hn::Set(df, static_cast<float>(s.nmax));
   const VF round_limit = hn::Set(df, 4194304.0f);  // 2^22
-  const VF half_above_max = hn::Set(df, static_cast<float>(s.nmax) + 0.5f);
   VF min[K], max[K], sum_w[K], sum_x[K], first_min[K], best_error[K];
   MF flat[K];  // max == min: ggml returns early, codes 0, scale 0
   for (size_t k = 0; k < K; ++k) {
@@ -171,8 +182,8 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
       const VF at_first_min = hn::Mul(iscale[k], hn::Sub(first_min[k], min[k]));
       const VF reach = hn::Max(hn::Abs(at_max), hn::Abs(at_first_min));
       rounds = rounds && hn::AllTrue(df, hn::Or(flat[k], hn::Lt(reach, round_limit)));
-      const VF top = hn::Max(at_max, at_first_min);
-      below_max = below_max && hn::AllTrue(df, hn::Or(flat[k], hn::Lt(top, half_above_max)));
+      below_max = below_max && RoundsAtMost(static_cast<float>(s.nmax), at_max,
+                                            at_first_min, flat[k]);
     }
     const auto trial_sums = [&](auto code_of) {
       for (size_t i = 0; i < sub; ++i) {
@@ -254,7 +265,7 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
 // magnitude, so |iscale x| < 2^22 and rounding to nearest even is ggml's
 // nearest_int (see ClampedRound), except in `small` lanes (which are
 // discarded). A clamp whose bound no code reaches is left out
-// (ClampsIdle).
+// (RoundsAtLeast, RoundsAtMost).
 template <bool kClampBelow = true, bool kClampAbove = true>
 HWY_INLINE VF SignedCode(int32_t nmax, VF iscale, VF x) {
   const DF df;
@@ -263,21 +274,6 @@ HWY_INLINE VF SignedCode(int32_t nmax, VF iscale, VF x) {
   if (kClampAbove) code = hn::Min(code, hn::Set(df, static_cast<float>(nmax - 1)));
   return code;
 }
-// Whether SignedCode's lower and upper clamps are idle in every lane not
-// `small` whose elements lie in [lo, hi]: rounded multiplication is
-// monotonic, so iscale x lies between iscale lo and iscale hi, and rounds
-// to at least -nmax above -nmax - 1/2, to at most nmax - 1 below
-// nmax - 1/2.
-HWY_INLINE void ClampsIdle(int32_t nmax, VF iscale, VF lo, VF hi, MF small,
-                           bool& below_idle, bool& above_idle) {
-  const DF df;
-  const VF a = hn::Mul(iscale, lo), b = hn::Mul(iscale, hi);
-  const VF lowest = hn::Set(df, -static_cast<float>(nmax) - 0.5f);
-  const VF highest = hn::Set(df, static_cast<float>(nmax) - 0.5f);
-  below_idle = below_idle && hn::AllTrue(df, hn::Or(small, hn::Gt(hn::Min(a, b), lowest)));
-  above_idle = above_idle && hn::AllTrue(df, hn::Or(small, hn::Lt(hn::Max(a, b), highest)));
-}
-
 // ggml's weighted sums (reference::SignedCodeSums) of the SignedCodes of K
 // trials, whose K independent chains of additions interleave; the codes
 // also into codes[k] if kStore.
@@ -350,7 +346,7 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
   // ordered on some targets.
   VF scale = hn::IfThenZeroElse(hn::Eq(suml2, zero), hn::Div(sumlx, suml2));
   VF best = hn::Mul(scale, sumlx);
-  VF lo = max, hi = max;  // the lane's range, for ClampsIdle
+  VF lo = max, hi = max;  // the lane's range, whose products bound the codes
   for (size_t i = 0; i < t.sub; ++i) {
     const VF x = hn::Load(df, t.x + i * N);
     lo = hn::Min(lo, x);
@@ -370,7 +366,9 @@ VF FitSymmetric(int32_t nmax, const Lanes& t) {
     // and beyond where the lane's other end is small enough.
     bool below_idle = true, above_idle = true;
     for (int k = 0; k < 2; ++k) {
-      ClampsIdle(nmax, iscale[k], lo, hi, small, below_idle, above_idle);
+      const VF a = hn::Mul(iscale[k], lo), b = hn::Mul(iscale[k], hi);
+      below_idle = below_idle && RoundsAtLeast(-static_cast<float>(nmax), a, b, small);
+      above_idle = above_idle && RoundsAtMost(static_cast<float>(nmax - 1), a, b, small);
     }
     const auto sums = [&](auto clamp_below, auto clamp_above) {
       SignedCodeSums<2, false, decltype(clamp_below)::value,
