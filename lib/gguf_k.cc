@@ -274,6 +274,7 @@ HWY_INLINE VF SignedCode(int32_t nmax, VF iscale, VF x) {
   if (kClampAbove) code = hn::Min(code, hn::Set(df, static_cast<float>(nmax - 1)));
   return code;
 }
+
 // ggml's weighted sums (reference::SignedCodeSums) of the SignedCodes of K
 // trials, whose K independent chains of additions interleave; the codes
 // also into codes[k] if kStore.

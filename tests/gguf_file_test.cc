@@ -294,13 +294,14 @@ TEST(GgufFileTest, ThreadsWriteTheSameFile) {
   WriteInput(in, tensors);
   std::mt19937 rng(5);
   std::exponential_distribution<float> exponential(1.0f);
-  gguf_file::Imatrix imatrix;
-  for (float& w : imatrix["blk.0.attn_q.weight"] = std::vector<float>(2048)) {
-    w = exponential(rng);
-  }
+  gguf_file::Imatrix imatrix;  // weights for the float32 tensor only
+  std::vector<float>& weights_q = imatrix["blk.0.attn_q.weight"];
+  weights_q.resize(2048);
+  for (float& w : weights_q) w = exponential(rng);
   for (BlockType type : {BlockType::kQ4_K, BlockType::kQ8_0, BlockType::kQ5_1,
                          BlockType::kQ6_K}) {
-    for (const gguf_file::Imatrix* weights : {static_cast<gguf_file::Imatrix*>(nullptr), &imatrix}) {
+    const gguf_file::Imatrix* const with_and_without[] = {nullptr, &imatrix};
+    for (const gguf_file::Imatrix* weights : with_and_without) {
       SCOPED_TRACE(std::string(gguf::BlockTypeName(type)) +
                    (weights != nullptr ? " with importance" : ""));
       gguf_file::QuantizeFile(in, one, type, weights, nullptr);
