@@ -2,6 +2,7 @@
 #include "examples/gguf_file.h"
 
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -231,26 +232,72 @@ bool EndsWith(const std::string& s, const std::string& tail) {
          s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-// QuantizeFile's data section: each tensor read, encoded or copied, written
-// and padded.
+// The input file mapped read-only, so that tensors are encoded and copied
+// straight from the page cache: reading each into a buffer first was half
+// of the legacy formats' time (their encoders run at 25-45 GB/s). Empty
+// (data() null) where the file cannot be mapped; then tensors are read.
+class MappedFile {
+ public:
+  explicit MappedFile(FILE* f) {
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return;
+    void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                   fileno(f), 0);
+    if (p == MAP_FAILED) return;
+    madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+    data_ = static_cast<const uint8_t*>(p);
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+  ~MappedFile() {
+    if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // Tensor t's bytes in the mapping, or null if it is not mapped, the file
+  // is too short for it (ReadTensor then says so), or they are not aligned
+  // for its values.
+  const uint8_t* Tensor(const Header& h, const TensorInfo& t) const {
+    const uint64_t bytes = TensorBytes(t.type, t.dims);
+    const uint64_t at = h.data_start + t.offset;
+    if (data_ == nullptr || at < h.data_start || at > size_ || bytes > size_ - at ||
+        at % 4 != 0) {
+      return nullptr;
+    }
+    return data_ + at;
+  }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+// QuantizeFile's data section: each tensor encoded or copied (from the
+// mapped file, else read), written and padded.
 QuantizeStats WriteQuantized(
     FILE* in, const Header& read, const Header& written,
     const std::vector<bool>& quantize, uint64_t total, gguf::BlockType type,
     const Imatrix* imatrix,
     const std::function<void(uint64_t, uint64_t, const std::string&)>& progress,
     Executor* executor, FILE* out) {
+  const MappedFile mapped(in);
   std::vector<uint8_t> data, encoded;
   uint64_t done = 0;
   QuantizeStats stats;
   for (size_t i = 0; i < read.tensors.size(); ++i) {
     const TensorInfo& t = read.tensors[i];
-    ReadTensor(in, read, t, &data);
-    const uint8_t* bytes = data.data();
-    uint64_t size = data.size();
+    const uint64_t input_size = TensorBytes(t.type, t.dims);
+    const uint8_t* input = mapped.Tensor(read, t);
+    if (input == nullptr) {
+      ReadTensor(in, read, t, &data);
+      input = data.data();
+    }
+    const uint8_t* bytes = input;
+    uint64_t size = input_size;
     if (quantize[i]) {
       const size_t row = t.dims[0], rows = t.dims[1];
       encoded.resize(rows * gguf::RowBytes(type, row));
-      const void* x = data.data();
+      const void* x = input;
       // The tensor's importance weights, unless missing, of another length
       // or all zero (a tensor the calibration never reached).
       const float* importance = nullptr;
@@ -287,7 +334,7 @@ QuantizeStats WriteQuantized(
     }
     Write(out, bytes, size);
     WritePadding(out, size, written.alignment);
-    done += data.size();
+    done += input_size;
     if (progress) progress(done, total, t.name);
   }
   if (fflush(out) != 0) Fail("write failed");

@@ -157,12 +157,12 @@ std::string TempPath(const char* name) {
   return ::testing::TempDir() + "simdquant_" + std::to_string(getpid()) + "_" + name;
 }
 
-// Writes a GGUF file with our header writer: alignment 64 (not ggml's
-// default), a string key and the tensors.
-void WriteInput(const std::string& path, const std::vector<Tensor>& tensors) {
+// Writes a GGUF file with our header writer: alignment 64 unless given (not
+// ggml's default), a string key and the tensors.
+void WriteInput(const std::string& path, const std::vector<Tensor>& tensors,
+                uint32_t alignment = 64) {
   Header h;
-  h.alignment = 64;
-  uint32_t alignment = 64;
+  h.alignment = alignment;
   h.key_values.push_back(KeyValue("general.architecture", 8, StringValue("test")));
   h.key_values.push_back(KeyValue(
       "general.alignment", 4, std::string(reinterpret_cast<const char*>(&alignment), 4)));
@@ -172,7 +172,7 @@ void WriteInput(const std::string& path, const std::vector<Tensor>& tensors) {
   gguf_file::WriteHeader(f, h);
   for (const Tensor& t : tensors) {
     fwrite(t.bytes.data(), 1, t.bytes.size(), f);
-    const std::vector<char> pad((64 - t.bytes.size() % 64) % 64, 0);
+    const std::vector<char> pad((alignment - t.bytes.size() % alignment) % alignment, 0);
     fwrite(pad.data(), 1, pad.size(), f);
   }
   ASSERT_EQ(fclose(f), 0);
@@ -197,11 +197,12 @@ std::vector<uint8_t> FileBytes(const std::string& path) {
 // the tensors that are copied, to the input.
 void ExpectGgmlReadsQuantized(const GgmlGguf& ggml, const std::vector<Tensor>& tensors,
                               const std::string& out, BlockType type,
-                              const gguf_file::Imatrix& weights) {
+                              const gguf_file::Imatrix& weights,
+                              size_t alignment = 64) {
   void* ctx = ggml.init_from_file(out.c_str(), {true, nullptr});
   ASSERT_NE(ctx, nullptr) << "ggml cannot read the quantized file";
   EXPECT_EQ(ggml.version(ctx), 3u);
-  EXPECT_EQ(ggml.alignment(ctx), 64u);
+  EXPECT_EQ(ggml.alignment(ctx), alignment);
   const int64_t key = ggml.find_key(ctx, "general.architecture");
   ASSERT_GE(key, 0);
   EXPECT_STREQ(ggml.val_str(ctx, key), "test");
@@ -260,6 +261,37 @@ TEST(GgufFileTest, QuantizedFileReadsBackInGgmlAsGgmlQuantizeChunk) {
     EXPECT_EQ(stats.quantized, expect);
     EXPECT_EQ(stats.with_importance, 0u);
     ExpectGgmlReadsQuantized(*ggml, tensors, out, type, {});
+  }
+  remove(in.c_str());
+  remove(out.c_str());
+}
+
+// QuantizeFile encodes tensors from the mapped input file where their
+// values are aligned for their type, else reads them into a buffer: with
+// alignment 2, one of two float32 tensors 130 bytes apart lies at an
+// offset of 2 mod 4, and both give ggml's bytes.
+TEST(GgufFileTest, MisalignedTensorsAreRead) {
+  const GgmlGguf* ggml = LoadGgmlGguf();
+  SIMDQUANT_REQUIRE_GGML_OR_SKIP(ggml != nullptr);
+  const std::vector<Tensor> tensors = RandomTensors({
+      {"blk.0.attn_norm.weight", {1}, gguf_file::kF16},
+      {"blk.0.attn_q.weight", {32, 1}, gguf_file::kF32},
+      {"blk.1.attn_norm.weight", {1}, gguf_file::kF16},
+      {"blk.1.attn_q.weight", {32, 1}, gguf_file::kF32},
+  });
+  const std::string in = TempPath("in_a.gguf"), out = TempPath("out_a.gguf");
+  WriteInput(in, tensors, 2);
+  FILE* f = fopen(in.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  const Header h = gguf_file::ReadHeader(f);
+  fclose(f);
+  ASSERT_EQ(h.tensors.size(), 4u);
+  EXPECT_NE((h.data_start + h.tensors[1].offset) % 4,
+            (h.data_start + h.tensors[3].offset) % 4);
+  for (BlockType type : {BlockType::kQ8_0, BlockType::kQ4_0}) {
+    SCOPED_TRACE(gguf::BlockTypeName(type));
+    gguf_file::QuantizeFile(in, out, type, nullptr, nullptr);
+    ExpectGgmlReadsQuantized(*ggml, tensors, out, type, {}, 2);
   }
   remove(in.c_str());
   remove(out.c_str());
