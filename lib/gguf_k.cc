@@ -69,8 +69,14 @@ HWY_INLINE VF ClampedCode(VF v, int32_t lo, int32_t hi) {
 // ClampedCode where |v| < 2^22 in every lane that matters: there ggml's
 // nearest_int is rounding to nearest even (one instruction on SSE4 and up,
 // where ClampedCode takes six).
+// A clamp that no product can reach (RoundsAtLeast, RoundsAtMost) is left
+// out with kClampBelow / kClampAbove false.
+template <bool kClampBelow = true, bool kClampAbove = true>
 HWY_INLINE VF ClampedRound(VF v, VF lo, VF hi) {
-  return hn::Min(hn::Max(hn::Round(v), lo), hi);
+  VF code = hn::Round(v);
+  if (kClampBelow) code = hn::Max(code, lo);
+  if (kClampAbove) code = hn::Min(code, hi);
+  return code;
 }
 // Whether every product v between a and b rounds to at most hi (at least
 // lo) in every lane not `ignore`: then a trial's clamp to that bound is
@@ -199,7 +205,7 @@ void FitAffine(const internal::AffineSearch& s, const Lanes* t, VF* scale,
       }
     };
     if (rounds && below_max) {  // most trials: the upper clamp is idle
-      trial_sums([&](VF v) { return hn::Max(hn::Round(v), zero); });
+      trial_sums([&](VF v) { return ClampedRound<true, false>(v, zero, code_max); });
     } else if (rounds) {
       trial_sums([&](VF v) { return ClampedRound(v, zero, code_max); });
     } else {
@@ -264,15 +270,13 @@ HWY_INLINE VF FirstLargest(const Lanes& t, MF& small) {
 // factor / max with |factor| < nmax + 1 and max the element of largest
 // magnitude, so |iscale x| < 2^22 and rounding to nearest even is ggml's
 // nearest_int (see ClampedRound), except in `small` lanes (which are
-// discarded). A clamp whose bound no code reaches is left out
-// (RoundsAtLeast, RoundsAtMost).
+// discarded).
 template <bool kClampBelow = true, bool kClampAbove = true>
 HWY_INLINE VF SignedCode(int32_t nmax, VF iscale, VF x) {
   const DF df;
-  VF code = hn::Round(hn::Mul(iscale, x));
-  if (kClampBelow) code = hn::Max(code, hn::Set(df, static_cast<float>(-nmax)));
-  if (kClampAbove) code = hn::Min(code, hn::Set(df, static_cast<float>(nmax - 1)));
-  return code;
+  return ClampedRound<kClampBelow, kClampAbove>(
+      hn::Mul(iscale, x), hn::Set(df, static_cast<float>(-nmax)),
+      hn::Set(df, static_cast<float>(nmax - 1)));
 }
 
 // ggml's weighted sums (reference::SignedCodeSums) of the SignedCodes of K
